@@ -1,0 +1,1 @@
+"""Icons, styles and small data the app ships."""

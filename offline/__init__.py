@@ -1,0 +1,1 @@
+"""Legato's offline mode: pinned downloads, connectivity state, offline licences."""

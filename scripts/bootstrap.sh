@@ -1,0 +1,49 @@
+# Sourced by ./run and ./test: installs what Legato needs on a Debian/Ubuntu machine.
+# Debian packages are installed only when missing (as root) or named in one exact line otherwise;
+# the virtualenv is rebuilt only when pyproject.toml changes.
+
+RUN_DEBS=(libportaudio2 libasound2-plugins libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1
+          libfontconfig1 libglib2.0-0 libdbus-1-3)
+TEST_DEBS=(pulseaudio pulseaudio-utils dbus dbus-x11 gnome-keyring xvfb xauth)
+
+missing_debs() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+
+ensure_debs() {
+    local missing
+    missing=$(missing_debs "$@" | tr '\n' ' ')
+    [ -z "${missing// /}" ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "legato: installing Debian packages: $missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    else
+        echo "legato: missing Debian packages. Install them with:" >&2
+        echo "  sudo apt-get install -y $missing" >&2
+        return 1
+    fi
+}
+
+ensure_venv() {
+    local extras="$1" stamp
+    command -v python3 >/dev/null || { echo "legato: python3 (>= 3.11) is required" >&2; return 1; }
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || { echo "legato: Python >= 3.11 is required, found $(python3 --version)" >&2; return 1; }
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    stamp=".venv/.legato-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
+    if [ ! -e "$stamp" ]; then
+        echo "legato: installing Python packages into .venv"
+        .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+        .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}" 2>&1 | grep -v '^WARNING: Location' || true
+        .venv/bin/python -c 'import PySide6, av, sounddevice, fastapi' \
+            || { echo "legato: Python packages failed to install" >&2; return 1; }
+        rm -f .venv/.legato-*
+        touch "$stamp"
+    fi
+}

@@ -1,0 +1,1 @@
+"""Legato's bundled reference server: catalog, ingest, encrypted origin, licences, HTTP API."""

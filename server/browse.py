@@ -1,0 +1,119 @@
+"""Read-only catalog queries shaped as the API's JSON records (albums, artists, tracks, manifests, search)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.catalog import Catalog
+from server.origin import ENCRYPTION
+
+_ALBUM_SUMMARY = """
+    SELECT albums.id, albums.title, albums.artist_id, artists.name AS artist, albums.year,
+           COUNT(tracks.id) AS track_count, COALESCE(SUM(tracks.duration_s), 0.0) AS duration_s, albums.gapless
+    FROM albums JOIN artists ON artists.id = albums.artist_id LEFT JOIN tracks ON tracks.album_id = albums.id
+"""
+_ALBUM_GROUP = " GROUP BY albums.id ORDER BY artists.name, albums.year, albums.title, albums.id"
+_TRACK = """
+    SELECT tracks.id, tracks.title, tracks.artist_id, artists.name AS artist, tracks.album_id,
+           albums.title AS album, tracks.disc_no, tracks.track_no, tracks.duration_s, tracks.duration_samples,
+           tracks.sample_rate, tracks.popularity, tracks.regions, tracks.release_time, tracks.loudness_lufs,
+           tracks.peak_dbfs
+    FROM tracks JOIN artists ON artists.id = tracks.artist_id JOIN albums ON albums.id = tracks.album_id
+"""
+_TRACK_ORDER = " ORDER BY tracks.album_id, tracks.disc_no, tracks.track_no, tracks.id"
+_ARTIST = """
+    SELECT artists.id, artists.name, COUNT(albums.id) AS album_count
+    FROM artists LEFT JOIN albums ON albums.artist_id = artists.id
+"""
+_ARTIST_GROUP = " GROUP BY artists.id ORDER BY artists.name, artists.id"
+
+
+def artists(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every artist, with the number of albums credited to them (0 for artists known only from tracks)."""
+    return catalog.query(_ARTIST + _ARTIST_GROUP)
+
+
+def artist(catalog: Catalog, artist_id: int) -> dict[str, Any] | None:
+    row = catalog.query_one("SELECT id, name FROM artists WHERE id = ?", [artist_id])
+    if row is None:
+        return None
+    row["albums"] = [_album(r) for r in catalog.query(_ALBUM_SUMMARY + " WHERE albums.artist_id = ?"
+                                                      + _ALBUM_GROUP, [artist_id])]
+    return row
+
+
+def albums(catalog: Catalog) -> list[dict[str, Any]]:
+    return [_album(row) for row in catalog.query(_ALBUM_SUMMARY + _ALBUM_GROUP)]
+
+
+def album(catalog: Catalog, album_id: int) -> dict[str, Any] | None:
+    row = catalog.query_one(_ALBUM_SUMMARY + " WHERE albums.id = ?" + _ALBUM_GROUP, [album_id])
+    if row is None:
+        return None
+    summary = _album(row)
+    summary["tracks"] = [_track(r) for r in catalog.query(
+        _TRACK + " WHERE tracks.album_id = ?" + _TRACK_ORDER, [album_id])]
+    return summary
+
+
+def tracks(catalog: Catalog, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of tracks in album order, and how many tracks there are in all."""
+    page = catalog.query(_TRACK + _TRACK_ORDER + " LIMIT ? OFFSET ?", [limit, offset])
+    total = catalog.query_one("SELECT COUNT(*) AS n FROM tracks")
+    return [_track(row) for row in page], int(total["n"]) if total else 0
+
+
+def track(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
+    row = catalog.query_one(_TRACK + " WHERE tracks.id = ?", [track_id])
+    return None if row is None else _track(row)
+
+
+def manifest(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
+    """What a client needs to fetch, verify and decode a track's files (never their keys)."""
+    row = catalog.query_one("SELECT id, duration_samples, sample_rate, loudness_lufs, peak_dbfs FROM tracks "
+                            "WHERE id = ?", [track_id])
+    if row is None:
+        return None
+    files = catalog.query(
+        "SELECT id, quality, codec, container, mime, bitrate, sample_rate, channels, frames, size_bytes, "
+        "chunk_size, chunks FROM files WHERE track_id = ? ORDER BY bitrate DESC, id", [track_id])
+    for file in files:
+        file["chunks"] = json.loads(file["chunks"])
+        file["encryption"] = ENCRYPTION
+        file["url"] = f"/files/{file['id']}"
+    return {"track_id": row["id"], "duration_samples": row["duration_samples"], "sample_rate": row["sample_rate"],
+            "loudness_lufs": row["loudness_lufs"], "peak_dbfs": row["peak_dbfs"], "files": files}
+
+
+def file_record(catalog: Catalog, file_id: int) -> dict[str, Any] | None:
+    """A file's serving and licensing facts: size, content hash, key, nonce and its track's regions."""
+    row = catalog.query_one(
+        "SELECT files.id, files.mime, files.size_bytes, files.content_sha256, files.key, files.nonce, "
+        "tracks.regions FROM files JOIN tracks ON tracks.id = files.track_id WHERE files.id = ?", [file_id])
+    if row is not None:
+        row["regions"] = json.loads(row["regions"])
+    return row
+
+
+def search(catalog: Catalog, text: str, limit: int) -> dict[str, list[dict[str, Any]]]:
+    """Case-insensitive substring search over track titles, album titles and artist names."""
+    needle = text.casefold()
+    found_tracks = catalog.query(
+        _TRACK + " WHERE instr(casefold(tracks.title), ?) > 0"
+        " ORDER BY tracks.popularity DESC, tracks.title, tracks.id LIMIT ?", [needle, limit])
+    found_albums = catalog.query(
+        _ALBUM_SUMMARY + " WHERE instr(casefold(albums.title), ?) > 0" + _ALBUM_GROUP + " LIMIT ?",
+        [needle, limit])
+    found_artists = catalog.query(
+        _ARTIST + " WHERE instr(casefold(artists.name), ?) > 0" + _ARTIST_GROUP + " LIMIT ?", [needle, limit])
+    return {"tracks": [_track(row) for row in found_tracks], "albums": [_album(row) for row in found_albums],
+            "artists": found_artists}
+
+
+def _album(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "gapless": bool(row["gapless"]), "duration_s": float(row["duration_s"])}
+
+
+def _track(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "regions": json.loads(row["regions"])}

@@ -1,0 +1,56 @@
+"""HTTP byte ranges (RFC 9110 section 14): parse a single ``Range: bytes=...`` against a resource size."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from server.exceptions import ApiError
+
+_SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Bytes ``start`` (inclusive) to ``stop`` (exclusive) of a resource of ``size`` bytes."""
+
+    start: int
+    stop: int
+    size: int
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def content_range(self) -> str:
+        return f"bytes {self.start}-{self.stop - 1}/{self.size}"
+
+
+def parse_range(header: str, size: int) -> ByteRange | None:
+    """The single range ``header`` asks for, or None when the whole resource should be sent.
+
+    Headers that are not one well-formed byte range (other units, several ranges, ``5-2``) are ignored,
+    as RFC 9110 allows. A well-formed range wholly outside the resource raises a 416 ApiError.
+    """
+    match = _SINGLE_RANGE.match(header)
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise _unsatisfiable(header, size)
+        return ByteRange(max(size - suffix, 0), size, size)
+    start = int(first)
+    stop = size if last == "" else min(int(last) + 1, size)
+    if last != "" and int(last) < start:
+        return None
+    if start >= size:
+        raise _unsatisfiable(header, size)
+    return ByteRange(start, stop, size)
+
+
+def _unsatisfiable(header: str, size: int) -> ApiError:
+    return ApiError(416, "range_not_satisfiable", f"the range {header.strip()!r} lies outside the {size} bytes "
+                    "of this file", {"Content-Range": f"bytes */{size}"})

@@ -1,0 +1,232 @@
+"""The catalog database (SQLite through sqlite-utils): artists, albums, tracks, files, users, sessions.
+
+Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from server.exceptions import UserExistsError
+
+DB_NAME = "catalog.db"
+
+_TABLES: dict[str, dict[str, type]] = {
+    "artists": {"id": int, "name": str},
+    "albums": {"id": int, "title": str, "artist_id": int, "year": int, "genre": str, "gapless": int},
+    "tracks": {
+        "id": int, "title": str, "artist_id": int, "album_id": int, "disc_no": int, "track_no": int,
+        "duration_samples": int, "sample_rate": int, "duration_s": float, "popularity": int, "regions": str,
+        "release_time": str, "genre": str, "loudness_lufs": float, "peak_dbfs": float, "source_sha256": str,
+    },
+    "files": {
+        "id": int, "track_id": int, "quality": str, "codec": str, "container": str, "mime": str, "bitrate": int,
+        "sample_rate": int, "channels": int, "frames": int, "size_bytes": int, "chunk_size": int, "chunks": str,
+        "content_sha256": str, "key": str, "nonce": str,
+    },
+    "users": {"id": int, "name": str, "password_hash": str, "region": str},
+    "sessions": {"id": int, "token_sha256": str, "user_id": int, "created": int, "expires": int},
+}
+_FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
+    "albums": [("artist_id", "artists", "id")],
+    "tracks": [("artist_id", "artists", "id"), ("album_id", "albums", "id")],
+    "files": [("track_id", "tracks", "id")],
+    "sessions": [("user_id", "users", "id")],
+}
+_UNIQUE_INDEXES: dict[str, list[list[str]]] = {
+    "artists": [["name"]],
+    "albums": [["artist_id", "title"]],
+    "tracks": [["source_sha256"]],
+    "files": [["track_id", "quality"]],
+    "users": [["name"]],
+    "sessions": [["token_sha256"]],
+}
+_INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]]}
+
+
+@dataclass(frozen=True)
+class NewTrack:
+    """A track row about to be inserted (ids of its artist and album resolved by the catalog)."""
+
+    title: str
+    artist: str
+    album: str
+    album_artist: str
+    disc_no: int
+    track_no: int
+    duration_samples: int
+    sample_rate: int
+    popularity: int
+    regions: Sequence[str]
+    release_time: str | None
+    genre: str | None
+    gapless: bool
+    loudness_lufs: float
+    peak_dbfs: float
+    source_sha256: str
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A transcoded, encrypted file row about to be inserted."""
+
+    quality: str
+    codec: str
+    container: str
+    mime: str
+    bitrate: int
+    sample_rate: int
+    channels: int
+    frames: int
+    size_bytes: int
+    chunk_size: int
+    chunks: Sequence[str]
+    content_sha256: str
+    key: bytes
+    nonce: bytes
+
+
+class Catalog:
+    """One connection to DATA/catalog.db; open one per request or task (``Catalog.open``), never share it."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Catalog:
+        """Open (creating if needed) the catalog in ``data_dir``."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # FastAPI resolves dependencies and runs handlers on different pool threads; a request still uses
+        # its connection from one thread at a time.
+        connection = sqlite3.connect(data_dir / DB_NAME, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.create_function("casefold", 1, _casefold, deterministic=True)
+        catalog = cls(sqlite_utils.Database(connection))
+        catalog._ensure_schema()
+        return catalog
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _ensure_schema(self) -> None:
+        if set(_TABLES) <= set(self.db.table_names()):
+            return
+        self.db.enable_wal()
+        with self.db.conn:
+            for name, columns in _TABLES.items():
+                self.db.table(name).create(columns, pk="id", foreign_keys=_FOREIGN_KEYS.get(name, []),
+                                     if_not_exists=True)
+                table = self.db.table(name)
+                for unique in _UNIQUE_INDEXES.get(name, []):
+                    table.create_index(unique, unique=True, if_not_exists=True)
+                for index in _INDEXES.get(name, []):
+                    table.create_index(index, if_not_exists=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything written inside commits together or not at all."""
+        with self.db.conn:
+            yield
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    # -- tracks and files ------------------------------------------------------------------------------------
+
+    def track_id_for_source(self, source_sha256: str) -> int | None:
+        row = self.query_one("SELECT id FROM tracks WHERE source_sha256 = ?", [source_sha256])
+        return None if row is None else int(row["id"])
+
+    def insert_track(self, track: NewTrack) -> int:
+        """Insert ``track`` (creating its artist and album when new); call inside ``transaction()``."""
+        artist_id = self._artist_id(track.artist)
+        album_id = self._album_id(track)
+        return self._insert("tracks", {
+            "title": track.title, "artist_id": artist_id, "album_id": album_id, "disc_no": track.disc_no,
+            "track_no": track.track_no, "duration_samples": track.duration_samples,
+            "sample_rate": track.sample_rate, "duration_s": track.duration_samples / track.sample_rate,
+            "popularity": track.popularity, "regions": json.dumps(sorted(set(track.regions))),
+            "release_time": track.release_time, "genre": track.genre, "loudness_lufs": track.loudness_lufs,
+            "peak_dbfs": track.peak_dbfs, "source_sha256": track.source_sha256,
+        })
+
+    def insert_file(self, track_id: int, file: NewFile) -> int:
+        """Insert a transcoded file of ``track_id``; call inside ``transaction()``."""
+        return self._insert("files", {
+            "track_id": track_id, "quality": file.quality, "codec": file.codec, "container": file.container,
+            "mime": file.mime, "bitrate": file.bitrate, "sample_rate": file.sample_rate,
+            "channels": file.channels, "frames": file.frames, "size_bytes": file.size_bytes,
+            "chunk_size": file.chunk_size, "chunks": json.dumps(list(file.chunks)),
+            "content_sha256": file.content_sha256, "key": file.key.hex(), "nonce": file.nonce.hex(),
+        })
+
+    def set_popularity(self, track_id: int, popularity: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE tracks SET popularity = ? WHERE id = ?", [popularity, track_id])
+
+    def _artist_id(self, name: str) -> int:
+        row = self.query_one("SELECT id FROM artists WHERE name = ?", [name])
+        return int(row["id"]) if row else self._insert("artists", {"name": name})
+
+    def _album_id(self, track: NewTrack) -> int:
+        artist_id = self._artist_id(track.album_artist)
+        row = self.query_one("SELECT id FROM albums WHERE artist_id = ? AND title = ?", [artist_id, track.album])
+        if row is None:
+            year = int(track.release_time[:4]) if track.release_time else None
+            return self._insert("albums", {"title": track.album, "artist_id": artist_id, "year": year,
+                                           "genre": track.genre, "gapless": int(track.gapless)})
+        if track.gapless:
+            self.db.execute("UPDATE albums SET gapless = 1 WHERE id = ?", [row["id"]])
+        return int(row["id"])
+
+    # -- users and sessions ----------------------------------------------------------------------------------
+
+    def add_user(self, name: str, password_hash: str, region: str) -> int:
+        """Create a user; raises UserExistsError when the name is taken."""
+        try:
+            with self.transaction():
+                return self._insert("users", {"name": name, "password_hash": password_hash, "region": region})
+        except sqlite3.IntegrityError as exc:
+            raise UserExistsError(f"a user named {name!r} already exists; pick another name") from exc
+
+    def user_by_name(self, name: str) -> dict[str, Any] | None:
+        return self.query_one("SELECT * FROM users WHERE name = ?", [name])
+
+    def add_session(self, token_sha256: str, user_id: int, created: int, expires: int) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM sessions WHERE expires <= ?", [created])
+            self._insert("sessions", {"token_sha256": token_sha256, "user_id": user_id, "created": created,
+                                      "expires": expires})
+
+    def session_user(self, token_sha256: str, now: int) -> dict[str, Any] | None:
+        """The user owning an unexpired session with this token hash, if any."""
+        return self.query_one(
+            "SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id "
+            "WHERE sessions.token_sha256 = ? AND sessions.expires > ?", [token_sha256, now])
+
+    def delete_session(self, token_sha256: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM sessions WHERE token_sha256 = ?", [token_sha256])
+
+
+def _casefold(value: object) -> str | None:
+    return value.casefold() if isinstance(value, str) else None

@@ -1,0 +1,196 @@
+"""The HTTP endpoints: health, auth, browse, manifests, licences and the public ciphertext files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from server import auth, browse, origin
+from server.auth import User
+from server.byte_range import parse_range
+from server.catalog import Catalog
+from server.exceptions import ApiError
+
+_MAX_ID = 2**63 - 1
+_READ_BLOCK_BYTES = 65536
+_IMMUTABLE = "public, max-age=31536000, immutable"
+
+router = APIRouter()
+Id = Annotated[int, PathParam(ge=1, le=_MAX_ID, description="a positive integer id")]
+
+
+def _catalog(request: Request) -> Iterator[Catalog]:
+    catalog = Catalog.open(request.app.state.data_dir)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
+
+
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
+
+
+_bearer = HTTPBearer(auto_error=False, description="the token from POST /auth/login")
+
+
+def _bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    if credentials is None or not credentials.credentials.strip():
+        raise ApiError(401, "unauthenticated", "this needs a bearer token: log in at POST /auth/login and send "
+                       "'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"})
+    return credentials.credentials.strip()
+
+
+TokenDep = Annotated[str, Depends(_bearer_token)]
+
+
+def _current_user(catalog: CatalogDep, token: TokenDep) -> User:
+    user = auth.session_user(catalog, token)
+    if user is None:
+        raise ApiError(401, "invalid_token", "the bearer token is unknown or expired; log in again",
+                       {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return user
+
+
+UserDep = Annotated[User, Depends(_current_user)]
+
+
+def _found(record: dict[str, Any] | None, kind: str, record_id: int) -> dict[str, Any]:
+    if record is None:
+        raise ApiError(404, "not_found", f"there is no {kind} with id {record_id}")
+    return record
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(max_length=1000)
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/auth/login")
+def login(body: LoginRequest, catalog: CatalogDep) -> dict[str, Any]:
+    user = auth.authenticate(catalog, body.username, body.password)
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "wrong user name or password")
+    return {"token": auth.open_session(catalog, user), "user": _user_json(user)}
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(catalog: CatalogDep, token: TokenDep, _user: UserDep) -> Response:
+    auth.close_session(catalog, token)
+    return Response(status_code=204)
+
+
+@router.get("/me")
+def me(user: UserDep) -> dict[str, Any]:
+    return _user_json(user)
+
+
+@router.get("/artists")
+def list_artists(catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return {"artists": browse.artists(catalog)}
+
+
+@router.get("/artists/{artist_id}")
+def get_artist(artist_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return _found(browse.artist(catalog, artist_id), "artist", artist_id)
+
+
+@router.get("/albums")
+def list_albums(catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return {"albums": browse.albums(catalog)}
+
+
+@router.get("/albums/{album_id}")
+def get_album(album_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return _found(browse.album(catalog, album_id), "album", album_id)
+
+
+@router.get("/tracks")
+def list_tracks(catalog: CatalogDep, user: UserDep, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0) -> dict[str, Any]:
+    page, total = browse.tracks(catalog, limit, offset)
+    return {"tracks": page, "total": total}
+
+
+@router.get("/tracks/{track_id}")
+def get_track(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return _found(browse.track(catalog, track_id), "track", track_id)
+
+
+@router.get("/tracks/{track_id}/manifest")
+def get_manifest(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return _found(browse.manifest(catalog, track_id), "track", track_id)
+
+
+@router.get("/licences/{file_id}")
+def get_licence(file_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    record = _found(browse.file_record(catalog, file_id), "file", file_id)
+    if user.region not in record["regions"]:
+        raise ApiError(403, "not_available_in_region",
+                       f"file {file_id} is not licensed in your region ({user.region}); it is available in "
+                       f"{', '.join(record['regions']) or 'no region'}")
+    return {"file_id": file_id, "key": record["key"], "nonce": record["nonce"], "algorithm": origin.ENCRYPTION}
+
+
+@router.get("/search")
+def search(catalog: CatalogDep, user: UserDep, q: Annotated[str, Query(min_length=1, max_length=200)],
+           limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+    return browse.search(catalog, q, limit)
+
+
+@router.get("/files/{file_id}", response_class=Response)
+def get_file(file_id: Id, request: Request, catalog: CatalogDep) -> Response:
+    """Ciphertext of a transcoded file: public (it is useless without a licence), cacheable, seekable."""
+    record = _found(browse.file_record(catalog, file_id), "file", file_id)
+    etag = f'"{record["content_sha256"]}"'
+    headers = {"ETag": etag, "Cache-Control": _IMMUTABLE, "Accept-Ranges": "bytes"}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    path = origin.origin_path(request.app.state.data_dir, file_id)
+    if not path.is_file():
+        raise ApiError(500, "origin_missing", f"the encrypted copy of file {file_id} is missing from the origin "
+                       "store; re-ingest its source")
+    size = int(record["size_bytes"])
+    range_header = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    byte_range = parse_range(range_header, size) if range_header and if_range in (None, etag) else None
+    if byte_range is None:
+        return StreamingResponse(_read(path, 0, size), headers={**headers, "Content-Length": str(size)},
+                                 media_type="application/octet-stream")
+    return StreamingResponse(
+        _read(path, byte_range.start, byte_range.stop), status_code=206, media_type="application/octet-stream",
+        headers={**headers, "Content-Range": byte_range.content_range, "Content-Length": str(byte_range.length)})
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def _read(path: Path, start: int, stop: int) -> Iterator[bytes]:
+    with open(path, "rb") as source:
+        source.seek(start)
+        remaining = stop - start
+        while remaining > 0:
+            block = source.read(min(_READ_BLOCK_BYTES, remaining))
+            if not block:
+                return
+            remaining -= len(block)
+            yield block
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "name": user.name, "region": user.region}

@@ -1,0 +1,1 @@
+"""Legato's playlist CRDT and sync messages: pure logic, no I/O."""
