@@ -40,6 +40,17 @@ class FileManifest:
         start = index * self.chunk_size
         return start, min(start + self.chunk_size, self.size_bytes)
 
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+    def to_json(self) -> dict[str, Any]:
+        """The server's manifest format again, so a stored manifest is re-validated when read back."""
+        return {"id": self.file_id, "quality": self.quality, "codec": self.codec, "url": self.url,
+                "size_bytes": self.size_bytes, "chunk_size": self.chunk_size,
+                "chunks": list(self.chunk_sha256), "frames": self.frames,
+                "sample_rate": self.sample_rate, "encryption": "aes-128-ctr"}
+
     @classmethod
     def from_json(cls, data: Any) -> FileManifest:
         try:

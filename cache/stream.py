@@ -1,6 +1,6 @@
-"""A player Source over an encrypted file: fetch ciphertext chunks, verify each, decrypt in memory.
+"""Player Sources over an encrypted file: verified ciphertext chunks in, plaintext out, in memory only.
 
-Where the chunks come from (network, later the disk and RAM tiers) is a ChunkFetcher handed in from above.
+Where the chunks come from (network, disk, RAM) is a ChunkSupply handed in; nothing here writes plaintext.
 """
 
 from __future__ import annotations
@@ -26,20 +26,68 @@ class ChunkFetcher(Protocol):
     def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes: ...
 
 
+class ChunkSupply(Protocol):
+    """Hands out chunk ``index`` of one file as ciphertext that already passed its SHA-256 check."""
+
+    def chunk(self, index: int) -> bytes: ...
+
+
 class ChunkIntegrityError(OSError):
     """A ciphertext chunk kept failing its SHA-256 check."""
 
 
-class DecryptingSource:
-    """Random-access plaintext of one encrypted file, verified chunk by chunk against its manifest."""
+def chunk_intact(manifest: FileManifest, index: int, data: bytes) -> bool:
+    """Whether ``data`` is exactly chunk ``index`` as the manifest describes it."""
+    start, end = manifest.chunk_span(index)
+    return len(data) == end - start and hashlib.sha256(data).hexdigest() == manifest.chunk_sha256[index]
 
-    def __init__(self, manifest: FileManifest, file_key: FileKey, fetcher: ChunkFetcher) -> None:
+
+class NetworkChunks:
+    """Chunks straight from a ChunkFetcher, several per request; a bad chunk is fetched once more."""
+
+    def __init__(self, manifest: FileManifest, fetcher: ChunkFetcher) -> None:
+        self._manifest = manifest
+        self._fetcher = fetcher
+        self.refetched = 0
+
+    def chunk(self, index: int) -> bytes:
+        return self.chunks(index, index + 1)[index]
+
+    def chunks(self, first: int, stop: int) -> dict[int, bytes]:
+        """Verified chunks ``first`` .. ``stop - 1``, fetched with one request (plus one per bad chunk)."""
+        manifest = self._manifest
+        start = manifest.chunk_span(first)[0]
+        data = self._fetcher.fetch(manifest, start, manifest.chunk_span(stop - 1)[1])
+        verified = {}
+        for index in range(first, stop):
+            chunk_start, chunk_end = manifest.chunk_span(index)
+            piece = data[chunk_start - start : chunk_end - start]
+            verified[index] = piece if chunk_intact(manifest, index, piece) else self._refetch(index, 1)
+        return verified
+
+    def _refetch(self, index: int, failed: int) -> bytes:
+        manifest = self._manifest
+        self.refetched += 1
+        log.warning("chunk %d of file %d failed its check (attempt %d); fetching it again",
+                    index, manifest.file_id, failed)
+        if failed >= _FETCH_ATTEMPTS:
+            raise ChunkIntegrityError(
+                f"chunk {index} of file {manifest.file_id} is corrupt after "
+                f"{_FETCH_ATTEMPTS} attempts; the server or the network is returning bad data"
+            )
+        data = self._fetcher.fetch(manifest, *manifest.chunk_span(index))
+        return data if chunk_intact(manifest, index, data) else self._refetch(index, failed + 1)
+
+
+class PlaintextSource:
+    """Random-access plaintext of one encrypted file, decrypted from verified chunks as they are read."""
+
+    def __init__(self, manifest: FileManifest, file_key: FileKey, chunks: ChunkSupply) -> None:
         self._manifest = manifest
         self._key = file_key
-        self._fetcher = fetcher
+        self._chunks = chunks
         self._plain: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self.chunks_refetched = 0
 
     def size(self) -> int | None:
         return self._manifest.size_bytes
@@ -61,24 +109,25 @@ class DecryptingSource:
             if index in self._plain:
                 self._plain.move_to_end(index)
                 return self._plain[index]
-        start, end = self._manifest.chunk_span(index)
-        plain = decrypt_at(self._key, start, self._verified_ciphertext(index, start, end))
+        start = self._manifest.chunk_span(index)[0]
+        plain = decrypt_at(self._key, start, self._chunks.chunk(index))
         with self._lock:
             self._plain[index] = plain
             while len(self._plain) > _KEPT_CHUNKS:
                 self._plain.popitem(last=False)
         return plain
 
-    def _verified_ciphertext(self, index: int, start: int, end: int) -> bytes:
-        expected = self._manifest.chunk_sha256[index]
-        for attempt in range(_FETCH_ATTEMPTS):
-            data = self._fetcher.fetch(self._manifest, start, end)
-            if len(data) == end - start and hashlib.sha256(data).hexdigest() == expected:
-                return data
-            self.chunks_refetched += 1
-            log.warning("chunk %d of file %d failed its check (attempt %d); fetching it again",
-                        index, self._manifest.file_id, attempt + 1)
-        raise ChunkIntegrityError(
-            f"chunk {index} of file {self._manifest.file_id} is corrupt after "
-            f"{_FETCH_ATTEMPTS} attempts; the server or the network is returning bad data"
-        )
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(file {self._manifest.file_id})"
+
+
+class DecryptingSource(PlaintextSource):
+    """A PlaintextSource fed by the network alone (no cache tiers)."""
+
+    def __init__(self, manifest: FileManifest, file_key: FileKey, fetcher: ChunkFetcher) -> None:
+        self._network = NetworkChunks(manifest, fetcher)
+        super().__init__(manifest, file_key, self._network)
+
+    @property
+    def chunks_refetched(self) -> int:
+        return self._network.refetched

@@ -5,11 +5,16 @@
 - ``demo_login``: the demo user's name and password.
 - ``api_token``: a bearer token for the demo user on ``live_server``.
 - ``start_server(data_dir)`` / ``stop_server(server)``: for tests that stop and restart a server themselves.
+- ``secret_service``: a real gnome-keyring (Secret Service) on a private D-Bus session bus, and the keyring
+  backend that talks to it (session-wide; skips when gnome-keyring-daemon or dbus-daemon is not installed).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,3 +75,64 @@ def api_token(live_server: LiveServer) -> str:
                           json={"username": DEMO_USER[0], "password": DEMO_USER[1]})
     response.raise_for_status()
     return str(response.json()["token"])
+
+
+# -- the OS keystore: a real gnome-keyring over a private D-Bus session bus ---------------------------------
+
+def _secret_service_pid(bus_address: str) -> int:
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus")
+    with open_dbus_connection(bus=bus_address) as connection:
+        reply = connection.send_and_get_reply(
+            new_method_call(bus, "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",)))
+    return int(reply.body[0])
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed: the keystore tests need a real Secret Service "
+                    "(apt-get install dbus gnome-keyring)")
+    import keyring
+    import keyring.core
+    from keyring.backends import SecretService, fail
+
+    home = tmp_path_factory.mktemp("keyring-home")
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
+           "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_CACHE_HOME": str(home / "cache")}
+    started = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                             env=env, capture_output=True, text=True, check=True, timeout=30)
+    address, dbus_pid = started.stdout.split()[:2]
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    keyring_pid: int | None = None
+    previous_address = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    try:
+        subprocess.run(["gnome-keyring-daemon", "--daemonize", "--unlock", "--components=secrets"],
+                       input="pw", env=env, capture_output=True, text=True, check=True, timeout=30)
+        keyring.core.init_backend()
+        chosen = keyring.get_keyring()
+        if not isinstance(chosen, SecretService.Keyring):
+            pytest.fail(f"keyring chose {chosen!r} instead of the Secret Service on {address}")
+        chosen.get_password("legato-tests", "probe")  # the daemon claims its bus name on first use
+        keyring_pid = _secret_service_pid(address)
+        yield chosen
+    finally:
+        for pid in (keyring_pid, int(dbus_pid)):
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        if previous_address is None:
+            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = previous_address
+        # The bus is gone: leave keyring on the honest "no keystore" backend rather than a dead one.
+        keyring.set_keyring(fail.Keyring())

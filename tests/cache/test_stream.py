@@ -10,7 +10,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cache import ChunkIntegrityError, DecryptingSource, FileKey, FileManifest, ManifestError
+from cache import (
+    ChunkIntegrityError,
+    DecryptingSource,
+    FileKey,
+    FileManifest,
+    ManifestError,
+)
 
 CHUNK = 4096
 
