@@ -2,7 +2,9 @@
 # Debian packages are installed only when missing (as root) or named in one exact line otherwise;
 # the virtualenv is rebuilt only when pyproject.toml changes.
 
-RUN_DEBS=(libportaudio2 libasound2-plugins libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1
+RUN_DEBS=(libportaudio2 libasound2-plugins libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
+          libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0
+          libxcb-xkb1
           libfontconfig1 libglib2.0-0 libdbus-1-3)
 TEST_DEBS=(pulseaudio pulseaudio-utils dbus dbus-x11 gnome-keyring xvfb xauth)
 
@@ -39,10 +41,12 @@ ensure_venv() {
     stamp=".venv/.legato-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
     if [ ! -e "$stamp" ]; then
         echo "legato: installing Python packages into .venv"
-        .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-        .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}" 2>&1 | grep -v '^WARNING: Location' || true
-        .venv/bin/python -c 'import PySide6, av, sounddevice, fastapi' \
-            || { echo "legato: Python packages failed to install" >&2; return 1; }
+        if ! { .venv/bin/python -m pip install -q --upgrade pip \
+               && .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}"; } >.venv/pip.log 2>&1; then
+            tail -n 30 .venv/pip.log >&2
+            echo "legato: installing Python packages failed; the whole log is in .venv/pip.log" >&2
+            return 1
+        fi
         rm -f .venv/.legato-*
         touch "$stamp"
     fi

@@ -98,13 +98,21 @@ def decode(path: Path) -> DecodedAudio:
                 blocks.extend(f.to_ndarray() for f in resampler.resample(frame))
             blocks.extend(f.to_ndarray() for f in resampler.resample(None))
             sample_rate = stream.codec_context.sample_rate
+            declared = _declared_frames(container, stream)
     except av.error.FFmpegError as exc:
         raise IngestError(path, f"not a readable audio file ({exc.strerror or exc})") from exc
     if not blocks or sum(block.shape[1] for block in blocks) == 0:
         raise IngestError(path, "the audio stream holds no samples")
-    pcm = np.ascontiguousarray(np.concatenate(blocks, axis=1).T, dtype=np.float32)
+    pcm = np.ascontiguousarray(np.concatenate(blocks, axis=1).T[:declared], dtype=np.float32)
     bits = 24 if source_format in _INTEGER_FORMATS_32 else 16
     return DecodedAudio(pcm, sample_rate, bits)
+
+
+def _declared_frames(container: av.container.InputContainer, stream: AudioStream) -> int | None:
+    """The exact length an MP4/M4A declares: its AAC decodes with the encoder's end padding still on."""
+    if "mp4" not in container.format.name or not stream.duration or stream.time_base is None:
+        return None
+    return round(stream.duration * stream.time_base * stream.codec_context.sample_rate)
 
 
 def transcode(audio: DecodedAudio, source: Path) -> tuple[EncodedFile, ...]:

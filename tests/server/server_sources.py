@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -54,6 +55,9 @@ def write_audio(path: Path, pcm16: np.ndarray, tags: dict[str, str], rate: int =
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm16.reshape(1, -1)), format="s16",
                                            layout="stereo")
         frame.sample_rate = rate
+        # Timestamps let the muxers record gapless info (MP4 edit list, Ogg granules), as real encoders do.
+        frame.pts = 0
+        frame.time_base = Fraction(1, rate)
         for resampled in resampler.resample(frame) + resampler.resample(None):
             container.mux(stream.encode(resampled))
         container.mux(stream.encode(None))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from server_sources import (
     SOURCE_FORMATS,
+    SOURCE_RATE,
     Ingested,
     Sources,
     stereo_tone,
@@ -86,6 +87,15 @@ def test_recorded_frames_equal_the_decoded_length_of_every_output(
         assert decoded == row["frames"], row["quality"]
         expected = int(str(track["duration_samples"])) * int(str(row["sample_rate"])) / int(str(track["sample_rate"]))
         assert abs(decoded - expected) <= 1, row["quality"]
+
+
+@pytest.mark.parametrize("suffix", list(SOURCE_FORMATS))
+def test_track_length_is_the_source_length_without_encoder_delay_or_padding(
+        ingested: Ingested, sources: Sources, suffix: str) -> None:
+    track = _track_for(ingested, sources, suffix)
+    native_rate = 48000 if suffix == "opus" else SOURCE_RATE
+    assert track["sample_rate"] == native_rate
+    assert track["duration_samples"] == sources.pcm16.shape[0] * native_rate // SOURCE_RATE
 
 
 @pytest.mark.parametrize("suffix", ["wav", "flac"])
