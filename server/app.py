@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.catalog import Catalog
 from server.exceptions import ApiError
+from server.playlist_hub import PlaylistHub
+from server.playlist_routes import router as playlist_router
 from server.routes import router
 
 _log = logging.getLogger(__name__)
@@ -26,11 +28,13 @@ def create_app(data_dir: Path) -> FastAPI:
     app = FastAPI(title="Legato reference server",
                   description="Catalog, manifests, licences and encrypted files for the Legato player.")
     app.state.data_dir = data_dir
+    app.state.playlist_hub = PlaylistHub()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(router)
+    app.include_router(playlist_router)
     return app
 
 

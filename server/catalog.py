@@ -1,4 +1,4 @@
-"""The catalog database (SQLite through sqlite-utils): artists, albums, tracks, files, users, sessions.
+"""The catalog database (SQLite through sqlite-utils): artists, albums, tracks, files, users, sessions, playlists.
 
 Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
 """
@@ -34,12 +34,20 @@ _TABLES: dict[str, dict[str, type]] = {
     },
     "users": {"id": int, "name": str, "password_hash": str, "region": str},
     "sessions": {"id": int, "token_sha256": str, "user_id": int, "created": int, "expires": int},
+    "playlists": {"id": str, "owner_id": int, "public": int, "created": int, "last_seq": int, "snapshot": bytes,
+                  "snapshot_seq": int},
+    "playlist_members": {"id": int, "playlist_id": str, "user_id": int, "role": str},
+    "playlist_updates": {"id": int, "playlist_id": str, "seq": int, "update_id": str, "author_id": int,
+                         "data": bytes},
 }
 _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
     "tracks": [("artist_id", "artists", "id"), ("album_id", "albums", "id")],
     "files": [("track_id", "tracks", "id")],
     "sessions": [("user_id", "users", "id")],
+    "playlists": [("owner_id", "users", "id")],
+    "playlist_members": [("playlist_id", "playlists", "id"), ("user_id", "users", "id")],
+    "playlist_updates": [("playlist_id", "playlists", "id"), ("author_id", "users", "id")],
 }
 _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
@@ -48,8 +56,11 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "files": [["track_id", "quality"]],
     "users": [["name"]],
     "sessions": [["token_sha256"]],
+    "playlist_members": [["playlist_id", "user_id"]],
+    "playlist_updates": [["playlist_id", "seq"], ["playlist_id", "update_id"]],
 }
-_INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]]}
+_INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
+                                        "playlists": [["owner_id"]], "playlist_members": [["user_id"]]}
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import getpass
 import re
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -87,7 +88,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     app = create_app(args.data)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: only then does asyncio turn Nagle off on accepted connections (~40 ms/request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
@@ -98,7 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{f'[{host}]' if family == socket.AF_INET6 else host}:{port}"
     # A bounded graceful shutdown: a client streaming a long file must not hold a stop request hostage.
     config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=5)
-    server = _AnnouncingServer(config, url)
+    server = _AnnouncingServer(config, url, on_exit=app.state.playlist_hub.close)
     server.run(sockets=[sock])
     return EXIT_OK
 
@@ -106,9 +108,14 @@ def _serve(args: argparse.Namespace) -> int:
 class _AnnouncingServer(uvicorn.Server):
     """A uvicorn server that prints its URL on stdout once its socket accepts connections."""
 
-    def __init__(self, config: uvicorn.Config, url: str) -> None:
+    def __init__(self, config: uvicorn.Config, url: str, on_exit: Callable[[], None]) -> None:
         super().__init__(config)
         self.url = url
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

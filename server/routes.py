@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from server import auth, browse, origin
+from server import auth, browse, licences, origin
 from server.auth import User
 from server.byte_range import parse_range
 from server.catalog import Catalog
@@ -134,13 +134,17 @@ def get_manifest(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, 
 
 
 @router.get("/licences/{file_id}")
-def get_licence(file_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+def get_licence(file_id: Id, catalog: CatalogDep, user: UserDep, offline: bool = False) -> dict[str, Any]:
+    """A file's key; with ``?offline=true`` also an offline grant that expires (``offline.expires_at``)."""
     record = _found(browse.file_record(catalog, file_id), "file", file_id)
     if user.region not in record["regions"]:
         raise ApiError(403, "not_available_in_region",
                        f"file {file_id} is not licensed in your region ({user.region}); it is available in "
                        f"{', '.join(record['regions']) or 'no region'}")
-    return {"file_id": file_id, "key": record["key"], "nonce": record["nonce"], "algorithm": origin.ENCRYPTION}
+    body = {"file_id": file_id, "key": record["key"], "nonce": record["nonce"], "algorithm": origin.ENCRYPTION}
+    if offline:
+        body["offline"] = licences.grant(catalog, user.id, file_id).to_json()
+    return body
 
 
 @router.get("/search")

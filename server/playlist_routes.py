@@ -1,0 +1,248 @@
+"""The playlist endpoints: create, list, share, follow, push and pull updates, and a live event stream (SSE).
+
+A playlist the caller may not read answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from server import playlists
+from server.auth import User
+from server.catalog import Catalog
+from server.exceptions import ApiError
+from server.playlist_hub import PlaylistHub, PlaylistNews
+from server.playlists import Role
+from server.routes import CatalogDep, UserDep
+from sync import (
+    InvalidUpdate,
+    MalformedMessage,
+    MissingDependencies,
+    OversizedUpdate,
+    PullResult,
+    PushRequest,
+)
+
+MAX_PUSH_BYTES = 8 * 1024 * 1024
+HEARTBEAT_S = 15.0
+_ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
+_MAX_SEQ = 2**63 - 1
+
+router = APIRouter()
+PlaylistId = Annotated[str, PathParam(pattern=_ID_PATTERN, description="the playlist's id (a UUID)")]
+Since = Annotated[int, Query(ge=0, le=_MAX_SEQ, description="the last log seq the caller has seen")]
+
+
+class NewPlaylist(BaseModel):
+    id: str = Field(pattern=_ID_PATTERN, description="chosen by the client (a UUID), so it can work offline")
+    public: bool = False
+
+
+class PlaylistChange(BaseModel):
+    public: bool
+
+
+class Invitation(BaseModel):
+    user: str = Field(min_length=1, max_length=200)
+
+
+def hub_of(request: Request) -> PlaylistHub:
+    hub: PlaylistHub = request.app.state.playlist_hub
+    return hub
+
+
+@router.post("/playlists")
+def create_playlist(body: NewPlaylist, response: Response, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    record, created = playlists.create(catalog, body.id, user.id, body.public)
+    response.status_code = 201 if created else 200
+    return record.to_json(Role.OWNER)
+
+
+@router.get("/playlists")
+def list_playlists(catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    return {"playlists": playlists.visible_to(catalog, user.id)}
+
+
+@router.get("/playlists/{playlist_id}")
+def get_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    record, role = playlists.readable(catalog, playlist_id, user.id)
+    return {**record.to_json(role), **playlists.members(catalog, playlist_id)}
+
+
+@router.patch("/playlists/{playlist_id}")
+def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, catalog: CatalogDep,
+                    user: UserDep) -> dict[str, Any]:
+    record = playlists.owned(catalog, playlist_id, user.id)
+    playlists.set_public(catalog, record, body.public)
+    return get_playlist(playlist_id, catalog, user)
+
+
+@router.delete("/playlists/{playlist_id}", status_code=204)
+def delete_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
+    hub = hub_of(request)
+    with hub.writing():
+        playlists.delete(catalog, playlists.owned(catalog, playlist_id, user.id))
+        hub.forget(playlist_id)
+    hub.publish(PlaylistNews(playlist_id, None, deleted=True))
+    return Response(status_code=204)
+
+
+@router.post("/playlists/{playlist_id}/collaborators")
+def invite_collaborator(playlist_id: PlaylistId, body: Invitation, catalog: CatalogDep,
+                        user: UserDep) -> dict[str, Any]:
+    record = playlists.owned(catalog, playlist_id, user.id)
+    invited = catalog.user_by_name(body.user)
+    if invited is None:
+        raise ApiError(404, "unknown_user", f"there is no user named {body.user!r}; check the spelling")
+    playlists.add_member(catalog, record, int(invited["id"]), Role.COLLABORATOR)
+    return get_playlist(playlist_id, catalog, user)
+
+
+@router.post("/playlists/{playlist_id}/followers")
+def follow_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    record = playlists.find(catalog, playlist_id)
+    if record is None or (not record.public and playlists.role_of(catalog, record, user.id) is None):
+        raise playlists.not_found(playlist_id)
+    playlists.add_member(catalog, record, user.id, Role.FOLLOWER)
+    return get_playlist(playlist_id, catalog, user)
+
+
+@router.delete("/playlists/{playlist_id}/followers", status_code=204)
+def unfollow_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) -> Response:
+    record, _role = playlists.readable(catalog, playlist_id, user.id)
+    playlists.remove_follower(catalog, record, user.id)
+    return Response(status_code=204)
+
+
+@router.get("/playlists/{playlist_id}/updates")
+def pull_updates(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep, since: Since = 0) -> dict[str, Any]:
+    record, _role = playlists.readable(catalog, playlist_id, user.id)
+    return playlists.since(catalog, record, since).to_json()
+
+
+@router.post("/playlists/{playlist_id}/updates")
+async def push_updates(playlist_id: PlaylistId, request: Request, user: UserDep) -> dict[str, Any]:
+    """Store updates (all or none) after validating each; a retried update id gets its first seq back."""
+    try:
+        push = PushRequest.from_json(await _json_body(request, MAX_PUSH_BYTES))
+    except MalformedMessage as exc:
+        raise ApiError(422, "malformed_push", f"the push is not valid: {exc}") from None
+    return await run_in_threadpool(_push, hub_of(request), request.app.state.data_dir, playlist_id, user, push)
+
+
+@router.get("/playlists/{playlist_id}/events")
+async def playlist_events(playlist_id: PlaylistId, request: Request, user: UserDep,
+                          since: Since = 0) -> StreamingResponse:
+    """Server-sent events: ``updates`` (a pull result, first the catch-up after ``since``) and ``deleted``."""
+    data_dir = request.app.state.data_dir
+    await run_in_threadpool(_check_readable, data_dir, playlist_id, user)
+    return StreamingResponse(_stream(hub_of(request), data_dir, playlist_id, since), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _push(hub: PlaylistHub, data_dir: Path, playlist_id: str, user: User, push: PushRequest) -> dict[str, Any]:
+    catalog = Catalog.open(data_dir)
+    try:
+        with hub.writing():
+            record = playlists.writable(catalog, playlist_id, user.id)
+            doc = hub.doc(playlist_id, record.last_seq, lambda: playlists.load_doc(catalog, record))
+            try:
+                result, logged = playlists.append(catalog, record, doc, list(push.updates), user.id)
+            except InvalidUpdate as exc:
+                raise _refusal(exc) from None
+            except BaseException:
+                hub.forget(playlist_id)  # the doc may hold updates the log failed to store
+                raise
+            hub.keep(playlist_id, result.last_seq, doc)
+            if logged:
+                hub.publish(PlaylistNews(playlist_id, PullResult(None, record.snapshot_seq, tuple(logged),
+                                                                 result.last_seq)))
+        return result.to_json()
+    finally:
+        catalog.close()
+
+
+def _refusal(exc: InvalidUpdate) -> ApiError:
+    status = 413 if isinstance(exc, OversizedUpdate) else 409 if isinstance(exc, MissingDependencies) else 422
+    return ApiError(status, exc.code, f"update refused, nothing was stored: {exc}")
+
+
+def _check_readable(data_dir: Path, playlist_id: str, user: User) -> None:
+    catalog = Catalog.open(data_dir)
+    try:
+        playlists.readable(catalog, playlist_id, user.id)
+    finally:
+        catalog.close()
+
+
+def _pull(data_dir: Path, playlist_id: str, seq: int) -> PullResult | None:
+    catalog = Catalog.open(data_dir)
+    try:
+        record = playlists.find(catalog, playlist_id)
+        return None if record is None else playlists.since(catalog, record, seq)
+    finally:
+        catalog.close()
+
+
+async def _stream(hub: PlaylistHub, data_dir: Path, playlist_id: str, since: int) -> AsyncIterator[str]:
+    # Subscribe before reading the catch-up, so nothing logged in between is missed.
+    with hub.subscribe(playlist_id) as queue:
+        pull = await run_in_threadpool(_pull, data_dir, playlist_id, since)
+        if pull is None:
+            yield _event("deleted", {"id": playlist_id})
+            return
+        yield _event("updates", pull.to_json())
+        seen = pull.last_seq
+        while True:
+            try:
+                news = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if news is None:
+                return
+            if news.deleted or news.pull is None:
+                yield _event("deleted", {"id": playlist_id})
+                return
+            fresh = tuple(update for update in news.pull.updates if update.seq > seen)
+            if not fresh:
+                continue
+            if fresh[0].seq != seen + 1:
+                pull = await run_in_threadpool(_pull, data_dir, playlist_id, seen)
+                if pull is None:
+                    continue
+            else:
+                pull = PullResult(None, news.pull.snapshot_seq, fresh, fresh[-1].seq)
+            yield _event("updates", pull.to_json())
+            seen = pull.last_seq
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def _json_body(request: Request, limit_bytes: int) -> Any:
+    declared = request.headers.get("content-length", "")
+    too_large = ApiError(413, "payload_too_large", f"a push may carry at most {limit_bytes} bytes; push fewer "
+                         "updates at a time")
+    if declared.isdigit() and int(declared) > limit_bytes:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit_bytes:
+            raise too_large
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ApiError(400, "malformed_json", "the request body is not valid JSON") from None

@@ -1,0 +1,234 @@
+"""Playlists on the server: who may do what, and each playlist's numbered, validated, compacted update log.
+
+Every update is checked with sync/ before it is stored; nothing here edits a playlist's content itself.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from server.catalog import Catalog
+from server.exceptions import ApiError
+from sync import LoggedUpdate, OutgoingUpdate, PlaylistDoc, PullResult, PushResult
+
+COMPACT_AFTER_UPDATES = 256
+
+
+class Role(str, Enum):
+    OWNER = "owner"
+    COLLABORATOR = "collaborator"
+    FOLLOWER = "follower"
+
+    @property
+    def can_write(self) -> bool:
+        return self is not Role.FOLLOWER
+
+
+@dataclass(frozen=True)
+class PlaylistRecord:
+    """A playlist's server-side facts (its content lives in the update log)."""
+
+    playlist_id: str
+    owner_id: int
+    owner: str
+    public: bool
+    last_seq: int
+    snapshot_seq: int
+
+    def to_json(self, role: Role) -> dict[str, Any]:
+        return {"id": self.playlist_id, "owner": self.owner, "public": self.public, "role": role.value,
+                "last_seq": self.last_seq}
+
+
+def not_found(playlist_id: str) -> ApiError:
+    # The same answer whether the playlist is missing or private to others, so ids leak nothing.
+    return ApiError(404, "not_found", f"there is no playlist {playlist_id} that you can see")
+
+
+def create(catalog: Catalog, playlist_id: str, owner_id: int, public: bool) -> tuple[PlaylistRecord, bool]:
+    """Register a playlist (its genesis is implied); returns it and whether it was new. Retrying is harmless."""
+    existing = find(catalog, playlist_id)
+    if existing is not None:
+        if existing.owner_id != owner_id:
+            raise ApiError(409, "playlist_exists", f"playlist id {playlist_id} is taken; create it with a new id")
+        return existing, False
+    with catalog.transaction():
+        catalog.db.execute("INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) "
+                           "VALUES (?, ?, ?, ?, 0, 0)", [playlist_id, owner_id, int(public), int(time.time())])
+    record = find(catalog, playlist_id)
+    assert record is not None
+    return record, True
+
+
+def find(catalog: Catalog, playlist_id: str) -> PlaylistRecord | None:
+    row = catalog.query_one("SELECT playlists.*, users.name AS owner FROM playlists JOIN users "
+                            "ON users.id = playlists.owner_id WHERE playlists.id = ?", [playlist_id])
+    return None if row is None else _record(row)
+
+
+def role_of(catalog: Catalog, record: PlaylistRecord, user_id: int) -> Role | None:
+    """The user's role, or None when the playlist must look absent to them (followers lose a private one)."""
+    if record.owner_id == user_id:
+        return Role.OWNER
+    row = catalog.query_one("SELECT role FROM playlist_members WHERE playlist_id = ? AND user_id = ?",
+                            [record.playlist_id, user_id])
+    if row is None:
+        return None
+    role = Role(row["role"])
+    return role if role is Role.COLLABORATOR or record.public else None
+
+
+def readable(catalog: Catalog, playlist_id: str, user_id: int) -> tuple[PlaylistRecord, Role]:
+    """The playlist and the user's role; 404 when the user may not even know it exists."""
+    record = find(catalog, playlist_id)
+    role = None if record is None else role_of(catalog, record, user_id)
+    if record is None or role is None:
+        raise not_found(playlist_id)
+    return record, role
+
+
+def writable(catalog: Catalog, playlist_id: str, user_id: int) -> PlaylistRecord:
+    record, role = readable(catalog, playlist_id, user_id)
+    if not role.can_write:
+        raise ApiError(403, "read_only", f"you follow playlist {playlist_id} but may not edit it; ask its owner "
+                       "to invite you as a collaborator")
+    return record
+
+
+def owned(catalog: Catalog, playlist_id: str, user_id: int) -> PlaylistRecord:
+    record, role = readable(catalog, playlist_id, user_id)
+    if role is not Role.OWNER:
+        raise ApiError(403, "not_owner", f"only the owner ({record.owner}) may do this to playlist {playlist_id}")
+    return record
+
+
+def visible_to(catalog: Catalog, user_id: int) -> list[dict[str, Any]]:
+    """Every playlist the user owns, collaborates on, or follows (while it is public)."""
+    rows = catalog.query(
+        "SELECT playlists.*, users.name AS owner, COALESCE(m.role, 'owner') AS role FROM playlists "
+        "JOIN users ON users.id = playlists.owner_id "
+        "LEFT JOIN playlist_members AS m ON m.playlist_id = playlists.id AND m.user_id = :user "
+        "WHERE playlists.owner_id = :user OR m.role = 'collaborator' OR (m.role = 'follower' AND playlists.public) "
+        "ORDER BY playlists.created, playlists.id", {"user": user_id})
+    return [_record(row).to_json(Role(row["role"])) for row in rows]
+
+
+def members(catalog: Catalog, playlist_id: str) -> dict[str, list[str]]:
+    rows = catalog.query("SELECT users.name, role FROM playlist_members JOIN users ON users.id = user_id "
+                         "WHERE playlist_id = ? ORDER BY users.name", [playlist_id])
+    return {"collaborators": [row["name"] for row in rows if row["role"] == Role.COLLABORATOR.value],
+            "followers": [row["name"] for row in rows if row["role"] == Role.FOLLOWER.value]}
+
+
+def set_public(catalog: Catalog, record: PlaylistRecord, public: bool) -> None:
+    with catalog.transaction():
+        catalog.db.execute("UPDATE playlists SET public = ? WHERE id = ?", [int(public), record.playlist_id])
+
+
+def add_member(catalog: Catalog, record: PlaylistRecord, user_id: int, role: Role) -> None:
+    """Make the user a collaborator or follower; a collaborator who follows stays a collaborator."""
+    if user_id == record.owner_id:
+        return
+    with catalog.transaction():
+        current = catalog.query_one("SELECT role FROM playlist_members WHERE playlist_id = ? AND user_id = ?",
+                                    [record.playlist_id, user_id])
+        if current is None:
+            catalog.db.execute("INSERT INTO playlist_members (playlist_id, user_id, role) VALUES (?, ?, ?)",
+                               [record.playlist_id, user_id, role.value])
+        elif role is Role.COLLABORATOR:
+            catalog.db.execute("UPDATE playlist_members SET role = ? WHERE playlist_id = ? AND user_id = ?",
+                               [role.value, record.playlist_id, user_id])
+
+
+def remove_follower(catalog: Catalog, record: PlaylistRecord, user_id: int) -> None:
+    with catalog.transaction():
+        catalog.db.execute("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = ?",
+                           [record.playlist_id, user_id, Role.FOLLOWER.value])
+
+
+def delete(catalog: Catalog, record: PlaylistRecord) -> None:
+    with catalog.transaction():
+        for table in ("playlist_updates", "playlist_members"):
+            catalog.db.execute(f"DELETE FROM {table} WHERE playlist_id = ?", [record.playlist_id])
+        catalog.db.execute("DELETE FROM playlists WHERE id = ?", [record.playlist_id])
+
+
+# -- the update log -------------------------------------------------------------------------------------------
+
+def load_doc(catalog: Catalog, record: PlaylistRecord) -> PlaylistDoc:
+    """The playlist as the log holds it: its snapshot plus every update logged after it."""
+    row = catalog.query_one("SELECT snapshot FROM playlists WHERE id = ?", [record.playlist_id])
+    head = [row["snapshot"]] if row is not None and row["snapshot"] is not None else []
+    tail = [update.data for update in _logged_after(catalog, record.playlist_id, record.snapshot_seq)]
+    return PlaylistDoc.from_updates(record.playlist_id, head + tail)
+
+
+def known_seqs(catalog: Catalog, playlist_id: str, update_ids: list[str]) -> dict[str, int]:
+    """The seq of each update id the log already holds (still known after compaction)."""
+    marks = ", ".join("?" for _ in update_ids)
+    rows = catalog.query(f"SELECT update_id, seq FROM playlist_updates WHERE playlist_id = ? "
+                         f"AND update_id IN ({marks})", [playlist_id, *update_ids])
+    return {row["update_id"]: int(row["seq"]) for row in rows}
+
+
+def append(catalog: Catalog, record: PlaylistRecord, doc: PlaylistDoc, updates: list[OutgoingUpdate],
+           author_id: int) -> tuple[PushResult, list[LoggedUpdate]]:
+    """Validate ``updates`` against ``doc`` (merging them into it) and log the new ones, all or none.
+
+    Call with pushes to this playlist serialised and ``record`` read under that serialisation. Raises an ``InvalidUpdate`` (doc unchanged, nothing stored) when any new update is refused.
+    """
+    known = known_seqs(catalog, record.playlist_id, [update.update_id for update in updates])
+    fresh: dict[str, OutgoingUpdate] = {}
+    for update in updates:
+        if update.update_id not in known:
+            fresh.setdefault(update.update_id, update)
+    doc.import_updates([update.data for update in fresh.values()])
+    logged = []
+    with catalog.transaction():
+        last_seq = record.last_seq
+        for update in fresh.values():
+            last_seq += 1
+            catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                               "VALUES (?, ?, ?, ?, ?)",
+                               [record.playlist_id, last_seq, update.update_id, author_id, update.data])
+            known[update.update_id] = last_seq
+            logged.append(LoggedUpdate(last_seq, update.update_id, update.data))
+        catalog.db.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [last_seq, record.playlist_id])
+        if last_seq - record.snapshot_seq >= COMPACT_AFTER_UPDATES:
+            _compact(catalog, record.playlist_id, doc, last_seq)
+    return PushResult(tuple(known[update.update_id] for update in updates), last_seq), logged
+
+
+def since(catalog: Catalog, record: PlaylistRecord, seq: int) -> PullResult:
+    """What a replica that has seen the log up to ``seq`` lacks (a snapshot first if compaction passed it)."""
+    if seq > record.last_seq:
+        seq = 0  # the replica knows a log this server no longer has: hand it everything, merging is harmless
+    if seq >= record.snapshot_seq or record.snapshot_seq == 0:
+        return PullResult(None, record.snapshot_seq, tuple(_logged_after(catalog, record.playlist_id, seq)),
+                          record.last_seq)
+    row = catalog.query_one("SELECT snapshot FROM playlists WHERE id = ?", [record.playlist_id])
+    assert row is not None
+    return PullResult(bytes(row["snapshot"]), record.snapshot_seq,
+                      tuple(_logged_after(catalog, record.playlist_id, record.snapshot_seq)), record.last_seq)
+
+
+def _compact(catalog: Catalog, playlist_id: str, doc: PlaylistDoc, upto_seq: int) -> None:
+    """Replace the log up to ``upto_seq`` by one snapshot; the rows stay (without data) to keep ids idempotent."""
+    catalog.db.execute("UPDATE playlists SET snapshot = ?, snapshot_seq = ? WHERE id = ?",
+                       [doc.snapshot(), upto_seq, playlist_id])
+    catalog.db.execute("UPDATE playlist_updates SET data = NULL WHERE playlist_id = ? AND seq <= ?",
+                       [playlist_id, upto_seq])
+
+
+def _logged_after(catalog: Catalog, playlist_id: str, seq: int) -> list[LoggedUpdate]:
+    rows = catalog.query("SELECT seq, update_id, data FROM playlist_updates WHERE playlist_id = ? AND seq > ? "
+                         "ORDER BY seq", [playlist_id, seq])
+    return [LoggedUpdate(int(row["seq"]), str(row["update_id"]), bytes(row["data"])) for row in rows]
+
+
+def _record(row: dict[str, Any]) -> PlaylistRecord:
+    return PlaylistRecord(str(row["id"]), int(row["owner_id"]), str(row["owner"]), bool(row["public"]),
+                          int(row["last_seq"]), int(row["snapshot_seq"]))
