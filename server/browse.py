@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server import search as ranking
 from server.catalog import Catalog
 from server.origin import ENCRYPTION
 
@@ -97,18 +98,15 @@ def file_record(catalog: Catalog, file_id: int) -> dict[str, Any] | None:
 
 
 def search(catalog: Catalog, text: str, limit: int) -> dict[str, list[dict[str, Any]]]:
-    """Case-insensitive substring search over track titles, album titles and artist names."""
-    needle = text.casefold()
-    found_tracks = catalog.query(
-        _TRACK + " WHERE instr(casefold(tracks.title), ?) > 0"
-        " ORDER BY tracks.popularity DESC, tracks.title, tracks.id LIMIT ?", [needle, limit])
-    found_albums = catalog.query(
-        _ALBUM_SUMMARY + " WHERE instr(casefold(albums.title), ?) > 0" + _ALBUM_GROUP + " LIMIT ?",
-        [needle, limit])
-    found_artists = catalog.query(
-        _ARTIST + " WHERE instr(casefold(artists.name), ?) > 0" + _ARTIST_GROUP + " LIMIT ?", [needle, limit])
-    return {"tracks": [_track(row) for row in found_tracks], "albums": [_album(row) for row in found_albums],
-            "artists": found_artists}
+    """Tracks, albums and artists whose names hold ``text`` or come close to it (typos), best first."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for kind, sql, shape in (("tracks", _TRACK + " WHERE tracks.id IN ({})", _track),
+                             ("albums", _ALBUM_SUMMARY + " WHERE albums.id IN ({})" + _ALBUM_GROUP, _album),
+                             ("artists", _ARTIST + " WHERE artists.id IN ({})" + _ARTIST_GROUP, dict)):
+        ids = ranking.rank(catalog, kind, text, limit)
+        rows = catalog.query(sql.format(",".join("?" * len(ids))), ids) if ids else []
+        found[kind] = [shape(row) for row in ranking.in_rank_order(rows, ids)]
+    return found
 
 
 def _album(row: dict[str, Any]) -> dict[str, Any]:

@@ -208,3 +208,13 @@ def test_openapi_schema_lists_the_endpoints(anonymous: httpx.Client) -> None:
     paths = anonymous.get("/openapi.json").json()["paths"]
     assert {"/auth/login", "/albums/{album_id}", "/tracks/{track_id}/manifest", "/files/{file_id}",
             "/licences/{file_id}", "/search"} <= set(paths)
+
+
+def test_search_forgives_a_typo_and_ranks_the_exact_hit_first(client: httpx.Client) -> None:
+    track = max(client.get("/tracks", params={"limit": 500}).json()["tracks"], key=lambda t: len(t["title"]))
+    word = max(track["title"].split(), key=len)
+    typo = word[:2] + word[3:] if len(word) > 4 else word + "x"
+    found = client.get("/search", params={"q": typo}).json()
+    assert track["id"] in [t["id"] for t in found["tracks"]]
+    exact = client.get("/search", params={"q": track["title"]}).json()
+    assert exact["tracks"][0]["id"] == track["id"]
