@@ -138,10 +138,15 @@ class DiskCache:
         """Store chunk ``index`` of the file (verified by the caller), then evict down to the cap."""
         path = self._chunk_path(manifest.file_id, index)
         temp = self._temp_root / uuid.uuid4().hex
-        with open(temp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with open(temp, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError:
+            # A full disk must not be left fuller by a temp file nobody will rename.
+            temp.unlink(missing_ok=True)
+            raise
         with self._lock:
             # Rename under the lock so an eviction of this file cannot unlink it between rename and index.
             path.parent.mkdir(exist_ok=True)

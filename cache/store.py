@@ -6,6 +6,7 @@ Network and licences are protocols handed in from client/; audio is only ever de
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,13 @@ from cache.prefetch import (
     PrefetchItem,
 )
 from cache.stats import CacheStats, Tally
-from cache.stream import ChunkFetcher, NetworkChunks, PlaintextSource
+from cache.stream import (
+    ChunkFetcher,
+    ChunkIntegrityError,
+    NetworkChunks,
+    PlaintextSource,
+    chunk_intact,
+)
 from cache.tiers import TieredChunks, contiguous_runs, disk_chunk
 from player import Source
 
@@ -64,7 +71,11 @@ class ContentStore:
     def open(self, manifest: FileManifest) -> Source:
         """A Source for playing this file now (call it off the UI thread: it may fetch the licence)."""
         file_key = self.file_key(manifest)
-        self._disk.touch(manifest)
+        try:
+            self._disk.touch(manifest)
+        except (OSError, sqlite3.OperationalError) as exc:
+            # A full cache disk must not stop the music: the file only keeps its old place in the LRU order.
+            log.warning("could not mark file %d as played in the disk cache: %s", manifest.file_id, exc)
         chunks = TieredChunks(manifest, self._ram, self._disk, NetworkChunks(manifest, self._fetcher),
                               self._pool, self._tally, self._read_ahead_chunks)
         return PlaintextSource(manifest, file_key, chunks)
@@ -111,6 +122,22 @@ class ContentStore:
 
     def unpin(self, file_id: int) -> None:
         self._disk.unpin(file_id)
+
+    def stored_chunks(self, manifest: FileManifest) -> set[int]:
+        """Indices of the file's chunks the disk tier holds (checked again when they are read)."""
+        return {i for i in range(manifest.chunk_count) if self._disk.has_chunk(manifest.file_id, i)}
+
+    def save_chunk(self, manifest: FileManifest, index: int, data: bytes) -> None:
+        """Store a downloaded chunk in the disk tier; refuses one that does not match the manifest."""
+        if not chunk_intact(manifest, index, data):
+            raise ChunkIntegrityError(f"chunk {index} of file {manifest.file_id} does not match its manifest")
+        self._disk.put_chunk(manifest, index, data)
+
+    def store_key(self, manifest: FileManifest, file_key: FileKey) -> None:
+        """Keep a licence key got elsewhere (an offline licence), wrapped on disk like a fetched one."""
+        self._disk.store_wrapped_key(manifest, self._master_key.wrap(manifest.file_id, file_key))
+        with self._keys_lock:
+            self._keys[manifest.file_id] = file_key
 
     def clear(self) -> None:
         """Forget everything not pinned: disk files, their stored keys, the RAM tier and keys in memory."""

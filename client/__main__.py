@@ -11,17 +11,15 @@ from pathlib import Path
 from client.bundled import BundledServer
 from client.datadir import DATA_DIR_ENV, resolve_data_dir
 
-DEMO_USER = ("demo", "demo")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="legato", description="Legato, a desktop music player.")
     parser.add_argument("--data-dir", help=f"where Legato keeps its data (default: ${DATA_DIR_ENV} "
                                            "or the platform's user data dir)")
     parser.add_argument("--server", metavar="URL",
                         help="use this Legato server instead of starting the bundled one")
-    parser.add_argument("--user", default=DEMO_USER[0], help="account name (default: demo)")
-    parser.add_argument("--password", default=DEMO_USER[1], help="account password (default: demo)")
+    parser.add_argument("--user", help="account name (default: the one in Settings, at first demo)")
+    parser.add_argument("--password", help="account password (default: the one remembered in the OS keystore; "
+                                           "demo on the bundled server)")
     parser.add_argument("--port", type=int, default=0,
                         help="port of the bundled server on 127.0.0.1 (default: any free port)")
     parser.add_argument("--server-only", action="store_true",
@@ -38,9 +36,9 @@ def has_display() -> bool:
 
 
 def serve_only(server: BundledServer) -> int:
-    server.prepare_demo(print)
+    server.prepare_demo(lambda line: print(line, flush=True))
     url = server.start()
-    print(f"Legato server running at {url} (user demo, password demo). Press Ctrl+C to stop.")
+    print(f"Legato server running at {url} (user demo, password demo). Press Ctrl+C to stop.", flush=True)
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -71,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from client.app import run_app
 
-    return run_app(bundled if args.server is None else None, args.server, (args.user, args.password),
+    return run_app(data_dir, bundled if args.server is None else None, args.server, args.user, args.password,
                    args.audio_out)
 
 

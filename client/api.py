@@ -5,11 +5,14 @@ Everything the app knows of the server comes through here; it never reads the se
 
 from __future__ import annotations
 
+import email.utils
+import time
 from typing import Any
 
 import httpx
 
 from cache import FileKey, FileManifest
+from offline import OfflineLicence, ServerBusy
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -51,6 +54,21 @@ class ApiClient:
     def album(self, album_id: int) -> dict[str, Any]:
         return dict(self._request("GET", f"/albums/{album_id}"))
 
+    def artists(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", "/artists")["artists"])
+
+    def artist(self, artist_id: int) -> dict[str, Any]:
+        return dict(self._request("GET", f"/artists/{artist_id}"))
+
+    def tracks(self, limit: int = 500, offset: int = 0) -> dict[str, Any]:
+        return dict(self._request("GET", "/tracks", params={"limit": limit, "offset": offset}))
+
+    def search(self, query: str, limit: int = 20) -> dict[str, Any]:
+        return dict(self._request("GET", "/search", params={"q": query, "limit": limit}))
+
+    def track(self, track_id: int) -> dict[str, Any]:
+        return dict(self._request("GET", f"/tracks/{track_id}"))
+
     def manifest(self, track_id: int) -> dict[str, Any]:
         return dict(self._request("GET", f"/tracks/{track_id}/manifest"))
 
@@ -58,12 +76,25 @@ class ApiClient:
         body = self._request("GET", f"/licences/{file_id}")
         return FileKey.from_hex(str(body["key"]), str(body["nonce"]))
 
+    def offline_licence(self, file_id: int) -> OfflineLicence:
+        """The file's key granted for offline play, valid for the time the server says."""
+        body = self._request("GET", f"/licences/{file_id}", params={"offline": "true"})
+        return OfflineLicence(FileKey.from_hex(str(body["key"]), str(body["nonce"])),
+                              float(body["offline"]["valid_s"]))
+
+    def health(self) -> None:
+        """A cheap reachability probe; ServerUnreachable or ApiError when the server is not serving."""
+        self._request("GET", "/health")
+
     def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
         """Ciphertext bytes [start, end) of a file, by HTTP Range (the cache's ChunkFetcher)."""
         try:
             response = self._http.get(manifest.url, headers={"Range": f"bytes={start}-{end - 1}"})
         except httpx.TransportError as exc:
             raise ServerUnreachable(f"cannot reach {self.base_url}: {exc}") from exc
+        if response.status_code in (429, 503):
+            raise ServerBusy(f"server busy ({response.status_code}) for bytes {start}-{end - 1} of {manifest.url}",
+                             _retry_after_s(response.headers.get("retry-after")))
         if response.status_code != 206:
             raise OSError(f"server answered {response.status_code} for bytes {start}-{end - 1} "
                           f"of {manifest.url}")
@@ -71,15 +102,34 @@ class ApiClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            response = self._http.request(method, path, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.base_url}: {exc}") from exc
-        if response.is_success:
-            return response.json() if response.content else None
-        try:
-            error = response.json()["error"]
-            raise ApiError(response.status_code, str(error["code"]), str(error["message"]))
-        except (ValueError, KeyError, TypeError):
-            raise ApiError(response.status_code, "http_error",
-                           f"{method} {path} failed with HTTP {response.status_code}") from None
+        return request_json(self._http, method, path, headers=headers, **kwargs)
+
+
+def request_json(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    """Send one request; the decoded JSON body, or ApiError with the server's message, or ServerUnreachable."""
+    try:
+        response = http.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        raise ServerUnreachable(f"cannot reach {http.base_url}: {exc}") from exc
+    if response.is_success:
+        return response.json() if response.content else None
+    try:
+        error = response.json()["error"]
+        raise ApiError(response.status_code, str(error["code"]), str(error["message"]))
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(response.status_code, "http_error",
+                       f"{method} {path} failed with HTTP {response.status_code}") from None
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Retry-After as seconds from now (it is either seconds or an HTTP date); junk counts as not given."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

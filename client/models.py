@@ -1,4 +1,4 @@
-"""Qt item models that adapt the server's album and track records for the views."""
+"""Qt item models that adapt the server's album and track records (and the play queue) for the views."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from client.covers import placeholder_cover
+
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
+SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
 
 
 def format_duration(seconds: float) -> str:
@@ -16,18 +21,22 @@ def format_duration(seconds: float) -> str:
 
 
 class AlbumListModel(QAbstractListModel):
-    """Albums as "Title — Artist (year)"; ID_ROLE gives the album id."""
+    """Albums with their covers, "Title" over "Artist · year"; ID_ROLE gives the album id."""
 
     def __init__(self) -> None:
         super().__init__()
         self._albums: list[dict[str, Any]] = []
+
+    @property
+    def albums(self) -> list[dict[str, Any]]:
+        return list(self._albums)
 
     def set_albums(self, albums: list[dict[str, Any]]) -> None:
         self.beginResetModel()
         self._albums = list(albums)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._albums)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -35,16 +44,24 @@ class AlbumListModel(QAbstractListModel):
             return None
         album = self._albums[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{album['title']} — {album['artist']} ({album['year']})"
+            return f"{album['title']}\n{album['artist']} · {album['year']}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return placeholder_cover(album["title"], album["artist"], 140)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{album['title']} — {album['artist']} ({album['year']}), {album['track_count']} tracks"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{album['title']} by {album['artist']}"
         if role == ID_ROLE:
             return album["id"]
+        if role == RECORD_ROLE:
+            return album
         return None
 
 
 class TrackTableModel(QAbstractTableModel):
-    """An album's tracks: number, title, artist, duration; ID_ROLE gives the track id."""
+    """Tracks: number, title, artist, album, time, popularity; sortable through SORT_ROLE."""
 
-    COLUMNS = ("#", "Title", "Artist", "Time")
+    COLUMNS = ("#", "Title", "Artist", "Album", "Time", "Popularity")
 
     def __init__(self) -> None:
         super().__init__()
@@ -59,10 +76,10 @@ class TrackTableModel(QAbstractTableModel):
         self._tracks = list(tracks)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._tracks)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
@@ -75,9 +92,17 @@ class TrackTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         track = self._tracks[index.row()]
+        column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (track["track_no"], track["title"], track["artist"],
-                    format_duration(track["duration_s"]))[index.column()]
+            return (track.get("track_no", index.row() + 1), track["title"], track["artist"], track.get("album", ""),
+                    format_duration(track["duration_s"]), f"{track.get('popularity', 0)}")[column]
+        if role == SORT_ROLE:
+            return (track.get("track_no", index.row() + 1), track["title"].casefold(), track["artist"].casefold(),
+                    str(track.get("album", "")).casefold(), track["duration_s"], track.get("popularity", 0))[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 4, 5):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ID_ROLE:
             return track["id"]
+        if role == RECORD_ROLE:
+            return track
         return None

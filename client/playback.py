@@ -1,67 +1,153 @@
-"""The playback controller: turns the user's "play these tracks" into an engine queue fed by the server.
+"""The playback controller: the play queue (what plays next) driving one engine fed by the content store.
 
-Engine events arrive on engine threads; they reach Qt only through this object's queued signals.
+Engine events arrive on engine threads; they reach Qt only through this object's queued signals. The UI thread
+never waits for the network: manifests are fetched on the thread pool before the engine hears of a track.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from cache import DecryptingSource, FileManifest
-from client.api import ApiClient
+from cache import CacheStats, ContentStore, DecryptingSource, FileManifest, PrefetchItem
+from client.api import ApiClient, ServerUnreachable
+from client.queue import Entry, PlayQueue, Repeat, Track
 from client.tasks import run_task
 from player import (
     Engine,
     PlaybackError,
     QueueFinished,
+    QueueItem,
     Sink,
+    Source,
     StateChanged,
     TrackStarted,
-    QueueItem,
 )
 
 log = logging.getLogger(__name__)
 
 STREAMING_QUALITY = "high"
+LocalManifest = Callable[[int], FileManifest]
+RESTORED_TRACKS = 200
+LOOKAHEAD = 4  # upcoming entries the engine holds: enough to decode ahead and to prefetch the next three
 
 
 class PlaybackController(QObject):
-    """Plays lists of tracks through one engine.
+    """Plays a PlayQueue through one engine.
 
     Signals:
         track_changed(dict): the track now heard (the server's track record).
         state_changed(str): "playing", "paused" or "stopped".
+        queue_changed(): the upcoming entries changed (edit, shuffle, repeat, or a track moved on).
         error_occurred(str): a message fit to show to the user.
     """
 
     track_changed = Signal(dict)
     state_changed = Signal(str)
+    queue_changed = Signal()
     error_occurred = Signal(str)
     _engine_event = Signal(object)
 
-    def __init__(self, api: ApiClient, sink: Sink, quality: str = STREAMING_QUALITY) -> None:
+    def __init__(self, api: ApiClient, sink: Sink, store: ContentStore | None = None,
+                 quality: str = STREAMING_QUALITY, local_manifest: LocalManifest | None = None) -> None:
+        """Without a ``store`` (no keystore), tracks stream from the network and nothing reaches the disk.
+
+        ``local_manifest(track_id)`` finds a downloaded or cached file when the server cannot be asked
+        (offline mode, or the network is gone); it raises with a reason when the track cannot play offline.
+        """
         super().__init__()
         self._api = api
+        self._store = store
+        self.local_manifest = local_manifest
+        self.offline: Callable[[], bool] = lambda: False  # offline mode: ask only local_manifest
         self._quality = quality
-        self._tracks: list[dict[str, Any]] = []
+        self._pending_seek_s: float | None = None
+        self.queue = PlayQueue()
+        self._manifests: dict[int, FileManifest] = {}
+        self._flat: list[Entry] = []  # what the engine holds, by engine index
         self._engine_event.connect(self._on_engine_event)
         self.engine = Engine(sink, listener=self._engine_event.emit)
 
-    @property
-    def current_track(self) -> dict[str, Any] | None:
-        index = self.engine.position().index
-        return self._tracks[index] if 0 <= index < len(self._tracks) else None
+    # -- what the UI asks ---------------------------------------------------------------------------
 
-    def play_tracks(self, tracks: Sequence[dict[str, Any]], start_index: int = 0) -> None:
-        """Play ``tracks`` from ``start_index`` on; manifests are fetched off the UI thread."""
-        tracks = list(tracks)
-        run_task(lambda: [self._queue_item(track) for track in tracks],
-                 lambda items: self._start(tracks, items, start_index),
+    @property
+    def quality(self) -> str:
+        return self._quality
+
+    @quality.setter
+    def quality(self, quality: str) -> None:
+        """Tracks lined up from now on play at ``quality`` (the one playing finishes as it is)."""
+        if quality != self._quality:
+            self._quality = quality
+            self._manifests.clear()
+
+    @property
+    def current_track(self) -> Track | None:
+        return self.queue.current.track if self.queue.current is not None else None
+
+    def play_context(self, tracks: Sequence[Track], start_index: int = 0) -> None:
+        """Play ``tracks`` (an album, a playlist, search results) from ``start_index`` on."""
+        entry = self.queue.play_context(list(tracks), start_index)
+        self._jump_to(entry)
+
+    def restore(self, track_ids: Sequence[int], position_s: float) -> None:
+        """Bring back a queue from an earlier run, paused at ``position_s`` of its first track."""
+        api = self._api
+
+        def restored(tracks: list[Track]) -> None:
+            if tracks and self.queue.current is None:
+                self.queue.play_context(tracks, 0)
+                self._pending_seek_s = position_s
+                self.track_changed.emit(tracks[0])
+                self.queue_changed.emit()
+
+        run_task(lambda: [api.track(track_id) for track_id in track_ids[:RESTORED_TRACKS]], restored,
                  self.error_occurred.emit)
+
+    def next(self) -> None:
+        entry = self.queue.next_explicit()
+        if entry is None:
+            self.engine.stop()
+        else:
+            self._jump_to(entry)
+
+    def previous(self) -> None:
+        """Restart the track when more than a few seconds in, else go back one."""
+        if self.engine.position().seconds > 3.0 or (entry := self.queue.previous()) is None:
+            self.engine.seek(0.0)
+        else:
+            self._jump_to(entry)
+
+    def add_next(self, tracks: Sequence[Track]) -> None:
+        self.queue.add_next(list(tracks))
+        self._queue_edited()
+
+    def add_to_end(self, tracks: Sequence[Track]) -> None:
+        self.queue.add_to_end(list(tracks))
+        self._queue_edited()
+
+    def remove(self, entry_ids: Sequence[int]) -> None:
+        self.queue.remove(entry_ids)
+        self._queue_edited()
+
+    def move(self, entry_id: int, to_position: int) -> None:
+        self.queue.move(entry_id, to_position)
+        self._queue_edited()
+
+    def clear_queue(self) -> None:
+        self.queue.clear()
+        self._queue_edited()
+
+    def set_shuffle(self, on: bool) -> None:
+        self.queue.set_shuffle(on)
+        self._queue_edited()
+
+    def set_repeat(self, mode: Repeat) -> None:
+        self.queue.repeat = mode
+        self._queue_edited()
 
     def toggle_pause(self) -> None:
         state = self.engine.state
@@ -69,41 +155,115 @@ class PlaybackController(QObject):
             self.engine.pause()
         elif state == "paused":
             self.engine.resume()
+        elif self.queue.current is not None:
+            self._jump_to(self.queue.current)
+
+    def seek(self, seconds: float) -> None:
+        self.engine.seek(seconds)
 
     def position_seconds(self) -> float:
         return self.engine.position().seconds
 
+    def cache_stats(self) -> CacheStats | None:
+        return self._store.stats() if self._store is not None else None
+
     def close(self) -> None:
         self.engine.close()
+        if self._store is not None:
+            self._store.close()
 
-    def _start(self, tracks: list[dict[str, Any]], items: list[QueueItem], start_index: int) -> None:
-        self._tracks = tracks
-        self.engine.set_queue(items, start_index)
+    # -- feeding the engine -------------------------------------------------------------------------
+
+    def _jump_to(self, entry: Entry) -> None:
+        window = [entry, *self.queue.upcoming()[:LOOKAHEAD]]
+        self._with_manifests(window, lambda: self._start(window))
+
+    def _start(self, window: list[Entry]) -> None:
+        if self.queue.current is None or window[0].entry_id != self.queue.current.entry_id:
+            return  # the user chose something else while the manifests were on their way
+        self._flat = window
+        self.engine.set_queue([self._queue_item(e) for e in window], 0)
         self.engine.play()
+        if self._pending_seek_s:
+            self.engine.seek(self._pending_seek_s)
+        self._pending_seek_s = None
+        self.queue_changed.emit()
+        self._plan_prefetch()
 
-    def _queue_item(self, track: dict[str, Any]) -> QueueItem:
-        manifest_json = self._api.manifest(int(track["id"]))
-        files = {f["quality"]: f for f in manifest_json["files"]}
+    def _queue_edited(self) -> None:
+        self.queue_changed.emit()
+        if self.engine.state == "stopped" or not self._flat:
+            return
+        window = self.queue.upcoming()[:LOOKAHEAD]
+        self._with_manifests(window, self._replace_upcoming)
+
+    def _replace_upcoming(self) -> None:
+        playing = self.engine.position().index
+        window = self.queue.upcoming()[:LOOKAHEAD]
+        if any(e.track["id"] not in self._manifests for e in window):
+            self._with_manifests(window, self._replace_upcoming)
+            return
+        if self.engine.replace_upcoming(playing, [self._queue_item(e) for e in window]):
+            self._flat = self._flat[: playing + 1] + window
+            self._plan_prefetch()
+
+    def _with_manifests(self, entries: list[Entry], then: Any) -> None:
+        """Call ``then()`` on this thread once every entry's manifest is known (fetched off the UI thread)."""
+        missing = list({e.track["id"]: e.track for e in entries if e.track["id"] not in self._manifests}.values())
+        if not missing:
+            then()
+            return
+
+        def fetched(manifests: list[FileManifest]) -> None:
+            for track, manifest in zip(missing, manifests):
+                self._manifests[track["id"]] = manifest
+            then()
+
+        run_task(lambda: [self._fetch_manifest(t) for t in missing], fetched, self.error_occurred.emit)
+
+    def _fetch_manifest(self, track: Track) -> FileManifest:
+        if self.local_manifest is not None and self.offline():
+            return self.local_manifest(int(track["id"]))
+        try:
+            manifest = self._api.manifest(int(track["id"]))
+        except ServerUnreachable:
+            if self.local_manifest is None:
+                raise
+            return self.local_manifest(int(track["id"]))
+        files = {f["quality"]: f for f in manifest["files"]}
         if self._quality not in files:
             raise LookupError(f"“{track['title']}” has no {self._quality} quality file")
-        manifest = FileManifest.from_json(files[self._quality])
-        api = self._api
+        return FileManifest.from_json(files[self._quality])
 
-        def open_source() -> DecryptingSource:
+    def _queue_item(self, entry: Entry) -> QueueItem:
+        store, api, track = self._store, self._api, entry.track
+        manifest = self._manifests[track["id"]]
+
+        def open_source() -> Source:
+            if store is not None:
+                return store.open(manifest)
             return DecryptingSource(manifest, api.licence(manifest.file_id), api)
 
-        return QueueItem(
-            key=str(track["id"]), open_source=open_source, frames=manifest.frames,
-            loudness_lufs=manifest_json.get("loudness_lufs"), peak_dbfs=manifest_json.get("peak_dbfs"),
-        )
+        return QueueItem(key=str(entry.entry_id), open_source=open_source, frames=manifest.frames,
+                         loudness_lufs=track.get("loudness_lufs"), peak_dbfs=track.get("peak_dbfs"))
+
+    def _plan_prefetch(self) -> None:
+        if self._store is not None:
+            upcoming = [self._manifests[e.track["id"]] for e in self.queue.upcoming()[:LOOKAHEAD]
+                        if e.track["id"] in self._manifests]
+            self._store.plan_prefetch([PrefetchItem(m, m.duration_s) for m in upcoming])
 
     def _on_engine_event(self, event: object) -> None:
         if isinstance(event, TrackStarted):
-            if 0 <= event.index < len(self._tracks):
-                self.track_changed.emit(self._tracks[event.index])
+            # By key, not index: the engine's items past the one heard may have been swapped meanwhile.
+            entry = next((e for e in reversed(self._flat) if str(e.entry_id) == event.key), None)
+            if entry is not None:
+                self.queue.advance_to(entry)
+                self.track_changed.emit(entry.track)
+                self._queue_edited()
         elif isinstance(event, StateChanged):
             self.state_changed.emit(event.state)
         elif isinstance(event, PlaybackError):
-            self.error_occurred.emit(f"Could not play track {event.index + 1}: {event.message}")
+            self.error_occurred.emit(f"Could not play: {event.message}")
         elif isinstance(event, QueueFinished):
             log.info("queue finished")

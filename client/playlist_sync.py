@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from client.api import ApiError, ServerUnreachable
+from client.api import ApiError, ServerUnreachable, request_json
 from client.playlist_events import EventStreams
 from client.playlist_store import PlaylistStore
 from sync import (
@@ -425,15 +425,4 @@ class PlaylistSync:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         if not self.online:
             raise ServerUnreachable("playlist sync is offline; edits stay queued until it is back online")
-        try:
-            response = self._http.request(method, path, headers=self._headers(), **kwargs)
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.base_url}: {exc}") from exc
-        if response.is_success:
-            return response.json() if response.content else None
-        try:
-            error = response.json()["error"]
-            raise ApiError(response.status_code, str(error["code"]), str(error["message"]))
-        except (ValueError, KeyError, TypeError):
-            raise ApiError(response.status_code, "http_error",
-                           f"{method} {path} failed with HTTP {response.status_code}") from None
+        return request_json(self._http, method, path, headers=self._headers(), **kwargs)

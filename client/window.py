@@ -1,141 +1,256 @@
-"""Legato's main window: albums, their tracks, and a now-playing bar. Thin: behaviour lives in controllers."""
+"""Legato's main window: sidebar, pages, queue panel and now-playing bar. Thin: behaviour lives in controllers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListView,
-    QMainWindow,
-    QPushButton,
-    QSplitter,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from client.api import ApiClient
-from client.models import ID_ROLE, AlbumListModel, TrackTableModel, format_duration
+from client.downloads import DownloadsController
+from client.downloads_view import DownloadsView, DownloadToggle, OfflineIndicator
+from client.home_page import HomePage
+from client.library_page import AlbumGrid, LibraryPage
+from client.nowplaying import NowPlayingBar, named
 from client.playback import PlaybackController
+from client.queue_panel import QueuePanel
+from client.search_page import SearchPage
 from client.tasks import run_task
+from client.track_table import TrackTable
 
 POSITION_POLL_MS = 200
-
-
-def _named(widget: Any, object_name: str, accessible: str, tooltip: str | None = None) -> Any:
-    widget.setObjectName(object_name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tooltip or accessible)
-    return widget
+QUEUE_SHOWN = 200
+VOLUME_STEP = 0.05
 
 
 class MainWindow(QMainWindow):
-    """Albums on the left, the selected album's tracks on the right, transport at the bottom."""
+    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Downloads (with a store).
+
+    Signals:
+        settings_requested(): the user asked for the Settings dialog.
+        closing(): the window is about to close (save what must survive the restart).
+    """
+
+    settings_requested = Signal()
+    closing = Signal()
+
+    PAGES = ("Home", "Search", "Library", "Downloads")
 
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Legato")
-        self.resize(960, 600)
+        self.resize(1200, 760)
         self._api: ApiClient | None = None
         self.playback: PlaybackController | None = None
+        self.downloads: DownloadsController | None = None
 
-        self.albums = AlbumListModel()
-        self.tracks = TrackTableModel()
-        self.album_list = _named(QListView(), "albumList", "Albums")
-        self.album_list.setModel(self.albums)
-        self.track_table = _named(QTableView(), "trackTable", "Tracks",
-                                  "Tracks of the album; double-click to play")
-        self.track_table.setModel(self.tracks)
-        self.track_table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.track_table.horizontalHeader().setStretchLastSection(True)
-        self.track_table.verticalHeader().hide()
-
-        self.play_button = _named(QPushButton("Play"), "playPauseButton", "Play or pause")
-        self.play_button.setEnabled(False)
-        self.now_playing = _named(QLabel("Nothing playing"), "nowPlayingLabel", "Now playing")
-        self.position_label = _named(QLabel("0:00 / 0:00"), "positionLabel", "Position")
+        self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Downloads")
+        self.sidebar.addItems(self.PAGES[:3])
+        self.sidebar.setFixedWidth(150)
+        self.home = HomePage()
+        self.search = SearchPage(run_task)
+        self.library = LibraryPage()
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        for page in (self.home, self.search, self.library):
+            self.pages.addWidget(page)
+        self.queue_panel = QueuePanel()
+        self.now_playing = NowPlayingBar()
 
         splitter = QSplitter()
-        splitter.addWidget(self.album_list)
-        splitter.addWidget(self.track_table)
-        splitter.setStretchFactor(1, 2)
-        bar = QHBoxLayout()
-        bar.addWidget(self.play_button)
-        bar.addWidget(self.now_playing, 1)
-        bar.addWidget(self.position_label)
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(self.pages)
+        splitter.addWidget(self.queue_panel)
+        splitter.setStretchFactor(1, 3)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(splitter, 1)
-        layout.addLayout(bar)
+        layout.addWidget(self.now_playing)
         self.setCentralWidget(central)
 
-        self.album_list.selectionModel().currentChanged.connect(self._on_album_list_current_changed)
-        self.track_table.doubleClicked.connect(self._on_track_table_double_clicked)
-        self.play_button.clicked.connect(self._on_play_button_clicked)
-        self._duration_s = 0.0
+        self.warning_label = named(QLabel(), "warningLabel", "Warning")
+        self.warning_label.hide()
+        self.cache_label = named(QLabel(), "cacheStatsLabel", "Where plays came from")
+        self.statusBar().addPermanentWidget(self.warning_label)
+        self.statusBar().addPermanentWidget(self.cache_label)
+
+        self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.sidebar.setCurrentRow(0)
+        for grid in self._album_grids():
+            grid.album_opened.connect(self.open_album)
+        self.library.album_page.artist_opened.connect(self.open_artist)
+        self.search.artist_opened.connect(self.open_artist)
+        self.search.failed.connect(self.show_message)
         self._poll = QTimer(self)
         self._poll.setInterval(POSITION_POLL_MS)
         self._poll.timeout.connect(self._on_poll_timeout)
+        self._add_shortcuts()
+        self._add_menus()
+
+    # -- wiring ---------------------------------------------------------------------------------------
+
+    def attach(self, api: ApiClient, playback: PlaybackController) -> None:
+        """Use this server session and engine; loads the catalog in the background."""
+        self._api = api
+        self.playback = playback
+        self.search.set_search(api.search)
+        for table in self._track_tables():
+            table.play_requested.connect(playback.play_context)
+            table.play_next_requested.connect(playback.add_next)
+            table.queue_requested.connect(playback.add_to_end)
+            table.album_requested.connect(self.open_album)
+            table.artist_requested.connect(self.open_artist)
+        bar = self.now_playing
+        bar.play_pause_clicked.connect(playback.toggle_pause)
+        bar.next_clicked.connect(playback.next)
+        bar.previous_clicked.connect(playback.previous)
+        bar.seek_requested.connect(playback.seek)
+        bar.volume_changed.connect(playback.engine.set_volume)
+        bar.shuffle_toggled.connect(playback.set_shuffle)
+        bar.repeat_changed.connect(playback.set_repeat)
+        bar.normalisation_toggled.connect(playback.engine.set_normalisation)
+        playback.engine.set_volume(bar.volume.value() / 100)
+        playback.track_changed.connect(self._on_playback_track_changed)
+        playback.state_changed.connect(self._on_playback_state_changed)
+        playback.queue_changed.connect(self._on_playback_queue_changed)
+        playback.error_occurred.connect(self.show_message)
+        self.queue_panel.model.move_requested.connect(playback.move)
+        self.queue_panel.remove_requested.connect(playback.remove)
+        self.queue_panel.clear_requested.connect(playback.clear_queue)
+        self.show_message("Loading the catalog…")
+        run_task(lambda: (api.albums(), api.tracks()["tracks"]), self._on_catalog_loaded, self.show_message)
+        self._poll.start()
+
+    def attach_downloads(self, downloads: DownloadsController) -> None:
+        """Add the Downloads page, the album page's Download toggle and the offline indicator."""
+        self.downloads = downloads
+        self.downloads_view = DownloadsView(downloads)
+        self.pages.addWidget(self.downloads_view)
+        self.sidebar.addItem("Downloads")
+        self.download_toggle = DownloadToggle(downloads)
+        self.library.album_page.actions_row.insertWidget(1, self.download_toggle)
+        self.offline_indicator = OfflineIndicator(downloads)
+        self.statusBar().addPermanentWidget(self.offline_indicator)
+        downloads.error_occurred.connect(self.show_message)
+        for table in self._track_tables():
+            table.download_requested.connect(self._on_track_table_download_requested)
 
     def show_message(self, message: str) -> None:
         self.statusBar().showMessage(message)
 
-    def attach(self, api: ApiClient, playback: PlaybackController) -> None:
-        """Use this server session and engine; loads the album list in the background."""
-        self._api = api
-        self.playback = playback
-        playback.track_changed.connect(self._on_playback_track_changed)
-        playback.state_changed.connect(self._on_playback_state_changed)
-        playback.error_occurred.connect(self.show_message)
-        self.show_message("Loading albums…")
-        run_task(api.albums, self._on_albums_loaded, self.show_message)
-        self._poll.start()
+    def show_warning(self, message: str) -> None:
+        """A lasting condition (e.g. no disk cache), kept in view until the app restarts."""
+        self.warning_label.setText(message)
+        self.warning_label.setToolTip(message)
+        self.warning_label.show()
 
-    def _on_albums_loaded(self, albums: list[dict[str, Any]]) -> None:
-        self.albums.set_albums(albums)
-        self.show_message(f"{len(albums)} albums")
-        if albums:
-            self.album_list.setCurrentIndex(self.albums.index(0))
+    def go_to(self, page: str) -> None:
+        self.sidebar.setCurrentRow(self.PAGES.index(page))
 
-    def _on_album_list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._api is None or not current.isValid():
-            return
-        api, album_id = self._api, int(current.data(ID_ROLE))
-        run_task(lambda: api.album(album_id), self._on_album_loaded, self.show_message)
+    def open_album(self, album_id: int) -> None:
+        if self._api is not None:
+            api = self._api
+            run_task(lambda: api.album(album_id), self._on_album_loaded, self.show_message)
+
+    def open_artist(self, artist_id: int) -> None:
+        if self._api is not None:
+            api = self._api
+            run_task(lambda: api.artist(artist_id), self._on_artist_loaded, self.show_message)
+
+    # -- slots ----------------------------------------------------------------------------------------
+
+    def _on_catalog_loaded(self, catalog: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        albums, tracks = catalog
+        self.home.show_catalog(albums, tracks)
+        self.library.grid.albums.set_albums(albums)
+        self.show_message(f"{len(albums)} albums, {len(tracks)} tracks")
 
     def _on_album_loaded(self, album: dict[str, Any]) -> None:
-        self.tracks.set_tracks(album["tracks"])
-        self.track_table.resizeColumnsToContents()
+        self.library.show_album(album)
+        if self.downloads is not None:
+            self.download_toggle.show_album(int(album["id"]), album["title"])
+        self.go_to("Library")
 
-    def _on_track_table_double_clicked(self, index: QModelIndex) -> None:
-        if self.playback is not None:
-            self.playback.play_tracks(self.tracks.tracks, index.row())
+    def _on_track_table_download_requested(self, tracks: list[dict[str, Any]]) -> None:
+        if self.downloads is not None:
+            for album_id, title in {int(t["album_id"]): str(t.get("album", "")) for t in tracks}.items():
+                self.downloads.pin_album(album_id, title)
 
-    def _on_play_button_clicked(self) -> None:
-        if self.playback is not None:
-            self.playback.toggle_pause()
+    def _on_artist_loaded(self, artist: dict[str, Any]) -> None:
+        self.library.show_artist(artist)
+        self.go_to("Library")
 
     def _on_playback_track_changed(self, track: dict[str, Any]) -> None:
-        self._duration_s = float(track["duration_s"])
-        self.now_playing.setText(f"{track['title']} — {track['artist']}")
-        self.setWindowTitle(f"{track['title']} — Legato")
+        self.now_playing.show_track(track)
+        self.setWindowTitle(f"{track['title']} — {track['artist']} · Legato")
 
     def _on_playback_state_changed(self, state: str) -> None:
-        self.play_button.setEnabled(state != "stopped")
-        self.play_button.setText("Pause" if state == "playing" else "Play")
+        self.now_playing.show_state(state)
+
+    def _on_playback_queue_changed(self) -> None:
+        if self.playback is not None:
+            self.queue_panel.model.set_entries(self.playback.queue.upcoming()[:QUEUE_SHOWN])
 
     def _on_poll_timeout(self) -> None:
-        if self.playback is not None:
-            elapsed = self.playback.position_seconds()
-            self.position_label.setText(
-                f"{format_duration(elapsed)} / {format_duration(self._duration_s)}")
+        if self.playback is None:
+            return
+        self.now_playing.show_position(self.playback.position_seconds())
+        stats = self.playback.cache_stats()
+        if stats is not None and stats.plays:
+            self.cache_label.setText(f"Plays from RAM {stats.plays_from_ram} · disk {stats.plays_from_disk} · "
+                                     f"network {stats.plays_from_network} · hit ratio {stats.hit_ratio:.0%}")
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _album_grids(self) -> list[AlbumGrid]:
+        return [self.home.albums, self.search.albums, self.library.grid, self.library.artist_page.grid]
+
+    def _track_tables(self) -> list[TrackTable]:
+        return [self.home.popular, self.search.tracks, self.library.album_page.tracks]
+
+    def _add_shortcuts(self) -> None:
+        def on(keys: QKeySequence | str, slot: Any) -> None:
+            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
+
+        on(QKeySequence(Qt.Key.Key_Space), lambda: self.playback and self.playback.toggle_pause())
+        on("Ctrl+Right", lambda: self.playback and self.playback.next())
+        on("Ctrl+Left", lambda: self.playback and self.playback.previous())
+        on("Ctrl+Up", lambda: self._nudge_volume(VOLUME_STEP))
+        on("Ctrl+Down", lambda: self._nudge_volume(-VOLUME_STEP))
+        on("Ctrl+F", self._focus_search)
+        on("Ctrl+S", lambda: self.now_playing.shuffle.toggle())
+        on("Ctrl+R", lambda: self.now_playing.repeat.click())
+
+    def _add_menus(self) -> None:
+        menu = self.menuBar().addMenu("&Legato")
+        settings = QAction("&Settings…", self, objectName="settingsAction", shortcut=QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.settings_requested)
+        quit_ = QAction("&Quit", self, objectName="quitAction", shortcut=QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.close)
+        menu.addAction(settings)
+        menu.addAction(quit_)
+        view = self.menuBar().addMenu("&View")
+        show_queue = QAction("Show &queue", self, objectName="showQueueAction", checkable=True, checked=True)
+        show_queue.toggled.connect(self.queue_panel.setVisible)
+        view.addAction(show_queue)
+
+    def _nudge_volume(self, step: float) -> None:
+        slider = self.now_playing.volume
+        slider.setValue(slider.value() + round(step * 100))
+
+    def _focus_search(self) -> None:
+        self.go_to("Search")
+        self.search.focus_field()
 
     def closeEvent(self, event: Any) -> None:
+        self.closing.emit()
         self._poll.stop()
+        if self.downloads is not None:
+            self.downloads.close()
         if self.playback is not None:
             self.playback.close()
         super().closeEvent(event)
+

@@ -134,7 +134,8 @@ def get_manifest(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, 
 
 
 @router.get("/licences/{file_id}")
-def get_licence(file_id: Id, catalog: CatalogDep, user: UserDep, offline: bool = False) -> dict[str, Any]:
+def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: UserDep,
+                offline: bool = False) -> dict[str, Any]:
     """A file's key; with ``?offline=true`` also an offline grant that expires (``offline.expires_at``)."""
     record = _found(browse.file_record(catalog, file_id), "file", file_id)
     if user.region not in record["regions"]:
@@ -143,7 +144,7 @@ def get_licence(file_id: Id, catalog: CatalogDep, user: UserDep, offline: bool =
                        f"{', '.join(record['regions']) or 'no region'}")
     body = {"file_id": file_id, "key": record["key"], "nonce": record["nonce"], "algorithm": origin.ENCRYPTION}
     if offline:
-        body["offline"] = licences.grant(catalog, user.id, file_id).to_json()
+        body["offline"] = licences.grant(request.app.state.data_dir, user.id, file_id).to_json()
     return body
 
 

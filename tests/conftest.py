@@ -24,7 +24,9 @@ import pytest
 
 from client.bundled import BundledServer
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A 1920x1080 offscreen screen: the default 800x600 one is smaller than the main window's minimum size.
+_OFFSCREEN_SCREEN = Path(__file__).with_name("offscreen-screen.json")
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_OFFSCREEN_SCREEN}")
 
 DEMO_USER = ("demo", "demo")
 

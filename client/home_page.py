@@ -1,0 +1,35 @@
+"""Home: the albums to jump back into and what is popular right now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from client.library_page import AlbumGrid
+from client.track_table import TrackTable
+
+POPULAR_TRACKS = 20
+
+
+class HomePage(QWidget):
+    """Greeting, an album grid and the most popular tracks."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("homePage")
+        self.greeting = QLabel("<h2>Good listening</h2>")
+        self.albums = AlbumGrid("homeAlbumGrid")
+        self.albums.setFixedHeight(220)
+        self.popular = TrackTable("popularTrackTable", "Popular tracks")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.greeting)
+        layout.addWidget(QLabel("<b>Albums</b>"))
+        layout.addWidget(self.albums)
+        layout.addWidget(QLabel("<b>Popular right now</b>"))
+        layout.addWidget(self.popular, 1)
+
+    def show_catalog(self, albums: list[dict[str, Any]], tracks: list[dict[str, Any]]) -> None:
+        self.albums.albums.set_albums(albums)
+        ranked = sorted(tracks, key=lambda t: t.get("popularity", 0), reverse=True)
+        self.popular.set_tracks(ranked[:POPULAR_TRACKS])

@@ -1,0 +1,140 @@
+"""The Library: every album as a cover grid, an album's page (cover, tracks) and an artist's page (albums)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSize, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from client.covers import placeholder_cover
+from client.models import ID_ROLE, AlbumListModel, format_duration
+from client.nowplaying import named
+from client.track_table import TrackTable
+
+ALBUM_COVER_PX = 200
+
+
+class AlbumGrid(QListView):
+    """Albums as covers with their titles. Signals: album_opened(int album id)."""
+
+    album_opened = Signal(int)
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        named(self, object_name, "Albums", "Albums: double-click or Enter opens one")
+        self.albums = AlbumListModel()
+        self.setModel(self.albums)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(140, 140))
+        self.setGridSize(QSize(170, 200))
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWordWrap(True)
+        self.activated.connect(self._on_activated)
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        self.album_opened.emit(int(index.data(ID_ROLE)))
+
+
+class AlbumPage(QWidget):
+    """One album: big cover, title, artist, year, length, Play; its tracks in a TrackTable.
+
+    Signals: artist_opened(int artist id).
+    """
+
+    artist_opened = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("albumPage")
+        self.album: dict[str, Any] | None = None
+        self.cover = named(QLabel(), "albumCover", "Album cover")
+        self.title = named(QLabel(), "albumTitle", "Album title")
+        self.title.setStyleSheet("font-size: 22px; font-weight: bold")
+        self.details = named(QLabel(), "albumDetails", "Album details")
+        self.artist_button = named(QPushButton(), "albumArtistButton", "Go to the artist")
+        self.artist_button.setFlat(True)
+        self.play_button = named(QPushButton("Play"), "playAlbumButton", "Play the album")
+        self.tracks = TrackTable("albumTrackTable", "Album tracks")
+        self.actions_row = QHBoxLayout()
+        self.actions_row.addWidget(self.play_button)
+        self.actions_row.addStretch(1)
+        header_text = QVBoxLayout()
+        header_text.addStretch(1)
+        header_text.addWidget(self.title)
+        header_text.addWidget(self.artist_button)
+        header_text.addWidget(self.details)
+        header_text.addLayout(self.actions_row)
+        header = QHBoxLayout()
+        header.addWidget(self.cover)
+        header.addLayout(header_text, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.tracks, 1)
+        self.play_button.clicked.connect(self._on_play_button_clicked)
+        self.artist_button.clicked.connect(self._on_artist_button_clicked)
+
+    def show_album(self, album: dict[str, Any]) -> None:
+        self.album = album
+        self.cover.setPixmap(placeholder_cover(album["title"], album["artist"], ALBUM_COVER_PX))
+        self.title.setText(album["title"])
+        self.artist_button.setText(album["artist"])
+        gapless = " · gapless" if album.get("gapless") else ""
+        self.details.setText(f"{album['year']} · {album['track_count']} tracks · "
+                             f"{format_duration(album['duration_s'])}{gapless}")
+        self.tracks.set_tracks(album["tracks"])
+
+    def _on_play_button_clicked(self) -> None:
+        if self.album is not None:
+            self.tracks.play_requested.emit(self.tracks.visible_tracks(), 0)
+
+    def _on_artist_button_clicked(self) -> None:
+        if self.album is not None:
+            self.artist_opened.emit(int(self.album["artist_id"]))
+
+
+class ArtistPage(QWidget):
+    """One artist: name and albums. Signals: album_opened(int)."""
+
+    album_opened = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("artistPage")
+        self.name = named(QLabel(), "artistName", "Artist name")
+        self.name.setStyleSheet("font-size: 22px; font-weight: bold")
+        self.grid = AlbumGrid("artistAlbumGrid")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.name)
+        layout.addWidget(self.grid, 1)
+        self.grid.album_opened.connect(self.album_opened)
+
+    def show_artist(self, artist: dict[str, Any]) -> None:
+        self.name.setText(artist["name"])
+        albums = [{**album, "artist": album.get("artist", artist["name"])} for album in artist["albums"]]
+        self.grid.albums.set_albums(albums)
+
+
+class LibraryPage(QStackedWidget):
+    """The album grid, an album page and an artist page, one at a time."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("libraryPage")
+        self.grid = AlbumGrid("albumGrid")
+        self.album_page = AlbumPage()
+        self.artist_page = ArtistPage()
+        for page in (self.grid, self.album_page, self.artist_page):
+            self.addWidget(page)
+
+    def show_grid(self) -> None:
+        self.setCurrentWidget(self.grid)
+
+    def show_album(self, album: dict[str, Any]) -> None:
+        self.album_page.show_album(album)
+        self.setCurrentWidget(self.album_page)
+
+    def show_artist(self, artist: dict[str, Any]) -> None:
+        self.artist_page.show_artist(artist)
+        self.setCurrentWidget(self.artist_page)

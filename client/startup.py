@@ -1,0 +1,87 @@
+"""Getting a session off the UI thread: start the bundled server if asked, log in, open the content store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from cache import ContentStore, KeystoreUnavailable, MasterKey
+from client.api import ApiClient
+from client.bundled import BundledServer
+from client.settings import PasswordStoreUnavailable, recall_password
+from client.tasks import run_task
+
+BUNDLED_DEMO_PASSWORD = "demo"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in server session and the content store (None when the OS keystore is unavailable)."""
+
+    api: ApiClient
+    store: ContentStore | None
+    store_problem: str | None
+
+
+class Startup(QObject):
+    """Connects to the server (building and starting the bundled one if asked), logs in, opens the cache.
+
+    Signals:
+        progress(str): a line to show while starting.
+        connected(object): the Session.
+        failed(str): why the app cannot reach its server.
+    """
+
+    progress = Signal(str)
+    connected = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, cache_dir: Path, bundled: BundledServer | None, url: str | None,
+                 username: str, password: str | None, cache_cap_bytes: int | None = None) -> None:
+        super().__init__()
+        self._cache_dir = cache_dir
+        self._bundled = bundled
+        self._url = url
+        self._username = username
+        self._password = password
+        self._cache_cap_bytes = cache_cap_bytes
+
+    def start(self) -> None:
+        run_task(self._connect, self.connected.emit, self.failed.emit)
+
+    def _connect(self) -> Session:
+        api = self._login()
+        try:
+            master_key = MasterKey.from_keystore()
+        except KeystoreUnavailable as exc:
+            return Session(api, None, f"Playing without a disk cache: {exc}")
+        store = ContentStore(self._cache_dir, api, api, master_key, cap_bytes=self._cache_cap_bytes)
+        return Session(api, store, None)
+
+    def _login(self) -> ApiClient:
+        url = self._url
+        if self._bundled is not None:
+            if not self._bundled.has_catalog:
+                self.progress.emit("Creating the demo catalog (first run only)…")
+                self._bundled.prepare_demo(self.progress.emit)
+            self.progress.emit("Starting the bundled server…")
+            url = self._bundled.start()
+        assert url is not None
+        api = ApiClient(url)
+        api.login(self._username, self._password_to_use())
+        return api
+
+    def _password_to_use(self) -> str:
+        if self._password is not None:
+            return self._password
+        try:
+            remembered = recall_password(self._username)
+        except PasswordStoreUnavailable:
+            remembered = None
+        if remembered is not None:
+            return remembered
+        if self._bundled is not None:
+            return BUNDLED_DEMO_PASSWORD
+        raise PermissionError(f"no password for {self._username}: enter it in Settings (Ctrl+,) and sign in again")

@@ -1,0 +1,114 @@
+"""The track table used wherever tracks are listed: sortable, multi-select, keyboard and context-menu driven.
+
+It only says what the user asked for (signals); the window decides what that means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from client.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
+
+Track = dict[str, Any]
+
+
+class TrackTable(QTableView):
+    """A table of tracks.
+
+    Signals:
+        play_requested(list, int): play these tracks (the whole listing) from this row on.
+        play_next_requested(list): put the selected tracks next in the queue.
+        queue_requested(list): add the selected tracks to the end of the queue.
+        playlist_add_requested(list, int): add the selected tracks to the playlist with this id.
+        download_requested(list): download the selected tracks' albums.
+        album_requested(int): go to this album.
+        artist_requested(int): go to this artist.
+    """
+
+    play_requested = Signal(list, int)
+    play_next_requested = Signal(list)
+    queue_requested = Signal(list)
+    playlist_add_requested = Signal(list, int)
+    download_requested = Signal(list)
+    album_requested = Signal(int)
+    artist_requested = Signal(int)
+
+    def __init__(self, object_name: str, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setAccessibleName(accessible_name)
+        self.setToolTip(f"{accessible_name}: double-click or Enter plays; right-click for more")
+        self.tracks = TrackTableModel()
+        self._proxy = QSortFilterProxyModel(self)
+        self._proxy.setSourceModel(self.tracks)
+        self._proxy.setSortRole(SORT_ROLE)
+        self.setModel(self._proxy)
+        self.setSortingEnabled(True)
+        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setDragEnabled(True)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.doubleClicked.connect(self._on_double_clicked)
+        self.playlists: list[tuple[int, str]] = []  # (id, name) offered under "Add to playlist"
+        play = QAction("Play", self)
+        play.setShortcut(QKeySequence(Qt.Key.Key_Return))
+        play.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        play.triggered.connect(self._play_current)
+        self.addAction(play)
+
+    def set_tracks(self, tracks: list[Track]) -> None:
+        self.tracks.set_tracks(tracks)
+        self.resizeColumnToContents(0)
+
+    def visible_tracks(self) -> list[Track]:
+        """The tracks in the order shown (after sorting)."""
+        return [self._proxy.index(row, 0).data(RECORD_ROLE) for row in range(self._proxy.rowCount())]
+
+    def selected_tracks(self) -> list[Track]:
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        return [self._proxy.index(row, 0).data(RECORD_ROLE) for row in rows]
+
+    def _play_current(self) -> None:
+        if self.currentIndex().isValid():
+            self._on_double_clicked(self.currentIndex())
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        self.play_requested.emit(self.visible_tracks(), index.row())
+
+    def context_menu(self) -> QMenu:
+        """The menu for the current selection (built fresh: playlists may have changed)."""
+        selected = self.selected_tracks()
+        menu = QMenu(self)
+        menu.setObjectName("trackContextMenu")
+        first = selected[0] if selected else None
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        menu.addAction("Play", lambda: self.play_requested.emit(self.visible_tracks(), rows[0] if rows else 0))
+        menu.addAction("Play next", lambda: self.play_next_requested.emit(selected))
+        menu.addAction("Add to queue", lambda: self.queue_requested.emit(selected))
+        playlists = menu.addMenu("Add to playlist")
+        playlists.setObjectName("addToPlaylistMenu")
+        for playlist_id, name in self.playlists:
+            playlists.addAction(name, lambda pid=playlist_id: self.playlist_add_requested.emit(selected, pid))
+        playlists.setEnabled(bool(self.playlists))
+        menu.addAction("Download", lambda: self.download_requested.emit(selected))
+        menu.addSeparator()
+        if first is not None:
+            menu.addAction("Go to album", lambda: self.album_requested.emit(int(first["album_id"])))
+            menu.addAction("Go to artist", lambda: self.artist_requested.emit(int(first["artist_id"])))
+        for action in menu.actions():
+            action.setEnabled(action.isEnabled() and bool(selected))
+        return menu
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        self.context_menu().popup(self.viewport().mapToGlobal(pos))

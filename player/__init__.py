@@ -1,0 +1,49 @@
+"""Legato's audio engine: decode, trim, resample, gain, gapless sequencing, output sinks.
+
+Imports nothing of the project; runs and tests without a display.
+"""
+
+from player.decoder import DecodeError, Decoder
+from player.device import DeviceError, DeviceSink, OutputDevice, list_output_devices
+from player.engine import Engine
+from player.events import (
+    Event,
+    Listener,
+    PlaybackError,
+    Position,
+    QueueFinished,
+    QueueItem,
+    State,
+    StateChanged,
+    TrackEnded,
+    TrackStarted,
+)
+from player.sinks import RenderSink, Sink
+from player.source import BytesSource, FileSource, Source, SourceError, SourceReader
+
+__all__ = [
+    "BytesSource",
+    "DecodeError",
+    "Decoder",
+    "DeviceError",
+    "DeviceSink",
+    "Engine",
+    "Event",
+    "FileSource",
+    "Listener",
+    "OutputDevice",
+    "PlaybackError",
+    "Position",
+    "QueueFinished",
+    "QueueItem",
+    "RenderSink",
+    "Sink",
+    "Source",
+    "SourceError",
+    "SourceReader",
+    "State",
+    "StateChanged",
+    "TrackEnded",
+    "TrackStarted",
+    "list_output_devices",
+]

@@ -1,0 +1,187 @@
+"""The device sink: plays the ring through sounddevice from a separate output process, so that a
+busy Python thread in the app cannot starve the audio callback of the GIL. Also lists devices."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import sounddevice as sd
+
+from player.output_process import CloseStream, OpenStream, Quit, serve
+from player.ring import CALLBACKS, END, READ, Ring
+
+_START_TIMEOUT_S = 20.0
+# PortAudio (ALSA -> PulseAudio) pauses ~2 s to recover from an xrun: longer silence means trouble.
+_SILENT_DEVICE_S = 5.0
+
+
+class DeviceError(Exception):
+    """The output device cannot be used (missing, unplugged, refuses the format)."""
+
+
+@dataclass(frozen=True)
+class OutputDevice:
+    index: int
+    name: str
+    host_api: str
+    max_channels: int
+    default_rate: int
+    is_default: bool
+
+
+def list_output_devices() -> list[OutputDevice]:
+    """The devices that can play stereo output now, the system default marked."""
+    _refresh_portaudio()
+    try:
+        devices: Any = sd.query_devices()
+        default_output = sd.default.device[1]
+        host_apis: Any = sd.query_hostapis()
+    except sd.PortAudioError as error:
+        raise DeviceError(f"cannot list audio devices: {error}") from error
+    return [
+        OutputDevice(int(device["index"]), str(device["name"]), str(host_apis[device["hostapi"]]["name"]),
+                     int(device["max_output_channels"]), int(device["default_samplerate"]),
+                     int(device["index"]) == default_output)
+        for device in devices if device["max_output_channels"] >= 2
+    ]
+
+
+def _refresh_portaudio() -> None:
+    """Re-scan devices: PortAudio only sees those present when it was initialised. Safe here
+    because this process never opens a stream (the output process does)."""
+    sd._terminate()
+    sd._initialize()
+
+
+class DeviceSink:
+    """Plays through `device` (index, name, or None for the system default).
+
+    The output process starts with the first stream and lives until `close`. `latency` is
+    sounddevice's: "high" (safe), "low", or seconds.
+    """
+
+    def __init__(self, device: int | str | None = None, latency: str | float = "high") -> None:
+        self.device = device
+        self.latency = latency
+        self.stream_latency_s: float | None = None
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._ring: Ring | None = None
+        self._failure: str | None = None
+        self._lock = threading.Lock()
+        self._heartbeat = (0, time.monotonic())
+
+    def output_rate(self, track_rate: int) -> int:
+        """The track's own rate when the device takes it (bit-perfect), else the device's default."""
+        _refresh_portaudio()
+        try:
+            sd.check_output_settings(self.device, samplerate=track_rate, channels=2, dtype="float32")
+            return track_rate
+        except (sd.PortAudioError, ValueError):
+            pass
+        try:
+            info: Any = sd.query_devices(self.device, kind="output")
+        except (sd.PortAudioError, ValueError) as error:
+            raise DeviceError(f"no usable output device {self.device!r}: {error}") from error
+        return int(info["default_samplerate"])
+
+    def start(self, ring: Ring, rate: int, on_progress: Callable[[], None]) -> None:
+        with self._lock:
+            connection = self._ensure_process()
+            connection.send(OpenStream(ring.name, ring.capacity, ring.channels, rate, self.device, self.latency))
+            reply, detail = self._receive(connection)
+            if reply != "started":
+                self._failure = str(detail)
+                raise DeviceError(self._failure)
+            self.stream_latency_s = float(detail)
+            self._ring = ring
+            self._failure = None
+            self._heartbeat = (int(ring.ints[CALLBACKS]), time.monotonic())
+
+    def finish(self, timeout_s: float) -> None:
+        ring = self._ring
+        deadline = time.monotonic() + timeout_s
+        while ring is not None and self.failure() is None and time.monotonic() < deadline:
+            end = int(ring.ints[END])
+            if 0 <= end <= int(ring.ints[READ]):
+                break
+            time.sleep(0.005)
+        self.stop()
+
+    def stop(self) -> None:
+        """Close the stream once what the device holds has played out."""
+        with self._lock:
+            if self._ring is None or self._connection is None:
+                return
+            self._ring = None
+            if self._process is not None and self._process.is_alive():
+                self._connection.send(CloseStream())
+                while self._receive(self._connection)[0] not in ("closed", "gone"):
+                    pass
+
+    def failure(self) -> str | None:
+        if self._failure is not None:
+            return self._failure
+        process, connection, ring = self._process, self._connection, self._ring
+        if ring is None or process is None or connection is None:
+            return None
+        if not process.is_alive():
+            self._failure = f"the audio output process exited (code {process.exitcode})"
+        elif self._lock.acquire(blocking=False):
+            try:
+                if connection.poll():
+                    reply, detail = connection.recv()
+                    if reply == "failed":
+                        self._failure = str(detail)
+            finally:
+                self._lock.release()
+        callbacks = int(ring.ints[CALLBACKS])
+        if callbacks != self._heartbeat[0]:
+            self._heartbeat = (callbacks, time.monotonic())
+        elif time.monotonic() - self._heartbeat[1] > _SILENT_DEVICE_S:
+            self._failure = "the output device stopped asking for audio (was it unplugged?)"
+        return self._failure
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            if self._process is not None and self._connection is not None:
+                if self._process.is_alive():
+                    self._connection.send(Quit())
+                self._process.join(5)
+                if self._process.is_alive():
+                    self._process.kill()
+                    self._process.join()
+                self._connection.close()
+            self._process = self._connection = None
+
+    def _ensure_process(self) -> Connection:
+        if self._process is not None and self._process.is_alive() and self._connection is not None:
+            return self._connection
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(target=serve, args=(child,), name="legato-audio-output", daemon=True)
+        process.start()
+        child.close()
+        self._process, self._connection = process, parent
+        return parent
+
+    def _receive(self, connection: Connection) -> tuple[str, Any]:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if connection.poll(0.05):
+                try:
+                    reply: tuple[str, Any] = connection.recv()
+                except EOFError:
+                    return ("gone", "the audio output process exited")
+                return reply
+            if self._process is None or not self._process.is_alive():
+                return ("gone", "the audio output process exited")
+        return ("gone", f"the audio output process did not answer within {_START_TIMEOUT_S} s")

@@ -1,0 +1,71 @@
+"""The engine's plain records: what to play, where playback is, and the events it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from player.source import Source
+
+State = Literal["stopped", "playing", "paused"]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One track to play. `frames` and the loudness figures come from the server's manifest."""
+
+    key: str
+    open_source: Callable[[], Source]
+    frames: int | None = None
+    loudness_lufs: float | None = None
+    peak_dbfs: float | None = None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the listener is: `frames` into queue item `index`, counted at `sample_rate`."""
+
+    index: int
+    key: str
+    frames: int
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+@dataclass(frozen=True)
+class TrackStarted:
+    index: int
+    key: str
+
+
+@dataclass(frozen=True)
+class TrackEnded:
+    index: int
+    key: str
+
+
+@dataclass(frozen=True)
+class QueueFinished:
+    pass
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: State
+
+
+@dataclass(frozen=True)
+class PlaybackError:
+    """Item `index` could not be played (index -1: the output device failed)."""
+
+    index: int
+    key: str
+    message: str
+
+
+Event = TrackStarted | TrackEnded | QueueFinished | StateChanged | PlaybackError
+Listener = Callable[[Event], None]

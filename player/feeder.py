@@ -1,0 +1,443 @@
+"""The engine's worker: opens and decodes the queue ahead of the listener, applies loudness gain,
+converts the rate and fills the ring, placing each track's first frame right after the last one's.
+Also carries out the transport commands that move playback (jump, stop, finish)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from player.commands import (
+    Command,
+    FeederSettings,
+    Finish,
+    Jump,
+    Replace,
+    Shutdown,
+    Stop,
+    Sync,
+    first_changed,
+)
+from player.decoder import CHANNELS, DecodeError, Decoder
+from player.events import (
+    Event,
+    PlaybackError,
+    Position,
+    QueueFinished,
+    QueueItem,
+    TrackEnded,
+    TrackStarted,
+)
+from player.loudness import Limiter, normalisation_gain
+from player.resample import RateConverter
+from player.ring import (
+    CURRENT_GAIN,
+    END,
+    EVENT_AT,
+    JUMPING,
+    LATE,
+    PLAYED,
+    RAMP_FRAMES,
+    READ,
+    TARGET_GAIN,
+    UNDERRUNS,
+    WRITE,
+    Ring,
+)
+from player.sinks import Sink
+from player.timeline import Segment, Timeline
+
+log = logging.getLogger(__name__)
+_SPLICE_MARGIN_S = 0.15  # more than one output block: frames the consumer may be copying right now
+
+_IDLE_POLL_S = 0.005
+_HOLD_TIMEOUT_S = 0.25
+
+
+class Feeder:
+    """Owns the ring and the decoders; one thread. `gain_now()` is the output gain the engine's
+    state asks for; `on_jump_done()` runs when a jump has refilled the ring, `on_stopped(index)`
+    when the output stopped with item `index` as the one to play next.
+
+    `emit` delivers an event to the listener while holding `emit_lock`; events due at the same
+    time from several threads are delivered in frame order under that lock."""
+
+    def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
+                 settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
+                 on_jump_done: Callable[[], None], on_stopped: Callable[[int], None]) -> None:
+        self._sink = sink
+        self._emit = emit
+        self._emit_lock = emit_lock
+        self._settings = settings
+        self._gain_now = gain_now
+        self._normalising = normalising
+        self._on_jump_done = on_jump_done
+        self._on_stopped = on_stopped
+        self.commands: queue.Queue[Command] = queue.Queue()
+        self.lock = threading.RLock()  # guards ring/timeline swaps against readers on other threads
+        self.ring: Ring | None = None
+        self.timeline: Timeline | None = None
+        self._sink_running = False
+        self._converter = RateConverter(0)
+        self._limiter = Limiter()
+        self._items: tuple[QueueItem, ...] = ()
+        self._index = 0
+        self._decoder: Decoder | None = None
+        self._pending: npt.NDArray[np.float32] | None = None
+        self._run_start = 0
+        self._run_input_frames = 0
+        self._run_rate = 0
+        self._end_queued = False
+        self._played_before = 0
+        self._underruns_before = 0
+        self._late_before = 0
+        self._thread = threading.Thread(target=self._run, name="legato-feeder", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def counters(self) -> tuple[int, int, int]:
+        """Frames played, underruns (ring short) and late device callbacks, over all sessions."""
+        with self.lock:
+            played, underruns, late = self._played_before, self._underruns_before, self._late_before
+            if self.ring is not None:
+                played += int(self.ring.ints[PLAYED])
+                underruns += int(self.ring.ints[UNDERRUNS])
+                late += int(self.ring.ints[LATE])
+            return played, underruns, late
+
+    def emit_due(self) -> None:
+        """Deliver the events whose frame the sink has consumed, in order."""
+        with self._emit_lock:
+            with self.lock:
+                if self.ring is None or self.timeline is None:
+                    return
+                events = self.timeline.due(int(self.ring.ints[READ]))
+            for event in events:
+                if isinstance(event, QueueFinished):
+                    self.commands.put(Finish())
+                self._emit(event)
+
+    # -- the worker loop ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            try:
+                command = self._next_command()
+                if isinstance(command, Shutdown):
+                    self._stop_output()
+                    return
+                if isinstance(command, Jump):
+                    self._jump(command)
+                elif isinstance(command, Replace):
+                    self._replace(command)
+                elif isinstance(command, Sync):
+                    command.done.set()
+                elif isinstance(command, Stop):
+                    self._stop()
+                elif isinstance(command, Finish):
+                    self._finish()
+            except Exception as error:  # the worker outlives any failure and reports it
+                log.exception("playback stopped")
+                self._fail(error)
+
+    def _fail(self, error: Exception) -> None:
+        """The output (or the worker) failed: say so, and stop cleanly."""
+        key = self._items[self._index].key if self._index < len(self._items) else ""
+        self._emit(PlaybackError(-1, key, f"audio output failed: {error}"))
+        try:
+            self._stop_output()
+        finally:
+            self._sink_running = False
+            self._on_stopped(self._index)
+
+    def _next_command(self) -> Command | None:
+        """The next command; while there is decoding to do, None after each step of it."""
+        if self._decoder is None and self._pending is None:
+            return self.commands.get()
+        try:
+            return self.commands.get_nowait()
+        except queue.Empty:
+            pass
+        if self._feed():
+            return None
+        try:
+            return self.commands.get(timeout=_IDLE_POLL_S)
+        except queue.Empty:
+            return None
+
+    def _feed(self) -> bool:
+        """Move one chunk along; False when the ring is full or there is nothing to decode."""
+        if self._pending is not None:
+            return self._write_pending()
+        if self._decoder is None:
+            return False
+        try:
+            chunk = self._decoder.read()
+        except DecodeError as error:
+            log.warning("decode failed mid-track: %s", error)
+            self._event(self._queued(), PlaybackError(self._index, self._items[self._index].key, str(error)))
+            chunk = None
+        if chunk is None:
+            self._next_track()
+        else:
+            self._queue(self._gained(chunk), self._decoder.sample_rate)
+        return True
+
+    # -- decoding into the ring ------------------------------------------------------------------
+
+    def _gained(self, chunk: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if not self._normalising():
+            return chunk
+        item = self._items[self._index]
+        return self._limiter.apply(chunk, normalisation_gain(item.loudness_lufs, item.peak_dbfs))
+
+    def _queue(self, chunk: npt.NDArray[np.float32], rate: int) -> None:
+        self._run_input_frames += len(chunk)
+        converted = self._converter.convert(chunk, rate)
+        self._append(converted)
+
+    def _append(self, frames: npt.NDArray[np.float32]) -> None:
+        if len(frames) == 0:
+            return
+        self._pending = frames if self._pending is None else np.concatenate([self._pending, frames])
+
+    def _write_pending(self) -> bool:
+        assert self._pending is not None and self.ring is not None
+        written = self.ring.write(self._pending)
+        self._pending = self._pending[written:] if written < len(self._pending) else None
+        if self._pending is None and self._end_queued:
+            self.ring.ints[END] = self.ring.ints[WRITE]
+        return written > 0
+
+    def _queued(self) -> int:
+        assert self.ring is not None
+        return int(self.ring.ints[WRITE]) + (0 if self._pending is None else len(self._pending))
+
+    def _boundary(self) -> int:
+        """Ring frame where the current run's next input frame will come out."""
+        rate = self._converter.output_rate
+        return self._run_start + round(self._run_input_frames * rate / self._run_rate)
+
+    def _next_track(self) -> None:
+        assert self._decoder is not None
+        boundary = self._boundary()
+        ended = self._items[self._index]
+        self._close_decoder()
+        self._event(boundary, TrackEnded(self._index, ended.key))
+        if self._open_from(self._index + 1, boundary):
+            self._start_run(boundary, track_frames=0, announce=True)
+        else:
+            self._append(self._converter.flush())
+            self._end_queued = True
+            self._event(self._queued(), QueueFinished())
+            if self._pending is None:
+                assert self.ring is not None
+                self.ring.ints[END] = self.ring.ints[WRITE]
+
+    def _open_from(self, index: int, frame: int) -> bool:
+        """Open the first playable item from `index` on; errors become events at `frame`."""
+        while index < len(self._items):
+            item = self._items[index]
+            try:
+                self._decoder = Decoder(item.open_source(), item.frames, name=item.key)
+                self._index = index
+                return True
+            except Exception as error:  # noqa: BLE001 - a Source from above may fail in any way: skip it
+                log.warning("cannot play %s: %s", item.key, error)
+                self._event(frame, PlaybackError(index, item.key, str(error)))
+                index += 1
+        return False
+
+    def _start_run(self, frame: int, track_frames: int, announce: bool) -> None:
+        assert self._decoder is not None and self.timeline is not None
+        rate = self._decoder.sample_rate
+        if rate != self._run_rate:
+            self._append(self._converter.flush())
+            frame = self._queued()
+            self._run_rate = rate
+            self._run_start = frame
+            self._run_input_frames = 0
+        item = self._items[self._index]
+        self.timeline.add_segment(Segment(frame, self._index, item.key, track_frames))
+        if announce:
+            self._event(frame, TrackStarted(self._index, item.key))
+
+    def _event(self, frame: int, event: Event) -> None:
+        if self.timeline is None:
+            self._emit(event)
+        else:
+            self.timeline.add_event(frame, event)
+
+    def _close_decoder(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    def _wait_for_hold(self) -> None:
+        ring = self.ring
+        if ring is None or not self._sink_running:
+            return
+        deadline = time.monotonic() + _HOLD_TIMEOUT_S
+        while ring.floats[CURRENT_GAIN] != 0.0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    def _jump(self, jump: Jump) -> None:
+        self._wait_for_hold()
+        heard = self._drop_queued()
+        self._items = jump.items
+        if not self._open_from(jump.index, self._queued() if self.ring else 0):
+            if heard is not None:
+                self._emit(TrackEnded(heard.index, heard.key))
+            self._emit(QueueFinished())
+            self._stop_output()
+            self._on_stopped(0)
+            return
+        assert self._decoder is not None
+        rate = self._decoder.sample_rate
+        start_frame = self._seek(round(jump.seconds * rate))
+        if self.ring is None:
+            self._create_output(self._sink.output_rate(rate))
+        item = self._items[self._index]
+        moved = heard is None or (heard.index, heard.key) != (self._index, item.key)
+        if heard is not None and moved:
+            self._emit(TrackEnded(heard.index, heard.key))
+        self._run_rate = 0
+        self._start_run(self._queued(), round(start_frame * self._converter.output_rate / rate), announce=moved)
+        self._prefill()
+        self._start_output(from_silence=start_frame == 0)
+
+    def _replace(self, command: Replace) -> None:
+        """Swap the queue past the item heard; audio already decoded for items that changed is taken
+        back and decoded again from the new queue, so the join stays gapless."""
+        old, self._items = self._items, command.items
+        changed = first_changed(old, command.items, command.after, self._index)
+        if changed > self._index and not (self._end_queued and changed < len(command.items)):
+            return
+        ring, timeline = self.ring, self.timeline
+        start = timeline.segment_start(changed) if timeline is not None and changed <= self._index else None
+        start = self._queued() if start is None and changed > self._index else start
+        margin = int(_SPLICE_MARGIN_S * self._converter.output_rate)
+        if ring is None or timeline is None or start is None or start - int(ring.ints[READ]) < margin:
+            log.info("queue edit too close to the next track to splice; it applies from the one after")
+            self._items = old[:self._index + 1] + command.items[self._index + 1:]
+            return
+        self._close_decoder()
+        self._pending, self._end_queued = None, False
+        with self.lock:
+            ring.truncate(start)
+            ring.ints[END] = -1
+            timeline.forget_from(start)
+        self._converter, self._run_rate = RateConverter(self._converter.output_rate), 0
+        self._index = changed - 1
+        self._event(start, TrackEnded(self._index, old[self._index].key))
+        if self._open_from(changed, start):
+            self._start_run(start, track_frames=0, announce=True)
+        else:
+            self._end_queued = True
+            self._event(start, QueueFinished())
+            ring.ints[END] = start
+
+    def _seek(self, frame: int) -> int:
+        """Seek the open decoder; returns the frame playback will start at."""
+        assert self._decoder is not None
+        if frame <= 0:
+            return 0
+        try:
+            self._decoder.seek(frame)
+            return frame
+        except DecodeError as error:
+            self._emit(PlaybackError(self._index, self._items[self._index].key, str(error)))
+            self._decoder.seek(0)
+            return 0
+
+    def _stop(self) -> None:
+        self._wait_for_hold()
+        heard = self._drop_queued()
+        if heard is not None:
+            self._emit(TrackEnded(heard.index, heard.key))
+        self._stop_output()
+        self._on_stopped(heard.index if heard is not None else self._index)
+
+    def _finish(self) -> None:
+        ring = self.ring
+        if ring is None or not 0 <= int(ring.ints[END]) <= int(ring.ints[READ]):
+            return  # a jump came in after the queue ran out: it plays on
+        self._sink.finish(timeout_s=self._settings.buffer_s + 5.0)
+        self._stop_output()
+        self._on_stopped(0)
+
+    def _drop_queued(self) -> Position | None:
+        """Forget everything queued but unheard; returns what the listener was hearing."""
+        self._close_decoder()
+        self._pending = None
+        self._end_queued = False
+        self._converter.reset()
+        self._limiter.reset()
+        self.emit_due()
+        with self.lock:
+            if self.ring is None or self.timeline is None:
+                return None
+            read = int(self.ring.ints[READ])
+            heard = self.timeline.position(read)
+            self.timeline.forget_after(read)
+            self.ring.ints[END] = -1
+            self.ring.drop_queued()
+            return heard
+
+    def _prefill(self) -> None:
+        assert self.ring is not None
+        wanted = int(self._settings.prefill_s * self._converter.output_rate)
+        while self.commands.empty() and self._queued() < int(self.ring.ints[READ]) + wanted:
+            if self._decoder is None and self._pending is None:
+                break
+            if not self._feed():
+                break
+
+    def _create_output(self, rate: int) -> None:
+        ring = Ring.create(max(4096, int(self._settings.buffer_s * rate)), CHANNELS)
+        ring.floats[RAMP_FRAMES] = max(1.0, self._settings.ramp_s * rate)
+        ring.ints[JUMPING] = 1
+        with self.lock:
+            self.ring = ring
+            self.timeline = Timeline(rate, self._set_event_frame)
+        self._converter = RateConverter(rate)
+
+    def _set_event_frame(self, frame: int) -> None:
+        if self.ring is not None:
+            self.ring.ints[EVENT_AT] = frame
+
+    def _start_output(self, from_silence: bool) -> None:
+        assert self.ring is not None and self.timeline is not None
+        if not self._sink_running:
+            gain = self._gain_now()
+            self.ring.floats[TARGET_GAIN] = gain
+            self.ring.floats[CURRENT_GAIN] = gain if from_silence else 0.0
+            self._sink.start(self.ring, self.timeline.sample_rate, self.emit_due)
+            self._sink_running = True
+        self._on_jump_done()
+
+    def _stop_output(self) -> None:
+        self._close_decoder()
+        self._pending = None
+        self._end_queued = False
+        if self._sink_running:
+            self._sink.stop()
+            self._sink_running = False
+        with self.lock:
+            ring, self.ring, self.timeline = self.ring, None, None
+            if ring is not None:
+                self._played_before += int(ring.ints[PLAYED])
+                self._underruns_before += int(ring.ints[UNDERRUNS])
+                self._late_before += int(ring.ints[LATE])
+        if ring is not None:
+            ring.close()

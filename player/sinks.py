@@ -1,0 +1,158 @@
+"""The output contract (`Sink`) and the render sink, which writes the played audio to a WAV
+file faster than real time through the same ring and playhead as the device."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from player.playhead import Playhead
+from player.ring import JUMPING, Ring
+from player.wav import Subtype, WavWriter
+
+_BLOCK_FRAMES = 4096
+_IDLE_WAIT_S = 0.002
+
+
+class Sink(Protocol):
+    """Consumes the engine's ring. The engine starts it once the ring holds audio."""
+
+    def output_rate(self, track_rate: int) -> int:
+        """The rate to run at for a queue starting with a track at `track_rate`."""
+        ...
+
+    def start(self, ring: Ring, rate: int, on_progress: Callable[[], None]) -> None:
+        """Begin consuming; call `on_progress` after consuming (when consuming in-process)."""
+        ...
+
+    def finish(self, timeout_s: float) -> None:
+        """The queue's last frame is in the ring: play everything out, then stop."""
+        ...
+
+    def stop(self) -> None:
+        """Stop now (the engine has already faded out)."""
+        ...
+
+    def failure(self) -> str | None:
+        """Why the output stopped working, or None while it works."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class RenderSink:
+    """Writes the output to a WAV file as fast as the decoder goes; never inserts silence.
+
+    With `manual=True` nothing is consumed until `advance` is called, so tests run in lock-step.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], rate: int | None = None,
+                 subtype: Subtype = "float32", *, manual: bool = False) -> None:
+        self.path = path
+        self._rate = rate
+        self._subtype: Subtype = subtype
+        self._manual = manual
+        self._writer: WavWriter | None = None
+        self._ring: Ring | None = None
+        self._head: Playhead | None = None
+        self._on_progress: Callable[[], None] = lambda: None
+        self._buffer = np.zeros((_BLOCK_FRAMES, 2), np.float32)
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._started = threading.Event()
+
+    @property
+    def frames_written(self) -> int:
+        return self._writer.frames_written if self._writer else 0
+
+    def output_rate(self, track_rate: int) -> int:
+        return self._rate or track_rate
+
+    def start(self, ring: Ring, rate: int, on_progress: Callable[[], None]) -> None:
+        if self._writer is None:
+            self._writer = WavWriter(self.path, rate, ring.channels, self._subtype)
+        elif self._writer.rate != rate:
+            raise ValueError(f"{self.path} is being written at {self._writer.rate} Hz, not {rate} Hz")
+        self._ring, self._head, self._on_progress = ring, Playhead(ring, _BLOCK_FRAMES), on_progress
+        self._stopping.clear()
+        self._started.set()
+        if not self._manual:
+            self._thread = threading.Thread(target=self._run, name="legato-render", daemon=True)
+            self._thread.start()
+
+    def advance(self, frames: int, timeout_s: float = 10.0) -> int:
+        """Manual mode: consume `frames` frames, waiting for the decoder as needed; returns fewer
+        at the end of the queue or when playback is held (paused or stopped)."""
+        deadline = time.monotonic() + timeout_s
+        if not self._started.wait(timeout_s):
+            raise TimeoutError(f"the engine did not start the render sink within {timeout_s} s")
+        done = 0
+        while done < frames:
+            produced = self._step(frames - done)
+            done += produced
+            if produced == 0:
+                if self._idle():
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"render sink got {done} of {frames} frames within {timeout_s} s")
+                self._stopping.wait(_IDLE_WAIT_S)
+        return done
+
+    def finish(self, timeout_s: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        self._flush_header()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._started.clear()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self._thread = None
+        self._head = None
+        self._flush_header()
+
+    def failure(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        self.stop()
+        if self._writer is not None:
+            self._writer.close()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            if self._step(_BLOCK_FRAMES) == 0:
+                if self._head is None or self._head.at_end():
+                    return
+                self._stopping.wait(_IDLE_WAIT_S)
+
+    def _step(self, frames: int) -> int:
+        head, writer = self._head, self._writer
+        if head is None or writer is None:
+            return 0
+        # Deliver due events first, so a listener sees the position they fall at.
+        self._on_progress()
+        block = self._buffer[:min(frames, _BLOCK_FRAMES)]
+        produced = head.produce(block, stop_at_event=True)
+        if produced:
+            writer.write(block[:produced])
+        self._on_progress()
+        return produced
+
+    def _idle(self) -> bool:
+        head, ring = self._head, self._ring
+        if head is None or ring is None:
+            return True
+        return head.at_end() or (head.holding() and not ring.ints[JUMPING])
+
+    def _flush_header(self) -> None:
+        if self._writer is not None:
+            self._writer.sync()

@@ -1,0 +1,138 @@
+"""The main window driven like a user would: browse, open an album, play, pause, queue, search, shortcuts."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from cache import ContentStore, MasterKey
+from client.api import ApiClient
+from client.playback import PlaybackController
+from client.window import MainWindow
+from player import RenderSink
+
+
+@pytest.fixture(params=[False], ids=["free-running"])
+def window(request, qtbot, live_server, demo_login, secret_service, tmp_path: Path):
+    """A logged-in window with a real content store; its engine renders to heard.wav.
+
+    Param True holds the sink until advanced, so playback stays "playing" for transport tests."""
+    api = ApiClient(live_server.url)
+    api.login(*demo_login)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    sink = RenderSink(tmp_path / "heard.wav", subtype="pcm16", manual=request.param)
+    store = ContentStore(tmp_path / "cache", api, api, MasterKey.from_keystore())
+    playback = PlaybackController(api, sink, store, quality="lossless")
+    win.attach(api, playback)
+    win.show()
+    win.held_sink = sink  # for tests that consume the output themselves
+    qtbot.waitUntil(lambda: win.library.grid.albums.rowCount() > 0, timeout=10_000)
+    yield win
+    win.close()
+    api.close()
+
+
+held = pytest.mark.parametrize("window", [True], ids=["held-sink"], indirect=True)
+
+
+def open_first_album(qtbot, win: MainWindow) -> None:
+    win.go_to("Library")
+    grid = win.library.grid
+    grid.setCurrentIndex(grid.albums.index(0))
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.library.currentWidget() is win.library.album_page, timeout=10_000)
+
+
+def test_catalog_fills_home_and_library(window: MainWindow) -> None:
+    assert window.library.grid.albums.rowCount() == 2
+    assert window.home.albums.albums.rowCount() == 2
+    popular = [window.home.popular.tracks.index(r, 5).data() for r in range(window.home.popular.tracks.rowCount())]
+    assert popular == sorted(popular, key=int, reverse=True)
+
+
+def test_double_click_in_an_album_plays_it_from_that_track_gapless(
+        qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_first_album(qtbot, window)
+    table = window.library.album_page.tracks
+    rect = table.visualRect(table.model().index(1, 1))
+    with qtbot.waitSignal(window.playback.track_changed, timeout=15_000) as changed:
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    album_tracks = table.visible_tracks()
+    assert changed.args[0]["id"] == album_tracks[1]["id"]
+    assert window.now_playing.title.text() == album_tracks[1]["title"]
+    qtbot.waitUntil(lambda: window.playback.engine.state == "stopped", timeout=30_000)
+
+    with wave.open(str(tmp_path / "heard.wav")) as heard:
+        frames = heard.getnframes()
+        pcm = np.frombuffer(heard.readframes(frames), dtype="<i2")
+    played = album_tracks[1:]
+    assert frames == sum(t["duration_samples"] for t in played)
+    assert np.abs(pcm).max() > 1000
+    assert window.playback.cache_stats().plays == len(played)
+
+
+@held
+def test_play_button_and_space_pause_and_resume(qtbot, window: MainWindow) -> None:
+    open_first_album(qtbot, window)
+    play = window.findChild(QPushButton, "playPauseButton")
+    with qtbot.waitSignal(window.playback.state_changed, timeout=15_000):
+        qtbot.mouseClick(window.findChild(QPushButton, "playAlbumButton"), Qt.MouseButton.LeftButton)
+    assert play.text() == "Pause"
+    with qtbot.waitSignal(window.playback.state_changed, timeout=5_000) as paused:
+        qtbot.mouseClick(play, Qt.MouseButton.LeftButton)
+    assert paused.args == ["paused"] and play.text() == "Play"
+    with qtbot.waitSignal(window.playback.state_changed, timeout=5_000) as resumed:
+        qtbot.keyClick(window.library.album_page.tracks, Qt.Key.Key_Space)
+    assert resumed.args == ["playing"]
+
+
+@held
+def test_queue_from_the_context_menu_plays_before_the_album_and_reorders(qtbot, window: MainWindow) -> None:
+    open_first_album(qtbot, window)
+    table = window.library.album_page.tracks
+    album = table.visible_tracks()
+    with qtbot.waitSignal(window.playback.track_changed, timeout=15_000):
+        table.play_requested.emit(album, 0)
+    table.selectRow(3)
+    menu = table.context_menu()
+    next(a for a in menu.actions() if a.text() == "Add to queue").trigger()
+    model = window.queue_panel.model
+    qtbot.waitUntil(lambda: model.rowCount() == len(album), timeout=5_000)
+    assert [e.track["id"] for e in model.entries][:2] == [album[3]["id"], album[1]["id"]]
+    last = model.entries[-1]
+    model.move_requested.emit(last.entry_id, 1)
+    qtbot.waitUntil(lambda: model.entries[1].track["id"] == last.track["id"], timeout=5_000)
+    with qtbot.waitSignal(window.playback.track_changed, timeout=15_000) as changed:
+        qtbot.mouseClick(window.findChild(QPushButton, "nextButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.held_sink.advance(512) == 0 or window.now_playing.title.text()
+                        == album[3]["title"], timeout=15_000)
+    assert changed.args[0]["id"] == album[3]["id"]
+
+
+def test_search_as_you_type_shows_matching_tracks(qtbot, window: MainWindow) -> None:
+    title = window.home.popular.tracks.tracks[0]["title"]
+    word = max(title.split(), key=len)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentWidget() is window.search
+    assert QApplication.focusWidget() is window.search.field
+    with qtbot.waitSignal(window.search.results_shown, timeout=10_000) as shown:
+        qtbot.keyClicks(window.search.field, word)
+    assert shown.args == [word]
+    found = [t["title"] for t in window.search.tracks.tracks.tracks]
+    assert title in found and all(word.casefold() in t.casefold() for t in found)
+
+
+def test_every_control_has_an_accessible_name_and_a_tooltip(window: MainWindow) -> None:
+    for name in ("sidebar", "playPauseButton", "nextButton", "previousButton", "seekSlider", "volumeSlider",
+                 "shuffleButton", "repeatButton", "normalisationCheck", "queueList", "clearQueueButton",
+                 "removeFromQueueButton", "albumGrid", "searchEdit", "albumTrackTable"):
+        widget = window.findChild(object, name)
+        assert widget is not None, name
+        assert widget.accessibleName() and widget.toolTip(), name

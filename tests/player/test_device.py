@@ -1,0 +1,141 @@
+"""The real device path: the engine plays through sounddevice (PortAudio -> ALSA -> a private
+PulseAudio null sink) from its output process, and the sink's monitor captures what was played."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from audio_fixtures import Album, Pulse, running_pulse
+from render_harness import TIMEOUT_S, Recorder, as_float
+
+from player import DeviceSink, Engine, PlaybackError, QueueItem, list_output_devices
+
+pytestmark = pytest.mark.device
+
+
+def _captured_bytes(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _first_sound(frames: npt.NDArray[np.float32]) -> int:
+    return int(np.argmax(np.abs(frames).max(axis=1) > 0))
+
+
+def _play_and_capture(pulse: Pulse, items: list[QueueItem], capture: Path, latency: str | float) -> tuple[
+        npt.NDArray[np.float32], Engine]:
+    recorder = Recorder()
+    engine = Engine(DeviceSink("pulse", latency=latency), recorder)
+    recorder.engine = engine
+    parec = pulse.record(capture)
+    try:
+        assert _wait_for(lambda: _captured_bytes(capture) > 0), "parec captured nothing"
+        engine.set_queue(items)
+        engine.play()
+        assert recorder.finished.wait(TIMEOUT_S), f"playback did not finish: {recorder.events}"
+        engine.close()
+        tail_bytes = _captured_bytes(capture) + int(0.5 * 44100) * 8
+        assert _wait_for(lambda: _captured_bytes(capture) > tail_bytes), "parec stopped capturing"
+    finally:
+        parec.terminate()
+        parec.wait(10)
+    assert recorder.of_type(PlaybackError) == []
+    captured = np.frombuffer(capture.read_bytes(), "<f4")
+    return captured[:len(captured) // 2 * 2].reshape(-1, 2), engine
+
+
+def _assert_bit_exact(captured: npt.NDArray[np.float32], reference: npt.NDArray[np.float32]) -> None:
+    start = _first_sound(captured) - _first_sound(reference)
+    assert start >= 0, "nothing was captured"
+    played = captured[start:start + len(reference)]
+    assert len(played) == len(reference), "the tail of the album is missing from the capture"
+    assert np.array_equal(played, reference)
+    assert not np.any(captured[start + len(reference):])
+
+
+@contextmanager
+def _busy_python_thread() -> Iterator[None]:
+    """A thread that holds the GIL as much as the interpreter lets it (pure-Python loop)."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(i * i for i in range(10_000))
+
+    thread = threading.Thread(target=spin, name="gil-hog", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_gapless_flac_album_reaches_the_device_bit_exact(
+        pulse: Pulse, album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac")
+    captured, engine = _play_and_capture(pulse, tracks.items(), tmp_path / "capture.raw", "high")
+    _assert_bit_exact(captured, as_float(tracks.signal))
+    assert engine.underruns == 0
+    assert engine.frames_played == len(tracks.signal)
+
+
+def test_a_gil_busy_thread_in_the_app_causes_no_underrun(
+        pulse: Pulse, album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac")
+    with _busy_python_thread():
+        # A 0.2 s device buffer: the GIL no longer matters (the output has its own process), but on
+        # a 2-core machine with one core spinning, a shorter one can still miss on plain CPU load.
+        captured, engine = _play_and_capture(pulse, tracks.items(), tmp_path / "capture.raw", 0.2)
+    _assert_bit_exact(captured, as_float(tracks.signal))
+    assert engine.underruns == 0
+
+
+def test_the_pulse_device_is_listed(pulse: Pulse) -> None:
+    assert "pulse" in [device.name for device in list_output_devices()]
+
+
+def test_an_unknown_device_is_a_clear_error_not_a_hang(
+        pulse: Pulse, album: Callable[..., Album]) -> None:
+    recorder = Recorder()
+    engine = Engine(DeviceSink("no such device"), recorder)
+    engine.set_queue(album("flac").items())
+    engine.play()
+    assert _wait_for(lambda: bool(recorder.of_type(PlaybackError)) and engine.state == "stopped")
+    engine.close()
+    error = recorder.of_type(PlaybackError)[0]
+    assert error.index == -1 and "no such device" in error.message  # type: ignore[attr-defined]
+
+
+def test_a_device_that_disappears_stops_playback_with_an_error(
+        pulse: Pulse, album: Callable[..., Album], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tracks = album("flac", seconds=20.0)
+    with running_pulse(tmp_path) as doomed:
+        monkeypatch.setenv("PULSE_SERVER", doomed.server)
+        recorder = Recorder()
+        engine = Engine(DeviceSink("pulse"), recorder)
+        engine.set_queue(tracks.items())
+        engine.play()
+        assert _wait_for(lambda: engine.frames_played > 44100)
+        doomed.daemon.kill()
+        assert _wait_for(lambda: engine.state == "stopped")
+    engine.close()
+    errors = recorder.of_type(PlaybackError)
+    assert errors and errors[0].index == -1, recorder.events  # type: ignore[attr-defined]
+    assert not recorder.finished.is_set()
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bool:
+    """Poll `condition` until true or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
