@@ -39,6 +39,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
         self.token = token
+        self.user: dict[str, Any] | None = None  # the account, once logged in
 
     def close(self) -> None:
         self._http.close()
@@ -46,7 +47,8 @@ class ApiClient:
     def login(self, username: str, password: str) -> dict[str, Any]:
         body = self._request("POST", "/auth/login", json={"username": username, "password": password})
         self.token = str(body["token"])
-        return dict(body["user"])
+        self.user = dict(body["user"])
+        return self.user
 
     def albums(self) -> list[dict[str, Any]]:
         return list(self._request("GET", "/albums")["albums"])

@@ -18,6 +18,8 @@ from client.downloads import DownloadsController, open_downloads
 from client.mpris import Mpris
 from client.notify import TrackNotifier
 from client.playback import PlaybackController
+from client.playlist_sync import PlaylistSync
+from client.playlists_page import PlaylistSyncEvents
 from client.queue import Repeat
 from client.settings import Settings, SettingsStore, remember_password
 from client.settings_dialog import SettingsDialog
@@ -46,6 +48,7 @@ class App(QObject):
         self._audio_out = audio_out
         self._data_dir = data_dir
         self.downloads: DownloadsController | None = None
+        self.playlist_sync: PlaylistSync | None = None
         self.bus = SessionBus()
         self._bundled = bundled if (url or self.settings.server_url) is None else None
         self.window = MainWindow()
@@ -88,12 +91,26 @@ class App(QObject):
             downloads = self.downloads
             self.playback.local_manifest = downloads.availability.local_manifest
             self.playback.offline = lambda: not downloads.online
+        self._attach_playlists(session)
         self._attach_desktop(self.playback)
         self._apply_to_controls(self.settings)
         if session.store_problem:
             self.window.show_warning(session.store_problem)
         if self.settings.last_queue:
             self.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)
+
+    def _attach_playlists(self, session: Session) -> None:
+        api = session.api
+        assert api.token is not None and api.user is not None
+        events = PlaylistSyncEvents()
+        self.playlist_sync = PlaylistSync(api.base_url, api.token, str(api.user["name"]),
+                                          self._data_dir / "playlists", on_change=events.on_change,
+                                          on_error=events.on_error)
+        self.window.attach_playlists(self.playlist_sync, events)
+        if self.downloads is not None:
+            self.downloads.connectivity_changed.connect(
+                lambda online, _forced: self.playlist_sync.set_online(online))
+        self.playlist_sync.start()
 
     def _attach_desktop(self, playback: PlaybackController) -> None:
         """MPRIS (media keys, desktop widgets), track notifications and the tray icon."""
@@ -172,6 +189,8 @@ class App(QObject):
 
     def _on_window_closing(self) -> None:
         self.store.save(self._current_settings())  # the last write at quit: nothing else waits on it
+        if self.window.playlists is not None:
+            self.window.playlists.shutdown()
 
 
 def run_app(data_dir: Path, bundled: BundledServer | None, url: str | None, username: str | None,

@@ -55,6 +55,7 @@ class AlbumPage(QWidget):
         self.details = named(QLabel(), "albumDetails", "Album details")
         self.artist_button = named(QPushButton(), "albumArtistButton", "Go to the artist")
         self.artist_button.setFlat(True)
+        self.artist_button.setStyleSheet("text-align: left; font-size: 15px")
         self.play_button = named(QPushButton("Play"), "playAlbumButton", "Play the album")
         self.tracks = TrackTable("albumTrackTable", "Album tracks")
         self.actions_row = QHBoxLayout()

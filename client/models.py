@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
 from client.covers import placeholder_cover
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
+TRACKS_MIME = "application/x-legato-tracks"
 Index = QModelIndex | QPersistentModelIndex
+Track = dict[str, Any]
 _ROOT = QModelIndex()
 
 
 def format_duration(seconds: float) -> str:
     whole = max(int(seconds), 0)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def track_mime(tracks: list[Track]) -> QMimeData:
+    """What a drag of these tracks carries: their full records, so a drop needs no look-up to show them."""
+    mime = QMimeData()
+    mime.setData(TRACKS_MIME, QByteArray(json.dumps(tracks).encode()))
+    return mime
+
+
+def tracks_from_mime(mime: QMimeData) -> list[Track]:
+    """The track records a drag carries ([] when it carries none, or nothing well-formed)."""
+    if not mime.hasFormat(TRACKS_MIME):
+        return []
+    try:
+        tracks = json.loads(bytes(mime.data(TRACKS_MIME).data()))
+    except ValueError:
+        return []
+    if not isinstance(tracks, list):
+        return []
+    return [track for track in tracks if isinstance(track, dict) and isinstance(track.get("id"), int)]
 
 
 class AlbumListModel(QAbstractListModel):
@@ -81,6 +113,16 @@ class TrackTableModel(QAbstractTableModel):
 
     def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return [TRACKS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        return track_mime([self._tracks[row] for row in sorted({i.row() for i in indexes if i.isValid()})])
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:

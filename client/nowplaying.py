@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -61,9 +62,12 @@ class NowPlayingBar(QWidget):
         self.cover.setFixedSize(COVER_PX, COVER_PX)
         self.title = named(QLabel("Nothing playing"), "nowPlayingLabel", "Now playing")
         self.artist = named(QLabel(""), "nowPlayingArtistLabel", "Artist")
-        self.previous = named(QPushButton("⏮"), "previousButton", "Previous track", "Previous (Ctrl+Left)")
+        icons = self.style()
+        self.previous = named(QPushButton(icons.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward), ""),
+                              "previousButton", "Previous track", "Previous (Ctrl+Left)")
         self.play = named(QPushButton("Play"), "playPauseButton", "Play or pause", "Play or pause (Space)")
-        self.next = named(QPushButton("⏭"), "nextButton", "Next track", "Next (Ctrl+Right)")
+        self.next = named(QPushButton(icons.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), ""),
+                          "nextButton", "Next track", "Next (Ctrl+Right)")
         self.shuffle = named(QToolButton(), "shuffleButton", "Shuffle")
         self.shuffle.setText("Shuffle")
         self.shuffle.setCheckable(True)

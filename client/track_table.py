@@ -23,7 +23,7 @@ class TrackTable(QTableView):
         play_requested(list, int): play these tracks (the whole listing) from this row on.
         play_next_requested(list): put the selected tracks next in the queue.
         queue_requested(list): add the selected tracks to the end of the queue.
-        playlist_add_requested(list, int): add the selected tracks to the playlist with this id.
+        playlist_add_requested(list, str): add the selected tracks to the playlist with this id.
         download_requested(list): download the selected tracks' albums.
         album_requested(int): go to this album.
         artist_requested(int): go to this artist.
@@ -32,7 +32,7 @@ class TrackTable(QTableView):
     play_requested = Signal(list, int)
     play_next_requested = Signal(list)
     queue_requested = Signal(list)
-    playlist_add_requested = Signal(list, int)
+    playlist_add_requested = Signal(list, str)
     download_requested = Signal(list)
     album_requested = Signal(int)
     artist_requested = Signal(int)
@@ -60,7 +60,7 @@ class TrackTable(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.doubleClicked.connect(self._on_double_clicked)
-        self.playlists: list[tuple[int, str]] = []  # (id, name) offered under "Add to playlist"
+        self.playlists: list[tuple[str, str]] = []  # (id, name) offered under "Add to playlist"
         play = QAction("Play", self)
         play.setShortcut(QKeySequence(Qt.Key.Key_Return))
         play.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)

@@ -6,7 +6,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from client.api import ApiClient
 from client.downloads import DownloadsController
@@ -14,6 +23,8 @@ from client.downloads_view import DownloadsView, DownloadToggle, OfflineIndicato
 from client.home_page import HomePage
 from client.library_page import AlbumGrid, LibraryPage
 from client.nowplaying import NowPlayingBar, named
+from client.playlist_sync import PlaylistSync
+from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
 from client.playback import PlaybackController
 from client.queue_panel import QueuePanel
 from client.search_page import SearchPage
@@ -26,7 +37,7 @@ VOLUME_STEP = 0.05
 
 
 class MainWindow(QMainWindow):
-    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Downloads (with a store).
+    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Playlists, Downloads.
 
     Signals:
         settings_requested(): the user asked for the Settings dialog.
@@ -36,7 +47,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     closing = Signal()
 
-    PAGES = ("Home", "Search", "Library", "Downloads")
+    PAGES = ("Home", "Search", "Library", "Playlists", "Downloads")
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,8 +57,9 @@ class MainWindow(QMainWindow):
         self._api: ApiClient | None = None
         self.playback: PlaybackController | None = None
         self.downloads: DownloadsController | None = None
+        self.playlists: PlaylistsPage | None = None
 
-        self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Downloads")
+        self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Playlists, Downloads")
         self.sidebar.addItems(self.PAGES[:3])
         self.sidebar.setFixedWidth(150)
         self.home = HomePage()
@@ -61,13 +73,16 @@ class MainWindow(QMainWindow):
         self.now_playing = NowPlayingBar()
 
         splitter = QSplitter()
-        splitter.addWidget(self.sidebar)
         splitter.addWidget(self.pages)
         splitter.addWidget(self.queue_panel)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.sidebar)
+        body.addWidget(splitter, 1)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(splitter, 1)
+        layout.addLayout(body, 1)
         layout.addWidget(self.now_playing)
         self.setCentralWidget(central)
 
@@ -124,12 +139,30 @@ class MainWindow(QMainWindow):
         run_task(lambda: (api.albums(), api.tracks()["tracks"]), self._on_catalog_loaded, self.show_message)
         self._poll.start()
 
+    def attach_playlists(self, sync: PlaylistSync, events: PlaylistSyncEvents) -> None:
+        """Add the Playlists page; every track table offers "Add to playlist" for the user's playlists."""
+        api = self._api
+        assert api is not None and self.playback is not None
+        self.playlists = PlaylistsPage(sync, lambda ids: [api.track(i) for i in ids], run_task, events=events)
+        self.pages.insertWidget(self.PAGES.index("Playlists"), self.playlists)
+        self.sidebar.insertItem(self.PAGES.index("Playlists"), "Playlists")
+        self.playlists.play_requested.connect(self.playback.play_context)
+        self.playlists.error_occurred.connect(self.show_message)
+        self.playlists.playlists_changed.connect(self._on_playlists_changed)
+        page = self.playlists
+        for table in self._track_tables():
+            table.playlist_add_requested.connect(lambda tracks, playlist_id: page.add_tracks(playlist_id, tracks))
+
+    def _on_playlists_changed(self, playlists: list[tuple[str, str]]) -> None:
+        for table in self._track_tables():
+            table.playlists = list(playlists)
+
     def attach_downloads(self, downloads: DownloadsController) -> None:
         """Add the Downloads page, the album page's Download toggle and the offline indicator."""
         self.downloads = downloads
         self.downloads_view = DownloadsView(downloads)
-        self.pages.addWidget(self.downloads_view)
-        self.sidebar.addItem("Downloads")
+        self.pages.insertWidget(self.PAGES.index("Downloads"), self.downloads_view)
+        self.sidebar.insertItem(self.PAGES.index("Downloads"), "Downloads")
         self.download_toggle = DownloadToggle(downloads)
         self.library.album_page.actions_row.insertWidget(1, self.download_toggle)
         self.offline_indicator = OfflineIndicator(downloads)
@@ -148,7 +181,9 @@ class MainWindow(QMainWindow):
         self.warning_label.show()
 
     def go_to(self, page: str) -> None:
-        self.sidebar.setCurrentRow(self.PAGES.index(page))
+        """Show a page by its sidebar name (the sidebar's rows and the page stack stay in step)."""
+        rows = [self.sidebar.item(row).text() for row in range(self.sidebar.count())]
+        self.sidebar.setCurrentRow(rows.index(page))
 
     def open_album(self, album_id: int) -> None:
         if self._api is not None:

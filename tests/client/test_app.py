@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import keyring
+import numpy as np
 import pytest
 from keyring.backends import fail
+from PySide6.QtCore import Qt
 
 from client.app import App
+from player.wav import read_wav
 
 
 def started_app(qtbot, live_server, tmp_path: Path) -> App:
@@ -49,3 +52,57 @@ def test_without_a_keystore_the_app_plays_uncached_and_says_why(qtbot, live_serv
         app.window.close()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
+        qtbot, live_server, secret_service, tmp_path: Path) -> None:
+
+    app = started_app(qtbot, live_server, tmp_path)
+    window = app.window
+    window.go_to("Playlists")
+    page = window.playlists
+    qtbot.keyClicks(page.name_edit, "Road trip")
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    playlist_id = page.current_id
+    table = window.library.album_page.tracks
+    window.open_album(window.library.grid.albums.albums[0]["id"])
+    qtbot.waitUntil(lambda: table.tracks.rowCount() > 2, timeout=10_000)
+    qtbot.waitUntil(lambda: (playlist_id, "Road trip") in table.playlists, timeout=10_000)
+    album = table.visible_tracks()
+    table.selectRow(0)
+    table.selectionModel().select(table.model().index(2, 0), table.selectionModel().SelectionFlag.Select
+                                  | table.selectionModel().SelectionFlag.Rows)
+    menu = table.context_menu()
+    submenu = next(a.menu() for a in menu.actions() if a.text() == "Add to playlist")
+    next(a for a in submenu.actions() if a.text() == "Road trip").trigger()
+    window.go_to("Playlists")
+    page.select(playlist_id)
+    qtbot.waitUntil(lambda: page.entries.rowCount() == 2, timeout=10_000)
+    dragged = page.entries.mimeData([page.entries.index(1, 0)])
+    page.entries.dropMimeData(dragged, Qt.DropAction.MoveAction, 0, 0, page.entries.index(-1, -1))
+    expected = [album[2]["id"], album[0]["id"]]
+    qtbot.waitUntil(lambda: [e.track_id for e in app.playlist_sync.state(playlist_id).entries] == expected,
+                    timeout=5_000)
+    window.close()
+
+
+def test_offline_mode_plays_a_downloaded_album_from_disk(qtbot, live_server, secret_service, tmp_path: Path) -> None:
+    app = started_app(qtbot, live_server, tmp_path)
+    window = app.window
+    window.open_album(window.library.grid.albums.albums[0]["id"])
+    qtbot.waitUntil(lambda: window.library.album_page.tracks.tracks.rowCount() > 0, timeout=10_000)
+    album = window.library.album_page.tracks.visible_tracks()
+    qtbot.mouseClick(window.download_toggle.switch, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.download_toggle.state_label.text() == "done", timeout=60_000)
+    qtbot.mouseClick(window.offline_indicator.mode_switch, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.downloads.forced_offline, timeout=5_000)
+    with qtbot.waitSignal(app.playback.state_changed, timeout=15_000):
+        window.library.album_page.play_button.click()
+    qtbot.waitUntil(lambda: app.playback.engine.state == "stopped", timeout=60_000)
+    stats = app.playback.cache_stats()
+    assert stats.plays == len(album) and stats.plays_from_network == 0 and stats.bytes_downloaded == 0
+    window.close()
+    frames, rate = read_wav(tmp_path / "heard.wav")
+    assert rate == 48000
+    assert abs(len(frames) - sum(t["duration_s"] * rate for t in album)) <= len(album)
+    assert np.abs(frames).max() > 0.05
