@@ -90,7 +90,28 @@ class AlbumListModel(QAbstractListModel):
         return None
 
 
-class TrackTableModel(QAbstractTableModel):
+class ColumnsModel(QAbstractTableModel):
+    """A flat table whose header is ``COLUMNS`` and whose rows are ``row_count()``."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else self.row_count()
+
+    def columnCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+
+class TrackTableModel(ColumnsModel):
     """Tracks: number, title, artist, album, time, popularity; sortable through SORT_ROLE."""
 
     COLUMNS = ("#", "Title", "Artist", "Album", "Time", "Popularity")
@@ -108,11 +129,8 @@ class TrackTableModel(QAbstractTableModel):
         self._tracks = list(tracks)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._tracks)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
+    def row_count(self) -> int:
+        return len(self._tracks)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = super().flags(index)
@@ -123,12 +141,6 @@ class TrackTableModel(QAbstractTableModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         return track_mime([self._tracks[row] for row in sorted({i.row() for i in indexes if i.isValid()})])
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

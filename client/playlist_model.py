@@ -9,9 +9,25 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
-from client.models import ID_ROLE, RECORD_ROLE, TRACKS_MIME, Track, format_duration, track_mime, tracks_from_mime
+from client.models import (
+    ID_ROLE,
+    RECORD_ROLE,
+    TRACKS_MIME,
+    ColumnsModel,
+    Track,
+    format_duration,
+    track_mime,
+    tracks_from_mime,
+)
 from sync import Entry
 
 ENTRIES_MIME = "application/x-legato-playlist-entries"
@@ -50,7 +66,7 @@ def placements(order: list[str], moved: list[str], drop_row: int) -> list[tuple[
     return result
 
 
-class PlaylistEntriesModel(QAbstractTableModel):
+class PlaylistEntriesModel(ColumnsModel):
     """One playlist's entries: #, title, artist, time. ID_ROLE gives the entry id, RECORD_ROLE the track record.
 
     Signals:
@@ -88,17 +104,8 @@ class PlaylistEntriesModel(QAbstractTableModel):
     def track(self, row: int) -> Track | None:
         return self._tracks.get(self._entries[row].track_id)
 
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -10,7 +10,7 @@ import numpy as np
 from audio_fixtures import Album
 from render_harness import TIMEOUT_S, Recorder, as_float, start_engine
 
-from player import Engine, QueueFinished, RenderSink, TrackStarted
+from player import Engine, QueueFinished, QueueItem, RenderSink, TrackStarted
 from player.ring import WRITE
 from player.wav import read_wav
 
@@ -34,35 +34,34 @@ def play_out(engine: Engine, sink: RenderSink, recorder: Recorder, out: Path) ->
     return frames
 
 
-def test_replacing_a_decoded_next_track_splices_the_new_one_gaplessly(
-        album: Callable[..., Album], tmp_path: Path) -> None:
-    tracks = album("flac")
-    a, b, c = tracks.items()
-    engine, sink, recorder = start_engine(tmp_path / "out.wav", manual=True)
-    engine.set_queue([a, b])
+def edit_after_decoding(tracks: Album, out: Path, pick: Callable[[list[QueueItem]], list[QueueItem]]
+                        ) -> tuple[np.ndarray, Recorder]:
+    """Queue the first two tracks, let the worker decode both, then make the upcoming items `pick(all)`."""
+    items = tracks.items()
+    engine, sink, recorder = start_engine(out, manual=True)
+    engine.set_queue(items[:2])
     engine.play()
     sink.advance(256)
     decoded_ahead(engine, tracks.lengths[0] + tracks.lengths[1])
-    assert engine.replace_upcoming(0, [c])
+    assert engine.replace_upcoming(0, pick(items))
     assert engine.sync()
-    heard = play_out(engine, sink, recorder, tmp_path / "out.wav")
+    return play_out(engine, sink, recorder, out), recorder
+
+
+def test_replacing_a_decoded_next_track_splices_the_new_one_gaplessly(
+        album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac")
+    heard, recorder = edit_after_decoding(tracks, tmp_path / "out.wav", lambda items: [items[2]])
     first, _, third = np.split(as_float(tracks.signal), np.cumsum(tracks.lengths)[:2])
     assert np.array_equal(heard, np.concatenate([first, third]))
-    assert [e.key for e in recorder.of_type(TrackStarted)] == [a.key, c.key]
+    names = [path.name for path in tracks.paths]
+    assert [e.key for e in recorder.of_type(TrackStarted)] == [names[0], names[2]]
 
 
 def test_an_unchanged_next_track_keeps_its_decoded_audio_and_more_is_appended(
         album: Callable[..., Album], tmp_path: Path) -> None:
     tracks = album("flac")
-    a, b, c = tracks.items()
-    engine, sink, recorder = start_engine(tmp_path / "out.wav", manual=True)
-    engine.set_queue([a, b])
-    engine.play()
-    sink.advance(256)
-    decoded_ahead(engine, tracks.lengths[0] + tracks.lengths[1])
-    assert engine.replace_upcoming(0, [b, c])
-    assert engine.sync()
-    heard = play_out(engine, sink, recorder, tmp_path / "out.wav")
+    heard, recorder = edit_after_decoding(tracks, tmp_path / "out.wav", lambda items: items[1:])
     assert np.array_equal(heard, as_float(tracks.signal))
     assert len(recorder.of_type(QueueFinished)) == 1
 
