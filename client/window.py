@@ -220,6 +220,8 @@ class MainWindow(QMainWindow):
 
     def _on_playback_track_changed(self, track: dict[str, Any]) -> None:
         self.now_playing.show_track(track)
+        if self.playback is not None:
+            self.now_playing.show_state(self.playback.engine.state)
         self.setWindowTitle(f"{track['title']} — {track['artist']} · Legato")
 
     def _on_playback_state_changed(self, state: str) -> None:

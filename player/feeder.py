@@ -94,6 +94,7 @@ class Feeder:
         self._run_input_frames = 0
         self._run_rate = 0
         self._end_queued = False
+        self._deferred: Command | None = None  # taken from the queue while looking for later jumps
         self._played_before = 0
         self._underruns_before = 0
         self._late_before = 0
@@ -135,7 +136,7 @@ class Feeder:
                     self._stop_output()
                     return
                 if isinstance(command, Jump):
-                    self._jump(command)
+                    self._jump(self._latest_jump(command))
                 elif isinstance(command, Replace):
                     self._replace(command)
                 elif isinstance(command, Sync):
@@ -158,8 +159,25 @@ class Feeder:
             self._sink_running = False
             self._on_stopped(self._index)
 
+    def _latest_jump(self, jump: Jump) -> Jump:
+        """A burst of jumps (fast skipping) goes straight to the last one; any other command waits its turn."""
+        while self._deferred is None:
+            try:
+                following = self.commands.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(following, Jump):
+                self._on_jump_done()  # the skipped jump is done as far as the engine's fades are concerned
+                jump = following
+            else:
+                self._deferred = following
+        return jump
+
     def _next_command(self) -> Command | None:
         """The next command; while there is decoding to do, None after each step of it."""
+        if self._deferred is not None:
+            command, self._deferred = self._deferred, None
+            return command
         if self._decoder is None and self._pending is None:
             return self.commands.get()
         try:

@@ -106,3 +106,21 @@ def test_offline_mode_plays_a_downloaded_album_from_disk(qtbot, live_server, sec
     assert rate == 48000
     assert abs(len(frames) - sum(t["duration_s"] * rate for t in album)) <= len(album)
     assert np.abs(frames).max() > 0.05
+
+
+def test_the_queue_comes_back_after_a_restart(qtbot, live_server, secret_service, tmp_path: Path) -> None:
+    app = started_app(qtbot, live_server, tmp_path)
+    app.window.open_album(app.window.library.grid.albums.albums[0]["id"])
+    table = app.window.library.album_page.tracks
+    qtbot.waitUntil(lambda: table.tracks.rowCount() > 2, timeout=10_000)
+    album = table.visible_tracks()
+    app.playback.queue.play_context(album, 1)
+    app.window.close()
+
+    again = started_app(qtbot, live_server, tmp_path)
+    qtbot.waitUntil(lambda: again.window.now_playing.title.text() == album[1]["title"], timeout=10_000)
+    assert [e.track["id"] for e in again.window.queue_panel.model.entries] == [t["id"] for t in album[2:]]
+    with qtbot.waitSignal(again.playback.track_changed, timeout=15_000) as started:
+        qtbot.mouseClick(again.window.now_playing.play, Qt.MouseButton.LeftButton)
+    assert started.args[0]["id"] == album[1]["id"]
+    again.window.close()

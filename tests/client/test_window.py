@@ -136,3 +136,18 @@ def test_every_control_has_an_accessible_name_and_a_tooltip(window: MainWindow) 
         widget = window.findChild(object, name)
         assert widget is not None, name
         assert widget.accessibleName() and widget.toolTip(), name
+
+
+@held
+def test_releasing_the_seek_slider_moves_playback_to_that_second(qtbot, window: MainWindow) -> None:
+    open_first_album(qtbot, window)
+    table = window.library.album_page.tracks
+    with qtbot.waitSignal(window.playback.track_changed, timeout=15_000):
+        table.play_requested.emit(table.visible_tracks(), 0)
+    slider = window.now_playing.seek
+    slider.setSliderDown(True)
+    slider.setValue(3000)
+    slider.setSliderDown(False)
+    qtbot.waitUntil(lambda: window.held_sink.advance(256) >= 0 and 3.0 <= window.playback.position_seconds() < 3.2,
+                    timeout=15_000)
+    assert window.playback.engine.position().index == 0

@@ -1,0 +1,361 @@
+"""The desktop app: cold start to a usable window, RSS with a 10,000-track table, event-loop lag while skipping and
+downloading.
+
+Runs the bundled server on a fresh 10-album demo catalog (8 s tracks) and a private gnome-keyring on a private
+D-Bus session bus (the app's disk cache and downloads need the OS keystore), with Qt's offscreen platform.
+- Cold start: a child process that imports the app, opens the window on the running server and stops the clock
+  when the album grid is filled, timed from just before the process is spawned; median of several runs, after one
+  discarded warm-up (hot page cache, keystore entry already made). Baseline: a child showing a bare QMainWindow.
+- RSS: a child app, ready, then 10,000 track records (the server's records, copied with fresh ids and titles) shown
+  in the album page's TrackTable and scrolled top to bottom a page at a time. Baselines: the same process before
+  loading, and a bare PySide6 process (QApplication + shown QMainWindow).
+- Lag: the LagProbe in an app on a free-running RenderSink, during 100 skips (one every 100 ms, the event loop
+  running between them) and during the download of all 10 albums; baseline: the same app idle for as long.
+  The render sink decodes faster than real time, so the skip session is a harsher CPU/GIL load than a sound card.
+Prints human lines; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Only the standard library above: this file is also the cold-start child, whose imports are what is measured.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ALBUMS = 10
+SECONDS_PER_TRACK = 8.0
+COLD_RUNS = 5
+LIBRARY_TRACKS = 10_000
+SKIPS = 100
+SKIP_INTERVAL_MS = 100
+READY_TIMEOUT_S = 60.0
+DOWNLOAD_TIMEOUT_S = 300.0
+USER = ("demo", "demo")
+READY = "READY"
+
+
+class BenchmarkSetupError(RuntimeError):
+    """A part the benchmark needs (keystore, server, child window, download) did not come up or finish."""
+
+
+def mb(kb: object) -> float:
+    return round(int(kb) / 1024, 1)  # type: ignore[call-overload]
+
+
+def rss_kb() -> tuple[int, int]:
+    """This process's resident set size and its peak, in KiB (Linux /proc)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+# -- children: each prints one READY line with its figures as JSON, then exits at once -------------------------
+
+def child_bare() -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    qt = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.resize(1200, 760)
+    window.show()
+    QTimer.singleShot(0, lambda: report_and_exit({"rss_kb": rss_kb()[0]}))
+    qt.exec()
+
+
+def child_app(url: str, data_dir: str, then_load_library: bool) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from client.app import App
+
+    qt = QApplication(sys.argv[:1])
+    app = App(Path(data_dir), None, url, *USER, Path(data_dir) / "heard.wav")
+    albums = app.window.library.grid.albums
+
+    def on_reset() -> None:
+        if albums.rowCount() > 0:
+            albums.modelReset.disconnect(on_reset)
+            if then_load_library:
+                report_and_exit(load_and_scroll_library(app, qt))
+            report_and_exit({"rss_kb": rss_kb()[0]})
+
+    albums.modelReset.connect(on_reset)
+    app.start()
+    qt.exec()
+
+
+def load_and_scroll_library(app: object, qt: object) -> dict[str, object]:
+    """RSS before, after loading 10,000 tracks into the album page's table, and after scrolling it to the end."""
+    from client.app import App
+
+    assert isinstance(app, App) and app.session is not None
+    qt.processEvents()  # type: ignore[attr-defined]
+    before = rss_kb()[0]
+    real = app.session.api.tracks()["tracks"]
+    tracks = [{**real[i % len(real)], "id": 1_000_000 + i, "title": f"{real[i % len(real)]['title']} ({i})"}
+              for i in range(LIBRARY_TRACKS)]
+    library = {"id": 1, "title": "Everything", "artist": "Various", "artist_id": 1, "year": 2024,
+               "track_count": len(tracks), "duration_s": sum(t["duration_s"] for t in tracks), "tracks": tracks}
+    started = time.perf_counter()
+    app.window.library.show_album(library)
+    app.window.go_to("Library")
+    qt.processEvents()  # type: ignore[attr-defined]
+    load_ms = (time.perf_counter() - started) * 1000
+    loaded = rss_kb()[0]
+    table = app.window.library.album_page.tracks
+    bar = table.verticalScrollBar()
+    pages, started = 0, time.perf_counter()
+    while bar.value() < bar.maximum():
+        bar.setValue(bar.value() + bar.pageStep())
+        qt.processEvents()  # type: ignore[attr-defined]
+        pages += 1
+    scroll_ms = (time.perf_counter() - started) * 1000
+    last_row = table.rowAt(table.viewport().height() - 1)
+    after, peak = rss_kb()
+    return {"before_kb": before, "loaded_kb": loaded, "scrolled_kb": after, "peak_kb": peak, "load_ms": load_ms,
+            "pages": pages, "scroll_ms": scroll_ms, "rows": table.model().rowCount(), "last_row_seen": last_row}
+
+
+def report_and_exit(figures: dict[str, object]) -> None:
+    print(f"{READY} {json.dumps(figures)}", flush=True)
+    os._exit(0)  # the parent has what it needs; shutting the app down is not what is measured
+
+
+# -- the parent --------------------------------------------------------------------------------------------------
+
+def run_child(args: list[str]) -> tuple[float, dict[str, object]]:
+    """Spawn this script as a child; wall ms from just before the spawn to its READY line, and its figures."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            if line.startswith(READY):
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                return elapsed_ms, dict(json.loads(line[len(READY):]))
+        raise BenchmarkSetupError(f"the {args[0]} child exited with code {process.wait()} before its window was ready")
+    finally:
+        process.wait(timeout=READY_TIMEOUT_S)
+
+
+def start_keystore(home: Path) -> list[int]:
+    """A private dbus-daemon and an unlocked gnome-keyring on it, as the tests' secret_service fixture starts them.
+
+    Sets DBUS_SESSION_BUS_ADDRESS for this process and its children; returns the pids to stop at the end.
+    """
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700, parents=True)
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime), "XDG_DATA_HOME": str(home / "data"),
+           "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache")}
+    started = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                             env=env, capture_output=True, text=True, check=True, timeout=30)
+    address, dbus_pid = started.stdout.split()[:2]
+    env["DBUS_SESSION_BUS_ADDRESS"] = os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    subprocess.run(["gnome-keyring-daemon", "--daemonize", "--unlock", "--components=secrets"],
+                   input="pw", env=env, capture_output=True, text=True, check=True, timeout=30)
+    import keyring
+    import keyring.core
+    from keyring.backends import SecretService
+
+    keyring.core.init_backend()
+    if not isinstance(keyring.get_keyring(), SecretService.Keyring):
+        raise BenchmarkSetupError(f"keyring chose {keyring.get_keyring()!r}, not the Secret Service on {address}")
+    keyring.get_keyring().get_password("legato-bench", "probe")  # the daemon claims its bus name on first use
+    bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus")
+    with open_dbus_connection(bus=address) as connection:
+        reply = connection.send_and_get_reply(
+            new_method_call(bus, "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",)))
+    return [int(reply.body[0]), int(dbus_pid)]
+
+
+def cold_start(url: str, work: Path) -> dict[str, object]:
+    run_child(["bare"])
+    run_child(["app", url, str(work / "cold-warmup")])
+    bare_ms, app_ms = [], []
+    for run in range(COLD_RUNS):  # interleaved, so drift in machine load hits both alike
+        bare_ms.append(run_child(["bare"])[0])
+        app_ms.append(run_child(["app", url, str(work / f"cold-{run}")])[0])
+    app, bare = statistics.median(app_ms), statistics.median(bare_ms)
+    print(f"cold start to a filled album grid: median {app:.0f} ms of {COLD_RUNS} "
+          f"(min {min(app_ms):.0f}, max {max(app_ms):.0f}); bare QMainWindow: {bare:.0f} ms; ratio {app / bare:.2f}")
+    return {"cold_start_ms": round(app), "cold_start_min_ms": round(min(app_ms)),
+            "cold_start_max_ms": round(max(app_ms)), "bare_window_start_ms": round(bare),
+            "cold_start_ratio_to_bare_window": round(app / bare, 2)}
+
+
+def library_rss(url: str, work: Path) -> dict[str, object]:
+    bare_kb = run_child(["bare"])[1]["rss_kb"]
+    _, f = run_child(["app", url, str(work / "rss"), "--library"])
+    delta = int(f["scrolled_kb"]) - int(f["before_kb"])
+    print(f"RSS: bare PySide6 window {mb(bare_kb)} MB; app ready {mb(f['before_kb'])} MB; "
+          f"{f['rows']} tracks loaded {mb(f['loaded_kb'])} MB ({float(f['load_ms']):.0f} ms); "
+          f"scrolled to the end ({f['pages']} pages, {float(f['scroll_ms']):.0f} ms, last row seen "
+          f"{f['last_row_seen']}) {mb(f['scrolled_kb'])} MB, +{mb(delta)} MB over ready; peak {mb(f['peak_kb'])} MB")
+    if f["rows"] != LIBRARY_TRACKS or int(f["last_row_seen"]) != LIBRARY_TRACKS - 1:
+        raise BenchmarkSetupError(f"the table showed {f['rows']} rows and ended at row {f['last_row_seen']}")
+    return {"rss_library_mb": mb(f["scrolled_kb"]), "rss_ready_mb": mb(f["before_kb"]),
+            "rss_library_delta_mb": mb(delta), "rss_peak_mb": mb(f["peak_kb"]), "rss_bare_pyside_mb": mb(bare_kb),
+            "rss_ratio_to_bare_pyside": round(int(f["scrolled_kb"]) / int(bare_kb), 2),
+            "rss_ratio_to_ready": round(int(f["scrolled_kb"]) / int(f["before_kb"]), 2),
+            "library_load_ms": round(float(f["load_ms"])), "library_scroll_ms_per_page":
+            round(float(f["scroll_ms"]) / max(int(f["pages"]), 1), 2)}
+
+
+def lag_sessions(url: str, work: Path) -> dict[str, object]:
+    """Skips and downloads in one app in this process, each followed by the same app idle for as long."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from client.app import App
+    from client.lag_probe import LagProbe
+    from client.queue import Repeat
+
+    qt = QApplication(sys.argv[:1])
+    app = App(work / "lag", None, url, *USER, work / "lag" / "heard.wav")
+    app.start()
+    wait_until(qt, lambda: app.window.library.grid.albums.rowCount() > 0, READY_TIMEOUT_S, "the album grid")
+    if app.session is None or app.session.store is None or app.downloads is None or app.playback is None:
+        raise BenchmarkSetupError("the app started without its disk cache: no keystore, so downloads cannot be measured")
+    playback, downloads, api = app.playback, app.downloads, app.session.api
+    probe = LagProbe()
+
+    def measured(session: object, done: object, timeout_s: float) -> tuple[list[float], float]:
+        probe.start()
+        started = time.perf_counter()
+        session()  # type: ignore[operator]
+        wait_until(qt, done, timeout_s, "the session")  # type: ignore[arg-type]
+        probe.stop()
+        return list(probe.lags_ms), time.perf_counter() - started
+
+    def idle(seconds: float) -> list[float]:
+        probe.start()
+        loop = QEventLoop()
+        QTimer.singleShot(round(seconds * 1000), loop.quit)
+        loop.exec()
+        probe.stop()
+        return list(probe.lags_ms)
+
+    tracks = api.tracks()["tracks"]
+    playback.set_repeat(Repeat.ALL)
+    started_tracks: list[int] = []
+    playback.track_changed.connect(lambda track: started_tracks.append(int(track["id"])))
+    playback.play_context(tracks, 0)
+    wait_until(qt, lambda: bool(started_tracks), READY_TIMEOUT_S, "the first track")
+    skips = {"done": 0, "last_at": 0.0}
+    skipper = QTimer(interval=SKIP_INTERVAL_MS)
+
+    def skip() -> None:
+        playback.next()
+        skips["done"] += 1
+        if skips["done"] == SKIPS:
+            skipper.stop()
+            skips["last_at"] = time.perf_counter()
+
+    skipper.timeout.connect(skip)
+    expected_last = int(tracks[SKIPS % len(tracks)]["id"])
+    skip_lags, skip_s = measured(skipper.start, lambda: skips["done"] == SKIPS and started_tracks[-1] == expected_last,
+                                 READY_TIMEOUT_S + SKIPS * SKIP_INTERVAL_MS / 1000)
+    settle_s = time.perf_counter() - skips["last_at"]
+    playback.engine.stop()
+    skip_idle = idle(skip_s)
+    # Streaming left every track in the disk cache: forget it (not on the clock), so the download fetches them all.
+    app.session.store.clear()
+
+    albums = api.albums()
+    total = sum(int(album.get("track_count", 0)) for album in albums)
+
+    def all_done() -> bool:
+        items = downloads.snapshot.items
+        return len(items) == total and all(item.state == "done" for item in items)
+
+    download_lags, download_s = measured(lambda: [downloads.pin_album(int(a["id"]), str(a["title"])) for a in albums],
+                                         all_done, DOWNLOAD_TIMEOUT_S)
+    download_idle = idle(download_s)
+    downloaded_mb = app.session.store.stats().pinned_bytes / 1024 / 1024
+    app.window.close()
+    app.stop()
+    print(f"skips: the last of {SKIPS} was issued {skip_s - settle_s:.1f} s in; its track started {settle_s:.1f} s "
+          f"later; downloads: {downloaded_mb:.1f} MB pinned in {download_s:.1f} s")
+
+    figures: dict[str, object] = {}
+    for name, lags, idle_lags, seconds in (("skip", skip_lags, skip_idle, skip_s),
+                                           ("download", download_lags, download_idle, download_s)):
+        busy, calm = lag_figures(lags), lag_figures(idle_lags)
+        print(f"lag during {describe(name, len(albums), total)} ({seconds:.1f} s): p50 {busy['p50']} ms, p99 "
+              f"{busy['p99']} ms, max {busy['max']} ms; idle for as long: p50 {calm['p50']}, p99 {calm['p99']}, "
+              f"max {calm['max']} ms; max ratio {busy['max'] / max(calm['max'], 0.01):.2f}")
+        figures.update({f"{name}_session_s": round(seconds, 1), f"{name}_lag_p50_ms": busy["p50"],
+                        f"{name}_lag_p99_ms": busy["p99"], f"{name}_lag_max_ms": busy["max"],
+                        f"{name}_idle_lag_p50_ms": calm["p50"], f"{name}_idle_lag_p99_ms": calm["p99"],
+                        f"{name}_idle_lag_max_ms": calm["max"],
+                        f"{name}_lag_max_ratio_to_idle": round(busy["max"] / max(calm["max"], 0.01), 2)})
+    figures["skip_last_track_started_after_s"] = round(settle_s, 2)
+    figures["download_mb"] = round(downloaded_mb, 1)
+    return figures
+
+
+def describe(name: str, albums: int, tracks: int) -> str:
+    if name == "skip":
+        return f"{SKIPS} skips, one per {SKIP_INTERVAL_MS} ms"
+    return f"the download of {albums} albums ({tracks} tracks)"
+
+
+def lag_figures(lags_ms: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(lags_ms, n=100, method="inclusive")
+    return {"p50": round(statistics.median(lags_ms), 2), "p99": round(cuts[98], 2), "max": round(max(lags_ms), 2)}
+
+
+def wait_until(qt: object, condition: object, timeout_s: float, what: str) -> None:
+    """Run the event loop until ``condition()`` holds; the loop keeps running (and the probe ticking) meanwhile."""
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
+        qt.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 10)  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    from client.bundled import BundledServer
+    from server.demo import build_demo
+
+    with tempfile.TemporaryDirectory(prefix="legato-app-bench-") as temp:
+        work = Path(temp)
+        pids = start_keystore(work / "keyring-home")
+        try:
+            print(f"building a {ALBUMS}-album demo catalog ({SECONDS_PER_TRACK:.0f} s tracks) ...", flush=True)
+            build_demo(work / "server", albums=ALBUMS, seconds_per_track=SECONDS_PER_TRACK, progress=lambda _: None)
+            server = BundledServer(work / "server")
+            url = server.start()
+            try:
+                figures = {**cold_start(url, work), **library_rss(url, work), **lag_sessions(url, work)}
+            finally:
+                server.stop()
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, 15)
+                except ProcessLookupError:
+                    pass
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={ROOT / 'tests' / 'offscreen-screen.json'}")
+    if len(sys.argv) > 1 and sys.argv[1] == "bare":
+        child_bare()
+    elif len(sys.argv) > 1 and sys.argv[1] == "app":
+        child_app(sys.argv[2], sys.argv[3], then_load_library="--library" in sys.argv)
+    else:
+        main()
