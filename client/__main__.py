@@ -11,6 +11,7 @@ from pathlib import Path
 from client.bundled import BundledServer
 from client.datadir import DATA_DIR_ENV, resolve_data_dir
 
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="legato", description="Legato, a desktop music player.")
     parser.add_argument("--data-dir", help=f"where Legato keeps its data (default: ${DATA_DIR_ENV} "

@@ -84,6 +84,13 @@ class ApiClient:
         return OfflineLicence(FileKey.from_hex(str(body["key"]), str(body["nonce"])),
                               float(body["offline"]["valid_s"]))
 
+    def cover(self, album_id: int) -> bytes:
+        """The album's cover image (JPEG or PNG bytes); ApiError with status 404 when it has none.
+
+        Covers are public (no token sent), like the ciphertext files, so caches in between may keep them.
+        """
+        return send(self._http, "GET", f"/albums/{album_id}/cover").content
+
     def health(self) -> None:
         """A cheap reachability probe; ServerUnreachable or ApiError when the server is not serving."""
         self._request("GET", "/health")
@@ -109,12 +116,18 @@ class ApiClient:
 
 def request_json(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
     """Send one request; the decoded JSON body, or ApiError with the server's message, or ServerUnreachable."""
+    response = send(http, method, path, **kwargs)
+    return response.json() if response.content else None
+
+
+def send(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """Send one request; its successful response, or ApiError with the server's message, or ServerUnreachable."""
     try:
         response = http.request(method, path, **kwargs)
     except httpx.TransportError as exc:
         raise ServerUnreachable(f"cannot reach {http.base_url}: {exc}") from exc
     if response.is_success:
-        return response.json() if response.content else None
+        return response
     try:
         error = response.json()["error"]
         raise ApiError(response.status_code, str(error["code"]), str(error["message"]))

@@ -21,10 +21,10 @@ from client.playback import PlaybackController
 from client.playlist_sync import PlaylistSync
 from client.playlists_page import PlaylistSyncEvents
 from client.queue import Repeat
+from client.session_bus import SessionBus
 from client.settings import Settings, SettingsStore, remember_password
 from client.settings_dialog import SettingsDialog
 from client.startup import Session, Startup
-from client.session_bus import SessionBus
 from client.tasks import run_task
 from client.tray import TrayIcon
 from client.window import MainWindow

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from client.cover_cache import CoverCache
 from client.covers import placeholder_cover
 from client.models import ID_ROLE, AlbumListModel, format_duration
 from client.nowplaying import named
@@ -26,7 +36,7 @@ class AlbumGrid(QListView):
         self.albums = AlbumListModel()
         self.setModel(self.albums)
         self.setViewMode(QListView.ViewMode.IconMode)
-        self.setIconSize(QSize(140, 140))
+        self.setIconSize(QSize(AlbumListModel.COVER_PX, AlbumListModel.COVER_PX))
         self.setGridSize(QSize(170, 200))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -49,6 +59,7 @@ class AlbumPage(QWidget):
         super().__init__(parent)
         self.setObjectName("albumPage")
         self.album: dict[str, Any] | None = None
+        self._covers: CoverCache | None = None
         self.cover = named(QLabel(), "albumCover", "Album cover")
         self.title = named(QLabel(), "albumTitle", "Album title")
         self.title.setStyleSheet("font-size: 22px; font-weight: bold")
@@ -76,9 +87,14 @@ class AlbumPage(QWidget):
         self.play_button.clicked.connect(self._on_play_button_clicked)
         self.artist_button.clicked.connect(self._on_artist_button_clicked)
 
+    def set_covers(self, covers: CoverCache) -> None:
+        """Show real covers from ``covers`` (the placeholder until the album's arrives)."""
+        self._covers = covers
+        covers.cover_ready.connect(self._on_covers_cover_ready)
+
     def show_album(self, album: dict[str, Any]) -> None:
         self.album = album
-        self.cover.setPixmap(placeholder_cover(album["title"], album["artist"], ALBUM_COVER_PX))
+        self.cover.setPixmap(self._cover_pixmap(album))
         self.title.setText(album["title"])
         self.artist_button.setText(album["artist"])
         gapless = " · gapless" if album.get("gapless") else ""
@@ -93,6 +109,16 @@ class AlbumPage(QWidget):
     def _on_artist_button_clicked(self) -> None:
         if self.album is not None:
             self.artist_opened.emit(int(self.album["artist_id"]))
+
+    def _on_covers_cover_ready(self, album_id: int) -> None:
+        if self.album is not None and self.album["id"] == album_id:
+            self.cover.setPixmap(self._cover_pixmap(self.album))
+
+    def _cover_pixmap(self, album: dict[str, Any]) -> QPixmap:
+        if self._covers is None:
+            return placeholder_cover(album["title"], album["artist"], ALBUM_COVER_PX)
+        return self._covers.pixmap(album["id"], album["title"], album["artist"], ALBUM_COVER_PX,
+                                   has_cover=album.get("has_cover", True))
 
 
 class ArtistPage(QWidget):

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from client.cover_cache import CoverCache
 from client.covers import placeholder_cover
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -55,9 +56,17 @@ def tracks_from_mime(mime: QMimeData) -> list[Track]:
 class AlbumListModel(QAbstractListModel):
     """Albums with their covers, "Title" over "Artist · year"; ID_ROLE gives the album id."""
 
+    COVER_PX = 140
+
     def __init__(self) -> None:
         super().__init__()
         self._albums: list[dict[str, Any]] = []
+        self._covers: CoverCache | None = None
+
+    def set_covers(self, covers: CoverCache) -> None:
+        """Show real covers from ``covers`` (placeholders until each arrives)."""
+        self._covers = covers
+        covers.cover_ready.connect(self._on_covers_cover_ready)
 
     @property
     def albums(self) -> list[dict[str, Any]]:
@@ -78,7 +87,10 @@ class AlbumListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{album['title']}\n{album['artist']} · {album['year']}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return placeholder_cover(album["title"], album["artist"], 140)
+            if self._covers is None:
+                return placeholder_cover(album["title"], album["artist"], self.COVER_PX)
+            return self._covers.pixmap(album["id"], album["title"], album["artist"], self.COVER_PX,
+                                       has_cover=album.get("has_cover", True))
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{album['title']} — {album['artist']} ({album['year']}), {album['track_count']} tracks"
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -88,6 +100,12 @@ class AlbumListModel(QAbstractListModel):
         if role == RECORD_ROLE:
             return album
         return None
+
+    def _on_covers_cover_ready(self, album_id: int) -> None:
+        for row, album in enumerate(self._albums):
+            if album["id"] == album_id:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 class ColumnsModel(QAbstractTableModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.cover_cache import CoverCache
 from client.covers import placeholder_cover
 from client.models import format_duration
 from client.queue import Repeat
@@ -58,6 +60,8 @@ class NowPlayingBar(QWidget):
         self.setObjectName("nowPlayingBar")
         self._duration_s = 0.0
         self._repeat = Repeat.OFF
+        self._track: dict[str, Any] | None = None
+        self._covers: CoverCache | None = None
         self.cover = named(QLabel(), "coverLabel", "Cover art")
         self.cover.setFixedSize(COVER_PX, COVER_PX)
         self.title = named(QLabel("Nothing playing"), "nowPlayingLabel", "Now playing")
@@ -115,11 +119,17 @@ class NowPlayingBar(QWidget):
         self.repeat.clicked.connect(self._on_repeat_clicked)
         self.normalise.toggled.connect(self.normalisation_toggled)
 
+    def set_covers(self, covers: CoverCache) -> None:
+        """Show real covers from ``covers`` (the placeholder until the track's album's arrives)."""
+        self._covers = covers
+        covers.cover_ready.connect(self._on_covers_cover_ready)
+
     def show_track(self, track: dict[str, Any]) -> None:
+        self._track = track
         self._duration_s = float(track["duration_s"])
         self.title.setText(track["title"])
         self.artist.setText(f"{track['artist']} — {track.get('album', '')}")
-        self.cover.setPixmap(placeholder_cover(str(track.get("album", "")), track["artist"], COVER_PX))
+        self.cover.setPixmap(self._cover_pixmap(track))
         self.seek.setRange(0, int(self._duration_s * 1000))
 
     def show_state(self, state: str) -> None:
@@ -147,3 +157,13 @@ class NowPlayingBar(QWidget):
     def _on_repeat_clicked(self) -> None:
         self.set_repeat(_REPEAT_CYCLE[self._repeat])
         self.repeat_changed.emit(self._repeat)
+
+    def _on_covers_cover_ready(self, album_id: int) -> None:
+        if self._track is not None and self._track.get("album_id") == album_id:
+            self.cover.setPixmap(self._cover_pixmap(self._track))
+
+    def _cover_pixmap(self, track: dict[str, Any]) -> QPixmap:
+        album = str(track.get("album", ""))
+        if self._covers is None or "album_id" not in track:
+            return placeholder_cover(album, track["artist"], COVER_PX)
+        return self._covers.pixmap(int(track["album_id"]), album, track["artist"], COVER_PX)

@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
 from client.models import ID_ROLE, Track
 from client.nowplaying import named
 from client.playlist_model import PlaylistEntriesModel
-from client.playlist_sync import PlaylistChange, PlaylistInfo, PlaylistSync, ReadOnlyPlaylist, UnknownPlaylist
+from client.playlist_sync import (
+    PlaylistChange,
+    PlaylistInfo,
+    PlaylistSync,
+    ReadOnlyPlaylist,
+    UnknownPlaylist,
+)
 from client.tasks import run_task
 from sync import SyncError
 

@@ -5,6 +5,7 @@ It only says what the user asked for (signals); the window decides what that mea
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
@@ -99,7 +100,7 @@ class TrackTable(QTableView):
         playlists = menu.addMenu("Add to playlist")
         playlists.setObjectName("addToPlaylistMenu")
         for playlist_id, name in self.playlists:
-            playlists.addAction(name, lambda pid=playlist_id: self.playlist_add_requested.emit(selected, pid))
+            playlists.addAction(name, functools.partial(self.playlist_add_requested.emit, selected, playlist_id))
         playlists.setEnabled(bool(self.playlists))
         menu.addAction("Download", lambda: self.download_requested.emit(selected))
         menu.addSeparator()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -18,14 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from client.api import ApiClient
+from client.cover_cache import CoverCache
 from client.downloads import DownloadsController
 from client.downloads_view import DownloadsView, DownloadToggle, OfflineIndicator
 from client.home_page import HomePage
 from client.library_page import AlbumGrid, LibraryPage
 from client.nowplaying import NowPlayingBar, named
+from client.playback import PlaybackController
 from client.playlist_sync import PlaylistSync
 from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
-from client.playback import PlaybackController
 from client.queue_panel import QueuePanel
 from client.search_page import SearchPage
 from client.tasks import run_task
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self.playback: PlaybackController | None = None
         self.downloads: DownloadsController | None = None
         self.playlists: PlaylistsPage | None = None
+        self.covers: CoverCache | None = None
 
         self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Playlists, Downloads")
         self.sidebar.addItems(self.PAGES[:3])
@@ -112,6 +115,11 @@ class MainWindow(QMainWindow):
         self._api = api
         self.playback = playback
         self.search.set_search(api.search)
+        self.covers = CoverCache(api.cover, parent=self)
+        for grid in self._album_grids():
+            grid.albums.set_covers(self.covers)
+        self.library.album_page.set_covers(self.covers)
+        self.now_playing.set_covers(self.covers)
         for table in self._track_tables():
             table.play_requested.connect(playback.play_context)
             table.play_next_requested.connect(playback.add_next)
@@ -252,9 +260,12 @@ class MainWindow(QMainWindow):
         def on(keys: QKeySequence | str, slot: Any) -> None:
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
 
-        on(QKeySequence(Qt.Key.Key_Space), lambda: self.playback and self.playback.toggle_pause())
-        on("Ctrl+Right", lambda: self.playback and self.playback.next())
-        on("Ctrl+Left", lambda: self.playback and self.playback.previous())
+        def on_playback(keys: QKeySequence | str, command: Callable[[PlaybackController], None]) -> None:
+            on(keys, lambda: command(self.playback) if self.playback is not None else None)
+
+        on_playback(QKeySequence(Qt.Key.Key_Space), PlaybackController.toggle_pause)
+        on_playback("Ctrl+Right", PlaybackController.next)
+        on_playback("Ctrl+Left", PlaybackController.previous)
         on("Ctrl+Up", lambda: self._nudge_volume(VOLUME_STEP))
         on("Ctrl+Down", lambda: self._nudge_volume(-VOLUME_STEP))
         on("Ctrl+F", self._focus_search)
@@ -262,17 +273,21 @@ class MainWindow(QMainWindow):
         on("Ctrl+R", lambda: self.now_playing.repeat.click())
 
     def _add_menus(self) -> None:
+        def action(text: str, object_name: str, slot: Any, shortcut: QKeySequence | None = None) -> QAction:
+            made = QAction(text, self)
+            made.setObjectName(object_name)
+            if shortcut is not None:
+                made.setShortcut(shortcut)
+            made.triggered.connect(slot)
+            return made
+
         menu = self.menuBar().addMenu("&Legato")
-        settings = QAction("&Settings…", self, objectName="settingsAction", shortcut=QKeySequence("Ctrl+,"))
-        settings.triggered.connect(self.settings_requested)
-        quit_ = QAction("&Quit", self, objectName="quitAction", shortcut=QKeySequence.StandardKey.Quit)
-        quit_.triggered.connect(self.close)
-        menu.addAction(settings)
-        menu.addAction(quit_)
-        view = self.menuBar().addMenu("&View")
-        show_queue = QAction("Show &queue", self, objectName="showQueueAction", checkable=True, checked=True)
-        show_queue.toggled.connect(self.queue_panel.setVisible)
-        view.addAction(show_queue)
+        menu.addAction(action("&Settings…", "settingsAction", self.settings_requested, QKeySequence("Ctrl+,")))
+        menu.addAction(action("&Quit", "quitAction", self.close, QKeySequence(QKeySequence.StandardKey.Quit)))
+        show_queue = action("Show &queue", "showQueueAction", self.queue_panel.setVisible)
+        show_queue.setCheckable(True)
+        show_queue.setChecked(True)
+        self.menuBar().addMenu("&View").addAction(show_queue)
 
     def _nudge_volume(self, step: float) -> None:
         slider = self.now_playing.volume

@@ -11,7 +11,8 @@ from server.origin import ENCRYPTION
 
 _ALBUM_SUMMARY = """
     SELECT albums.id, albums.title, albums.artist_id, artists.name AS artist, albums.year,
-           COUNT(tracks.id) AS track_count, COALESCE(SUM(tracks.duration_s), 0.0) AS duration_s, albums.gapless
+           COUNT(tracks.id) AS track_count, COALESCE(SUM(tracks.duration_s), 0.0) AS duration_s, albums.gapless,
+           EXISTS (SELECT 1 FROM covers WHERE covers.album_id = albums.id) AS has_cover
     FROM albums JOIN artists ON artists.id = albums.artist_id LEFT JOIN tracks ON tracks.album_id = albums.id
 """
 _ALBUM_GROUP = " GROUP BY albums.id ORDER BY artists.name, albums.year, albums.title, albums.id"
@@ -110,7 +111,8 @@ def search(catalog: Catalog, text: str, limit: int) -> dict[str, list[dict[str, 
 
 
 def _album(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "gapless": bool(row["gapless"]), "duration_s": float(row["duration_s"])}
+    return {**row, "gapless": bool(row["gapless"]), "duration_s": float(row["duration_s"]),
+            "has_cover": bool(row["has_cover"])}
 
 
 def _track(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The catalog database (SQLite through sqlite-utils): artists, albums, tracks, files, users, sessions, playlists.
+"""The catalog database (SQLite through sqlite-utils): artists, albums and their covers, tracks, files, users,
+sessions, playlists.
 
 Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
 """
@@ -22,6 +23,7 @@ DB_NAME = "catalog.db"
 _TABLES: dict[str, dict[str, type]] = {
     "artists": {"id": int, "name": str},
     "albums": {"id": int, "title": str, "artist_id": int, "year": int, "genre": str, "gapless": int},
+    "covers": {"id": int, "album_id": int, "mime": str, "sha256": str, "size_bytes": int},
     "tracks": {
         "id": int, "title": str, "artist_id": int, "album_id": int, "disc_no": int, "track_no": int,
         "duration_samples": int, "sample_rate": int, "duration_s": float, "popularity": int, "regions": str,
@@ -42,6 +44,7 @@ _TABLES: dict[str, dict[str, type]] = {
 }
 _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
+    "covers": [("album_id", "albums", "id")],
     "tracks": [("artist_id", "artists", "id"), ("album_id", "albums", "id")],
     "files": [("track_id", "tracks", "id")],
     "sessions": [("user_id", "users", "id")],
@@ -52,6 +55,7 @@ _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
 _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
     "albums": [["artist_id", "title"]],
+    "covers": [["album_id"]],
     "tracks": [["source_sha256"]],
     "files": [["track_id", "quality"]],
     "users": [["name"]],
@@ -189,6 +193,21 @@ class Catalog:
             "chunk_size": file.chunk_size, "chunks": json.dumps(list(file.chunks)),
             "content_sha256": file.content_sha256, "key": file.key.hex(), "nonce": file.nonce.hex(),
         })
+
+    def track_album_id(self, track_id: int) -> int:
+        row = self.query_one("SELECT album_id FROM tracks WHERE id = ?", [track_id])
+        assert row is not None, f"track {track_id} is not in the catalog"
+        return int(row["album_id"])
+
+    def album_cover(self, album_id: int) -> dict[str, Any] | None:
+        """The album's cover record (mime, sha256, size_bytes), if it has one."""
+        return self.query_one("SELECT mime, sha256, size_bytes FROM covers WHERE album_id = ?", [album_id])
+
+    def set_album_cover(self, album_id: int, mime: str, sha256: str, size_bytes: int) -> None:
+        """Record the album's cover file; call inside ``transaction()``."""
+        self.db.execute("INSERT INTO covers (album_id, mime, sha256, size_bytes) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (album_id) DO UPDATE SET mime = excluded.mime, sha256 = excluded.sha256, "
+                        "size_bytes = excluded.size_bytes", [album_id, mime, sha256, size_bytes])
 
     def set_popularity(self, track_id: int, popularity: int) -> None:
         with self.transaction():

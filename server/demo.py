@@ -1,4 +1,5 @@
-"""Build the demo catalog: render server.synth's albums to tagged 16-bit FLAC, ingest them for real, add "demo".
+"""Build the demo catalog: render server.synth's albums to tagged 16-bit FLAC beside a cover.png, ingest them for
+real, add "demo".
 
 Idempotent: albums already in the catalog are skipped and the demo user is created only when missing.
 """
@@ -18,6 +19,7 @@ from server.catalog import Catalog
 from server.exceptions import DemoError
 from server.ingest import DEFAULT_REGIONS, ingest
 from server.synth import DemoAlbum, DemoTrack, demo_albums
+from server.synth.artwork import cover_png
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"
@@ -39,6 +41,7 @@ def build_demo(data_dir: Path, albums: int = 4, seconds_per_track: float = 90.0,
 
 def _ingest_album(data_dir: Path, album: DemoAlbum) -> None:
     with tempfile.TemporaryDirectory(prefix="legato-demo-") as temp:
+        (Path(temp) / "cover.png").write_bytes(cover_png(album.title))
         paths = [_write_flac(Path(temp), album, track) for track in album.tracks]
         report = ingest(data_dir, paths, regions=DEFAULT_REGIONS)
     if not report.ok:
@@ -83,7 +86,8 @@ def _album_exists(data_dir: Path, album: DemoAlbum) -> bool:
     try:
         row = catalog.query_one(
             "SELECT COUNT(tracks.id) AS n FROM albums JOIN artists ON artists.id = albums.artist_id "
-            "JOIN tracks ON tracks.album_id = albums.id WHERE artists.name = ? AND albums.title = ?",
+            "JOIN tracks ON tracks.album_id = albums.id WHERE artists.name = ? AND albums.title = ? "
+            "AND EXISTS (SELECT 1 FROM covers WHERE covers.album_id = albums.id)",
             [album.artist, album.title])
     finally:
         catalog.close()

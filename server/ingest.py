@@ -1,4 +1,4 @@
-"""Ingest source audio files: read tags, measure loudness, transcode, encrypt into the origin, catalog.
+"""Ingest source audio files: read tags, measure loudness, transcode, encrypt into the origin, catalog, cover.
 
 One bad file never stops a batch: its IngestError is recorded in the report and the next file goes on.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from server import origin
+from server import covers, origin
 from server.catalog import Catalog, NewFile, NewTrack
 from server.exceptions import IngestError
 from server.loudness import integrated_loudness_lufs, sample_peak_dbfs
@@ -84,6 +84,7 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
     existing = catalog.track_id_for_source(source_sha256)
     tags = read_tags(path)
     if existing is not None:
+        covers.attach_cover(catalog, data_dir, catalog.track_album_id(existing), path)
         return IngestedTrack(path, existing, tags.title, duplicate=True)
     audio = decode(path)
     outputs = transcode(audio, path)
@@ -101,6 +102,7 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
                 _store_output(catalog, data_dir, track_id, output)
     except OSError as exc:
         raise IngestError(path, f"could not write the encrypted origin copy ({exc})") from exc
+    covers.attach_cover(catalog, data_dir, catalog.track_album_id(track_id), path)
     return IngestedTrack(path, track_id, tags.title, duplicate=False)
 
 

@@ -62,11 +62,19 @@ def origin_path(data_dir: Path, file_id: int) -> Path:
 def store(data_dir: Path, file_id: int, ciphertext: bytes) -> Path:
     """Write ``ciphertext`` as the origin copy of ``file_id`` atomically and return its path."""
     path = origin_path(data_dir, file_id)
+    write_atomically(path, ciphertext)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temp file + fsync + rename: after a crash ``path`` holds the old bytes or the new, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(temp, "wb") as out:
-        out.write(ciphertext)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
-    return path
+    try:
+        with open(temp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

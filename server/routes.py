@@ -1,4 +1,4 @@
-"""The HTTP endpoints: health, auth, browse, manifests, licences and the public ciphertext files."""
+"""The HTTP endpoints: health, auth, browse, manifests, licences, and the public ciphertext files and covers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from server import auth, browse, licences, origin
+from server import auth, browse, covers, licences, origin
 from server.auth import User
 from server.byte_range import parse_range
 from server.catalog import Catalog
@@ -21,6 +21,7 @@ from server.exceptions import ApiError
 _MAX_ID = 2**63 - 1
 _READ_BLOCK_BYTES = 65536
 _IMMUTABLE = "public, max-age=31536000, immutable"
+_COVER_CACHING = "public, max-age=86400"  # an album's URL keeps its id if it is ever given a new cover
 
 router = APIRouter()
 Id = Annotated[int, PathParam(ge=1, le=_MAX_ID, description="a positive integer id")]
@@ -176,6 +177,24 @@ def get_file(file_id: Id, request: Request, catalog: CatalogDep) -> Response:
     return StreamingResponse(
         _read(path, byte_range.start, byte_range.stop), status_code=206, media_type="application/octet-stream",
         headers={**headers, "Content-Range": byte_range.content_range, "Content-Length": str(byte_range.length)})
+
+
+@router.get("/albums/{album_id}/cover", response_class=Response)
+def get_cover(album_id: Id, request: Request, catalog: CatalogDep) -> Response:
+    """An album's cover (JPEG or PNG): public like /files, so edge caches and desktop widgets fetch it tokenless."""
+    record = catalog.album_cover(album_id)
+    if record is None:
+        raise ApiError(404, "not_found", f"album {album_id} has no cover (or there is no such album)")
+    etag = f'"{record["sha256"]}"'
+    headers = {"ETag": etag, "Cache-Control": _COVER_CACHING}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    try:
+        data = covers.cover_path(request.app.state.data_dir, album_id, record["mime"]).read_bytes()
+    except FileNotFoundError:
+        raise ApiError(500, "cover_missing", f"the cover file of album {album_id} is missing from the data dir; "
+                       "re-ingest the album") from None
+    return Response(data, media_type=record["mime"], headers=headers)
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
