@@ -62,6 +62,16 @@ class Decoder:
         self._pending: Samples | None = None
         self._prime()
 
+    def read_all(self) -> Samples:
+        """The rest of the track in one array, then the decoder is closed (for tools and tests)."""
+        try:
+            chunks = []
+            while (chunk := self.read()) is not None:
+                chunks.append(chunk)
+            return np.concatenate(chunks) if chunks else np.zeros((0, CHANNELS), np.float32)
+        finally:
+            self.close()
+
     def read(self) -> Samples | None:
         """The next chunk (frames x 2), or None at the end of the track."""
         while True:

@@ -54,11 +54,4 @@ class Recorder:
 
 
 def decode_all(source: Source, frames: int) -> npt.NDArray[np.float32]:
-    decoder = Decoder(source, frames, name="test")
-    try:
-        parts = []
-        while (chunk := decoder.read()) is not None:
-            parts.append(chunk)
-        return np.concatenate(parts)
-    finally:
-        decoder.close()
+    return Decoder(source, frames, name="test").read_all()

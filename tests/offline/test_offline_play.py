@@ -25,14 +25,7 @@ from player.wav import read_wav
 
 
 def decode(source: Any, frames: int) -> np.ndarray:
-    decoder = Decoder(source, frames, name="expected")
-    try:
-        parts = []
-        while (chunk := decoder.read()) is not None:
-            parts.append(chunk)
-        return np.concatenate(parts)
-    finally:
-        decoder.close()
+    return Decoder(source, frames, name="expected").read_all()
 
 
 def test_pinned_album_plays_gapless_from_disk_with_the_server_stopped(

@@ -14,27 +14,19 @@ from render_harness import as_float, best_lag
 from player import BytesSource, DecodeError, Decoder, FileSource
 
 
-def _decode_all(decoder: Decoder) -> np.ndarray:
-    chunks = []
-    while (chunk := decoder.read()) is not None:
-        chunks.append(chunk)
-    decoder.close()
-    return np.concatenate(chunks)
-
-
 @pytest.mark.parametrize("codec", ["flac", "opus", "mp3", "aac"])
 def test_each_track_decodes_to_its_exact_length(codec: str, album: Callable[..., Album]) -> None:
     tracks = album(codec)
     for item, length in zip(tracks.items(), tracks.lengths, strict=True):
         decoder = Decoder(item.open_source(), item.frames)
         assert decoder.sample_rate == tracks.rate
-        assert len(_decode_all(decoder)) == length
+        assert len(decoder.read_all()) == length
 
 
 def test_aac_priming_is_trimmed_when_the_mp4_has_no_edit_list(tmp_path: Path) -> None:
     signal = make_signal(44100, 40_000)
     path = encode(signal, 44100, tmp_path / "naive.m4a", "aac", timestamps=False)
-    frames = _decode_all(Decoder(FileSource(path), frames=len(signal)))
+    frames = Decoder(FileSource(path), frames=len(signal)).read_all()
     assert len(frames) == len(signal)
     assert best_lag(frames, as_float(signal), 4096) == 0
 
@@ -46,7 +38,7 @@ def test_flac_seek_is_sample_exact(target: int, tmp_path: Path) -> None:
     decoder = Decoder(FileSource(path))
     decoder.read()
     decoder.seek(target)
-    assert np.array_equal(_decode_all(decoder), as_float(signal[target:]))
+    assert np.array_equal(decoder.read_all(), as_float(signal[target:]))
 
 
 @pytest.mark.parametrize("codec", ["opus", "mp3", "aac"])
@@ -57,7 +49,7 @@ def test_lossy_seek_lands_on_the_exact_frame(codec: str, album: Callable[..., Al
     decoder = Decoder(item.open_source(), item.frames)
     target = 30_011
     decoder.seek(target)
-    frames = _decode_all(decoder)
+    frames = decoder.read_all()
     assert len(frames) == tracks.lengths[2] - target
     assert best_lag(frames, as_float(tracks.signal[start + target:]), 1024) == 0
 
