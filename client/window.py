@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cache import CacheStats
 from client.api import ApiClient
 from client.cover_cache import CoverCache
 from client.downloads import DownloadsController
@@ -34,6 +35,7 @@ from client.tasks import run_task
 from client.track_table import TrackTable
 
 POSITION_POLL_MS = 200
+STATS_POLL_MS = 2000
 QUEUE_SHOWN = 200
 VOLUME_STEP = 0.05
 
@@ -105,6 +107,10 @@ class MainWindow(QMainWindow):
         self._poll = QTimer(self)
         self._poll.setInterval(POSITION_POLL_MS)
         self._poll.timeout.connect(self._on_poll_timeout)
+        self._stats_pending = False
+        self._stats_poll = QTimer(self)
+        self._stats_poll.setInterval(STATS_POLL_MS)
+        self._stats_poll.timeout.connect(self._on_stats_timeout)
         self._add_shortcuts()
         self._add_menus()
 
@@ -146,6 +152,7 @@ class MainWindow(QMainWindow):
         self.show_message("Loading the catalog…")
         run_task(lambda: (api.albums(), api.tracks()["tracks"]), self._on_catalog_loaded, self.show_message)
         self._poll.start()
+        self._stats_poll.start()
 
     def attach_playlists(self, sync: PlaylistSync, events: PlaylistSyncEvents) -> None:
         """Add the Playlists page; every track table offers "Add to playlist" for the user's playlists."""
@@ -243,10 +250,22 @@ class MainWindow(QMainWindow):
         if self.playback is None:
             return
         self.now_playing.show_position(self.playback.position_seconds())
-        stats = self.playback.cache_stats()
+
+    def _on_stats_timeout(self) -> None:
+        # The figures come from the cache's SQLite index, which a download may be writing: read it off this thread.
+        if self.playback is not None and not self._stats_pending:
+            self._stats_pending = True
+            run_task(self.playback.cache_stats, self._on_stats_loaded, self._on_stats_failed)
+
+    def _on_stats_loaded(self, stats: CacheStats | None) -> None:
+        self._stats_pending = False
         if stats is not None and stats.plays:
             self.cache_label.setText(f"Plays from RAM {stats.plays_from_ram} · disk {stats.plays_from_disk} · "
                                      f"network {stats.plays_from_network} · hit ratio {stats.hit_ratio:.0%}")
+
+    def _on_stats_failed(self, message: str) -> None:
+        self._stats_pending = False
+        self.show_message(f"Cache statistics unavailable: {message}")
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -300,6 +319,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self.closing.emit()
         self._poll.stop()
+        self._stats_poll.stop()
         if self.downloads is not None:
             self.downloads.close()
         if self.playback is not None:

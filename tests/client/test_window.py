@@ -76,6 +76,7 @@ def test_double_click_in_an_album_plays_it_from_that_track_gapless(
     assert frames == sum(t["duration_samples"] for t in played)
     assert np.abs(pcm).max() > 1000
     assert window.playback.cache_stats().plays == len(played)
+    qtbot.waitUntil(lambda: window.cache_label.text().startswith("Plays from RAM"), timeout=10_000)
 
 
 @held
