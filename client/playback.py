@@ -183,9 +183,7 @@ class PlaybackController(QObject):
             return  # the user chose something else while the manifests were on their way
         self._flat = window
         self.engine.set_queue([self._queue_item(e) for e in window], 0)
-        self.engine.play()
-        if self._pending_seek_s:
-            self.engine.seek(self._pending_seek_s)
+        self.engine.play(start_s=self._pending_seek_s or 0.0)
         self._pending_seek_s = None
         self.queue_changed.emit()
         self._plan_prefetch()

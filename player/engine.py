@@ -122,7 +122,8 @@ class Engine:
         self._feeder.commands.put(Sync(done))
         return done.wait(timeout_s)
 
-    def play(self) -> None:
+    def play(self, start_s: float = 0.0) -> None:
+        """Start the current item from `start_s` (sample-accurate); a paused engine resumes instead."""
         if self._state == "paused":
             self.resume()
             return
@@ -130,7 +131,7 @@ class Engine:
             if self._state != "stopped" or not self._items:
                 return
             self._state = "playing"
-            self._jump(self._index, 0.0)
+            self._jump(self._index, max(0.0, start_s))
         self._emit(StateChanged("playing"))
 
     def pause(self) -> None:

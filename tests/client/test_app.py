@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import keyring
@@ -108,7 +109,8 @@ def test_offline_mode_plays_a_downloaded_album_from_disk(qtbot, live_server, sec
     assert np.abs(frames).max() > 0.05
 
 
-def test_the_queue_comes_back_after_a_restart(qtbot, live_server, secret_service, tmp_path: Path) -> None:
+def test_the_queue_and_position_come_back_after_a_restart(
+        qtbot, live_server, secret_service, tmp_path: Path) -> None:
     app = started_app(qtbot, live_server, tmp_path)
     app.window.open_album(app.window.library.grid.albums.albums[0]["id"])
     table = app.window.library.album_page.tracks
@@ -116,6 +118,8 @@ def test_the_queue_comes_back_after_a_restart(qtbot, live_server, secret_service
     album = table.visible_tracks()
     app.playback.queue.play_context(album, 1)
     app.window.close()
+    saved = app.store.load()
+    app.store.save(dataclasses.replace(saved, last_position_s=2.0))  # as if quit two seconds into the track
 
     again = started_app(qtbot, live_server, tmp_path)
     qtbot.waitUntil(lambda: again.window.now_playing.title.text() == album[1]["title"], timeout=10_000)
@@ -123,4 +127,8 @@ def test_the_queue_comes_back_after_a_restart(qtbot, live_server, secret_service
     with qtbot.waitSignal(again.playback.track_changed, timeout=15_000) as started:
         qtbot.mouseClick(again.window.now_playing.play, Qt.MouseButton.LeftButton)
     assert started.args[0]["id"] == album[1]["id"]
+    qtbot.waitUntil(lambda: again.playback.engine.state == "stopped", timeout=30_000)
     again.window.close()
+    frames, rate = read_wav(tmp_path / "heard.wav")
+    expected = sum(t["duration_s"] * rate for t in album[1:]) - 2.0 * rate
+    assert abs(len(frames) - expected) <= len(album)

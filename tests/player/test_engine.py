@@ -298,3 +298,19 @@ def test_counters_report_frames_played(album: Callable[..., Album], tmp_path: Pa
     engine.close()
     assert engine.frames_played == len(tracks.signal)
     assert engine.underruns == 0
+
+
+def test_play_can_start_part_way_into_the_first_track(album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac")
+    engine, sink, recorder = start_engine(tmp_path / "out.wav", manual=True)
+    engine.set_queue(tracks.items())
+    engine.play(start_s=0.5)
+    while not recorder.finished.is_set():
+        sink.advance(4096)
+    engine.close()
+    frames, _ = read_wav(tmp_path / "out.wav")
+    expected = as_float(tracks.signal)[round(0.5 * tracks.rate):]
+    ramp = _ramp_frames(tracks.rate)  # starting mid-track fades in, so there is no click
+    assert len(frames) == len(expected)
+    assert np.array_equal(frames[ramp:], expected[ramp:])
+    assert np.abs(frames[0]).max() <= np.abs(expected[0]).max() / ramp * 1.01 + 1e-6
