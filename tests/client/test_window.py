@@ -117,17 +117,17 @@ def test_queue_from_the_context_menu_plays_before_the_album_and_reorders(qtbot, 
     assert changed.args[0]["id"] == album[3]["id"]
 
 
-def test_search_as_you_type_shows_matching_tracks(qtbot, window: MainWindow) -> None:
-    title = window.home.popular.tracks.tracks[0]["title"]
+def test_search_as_you_type_forgives_a_typo(qtbot, window: MainWindow) -> None:
+    title = max((t["title"] for t in window.home.popular.tracks.tracks), key=len)
     word = max(title.split(), key=len)
+    typo = word[:2] + word[3:]  # one letter dropped, as a hurried typist would
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.pages.currentWidget() is window.search
     assert QApplication.focusWidget() is window.search.field
     with qtbot.waitSignal(window.search.results_shown, timeout=10_000) as shown:
-        qtbot.keyClicks(window.search.field, word)
-    assert shown.args == [word]
-    found = [t["title"] for t in window.search.tracks.tracks.tracks]
-    assert title in found and all(word.casefold() in t.casefold() for t in found)
+        qtbot.keyClicks(window.search.field, typo)
+    assert shown.args == [typo]
+    assert title in [t["title"] for t in window.search.tracks.tracks.tracks]
 
 
 def test_every_control_has_an_accessible_name_and_a_tooltip(window: MainWindow) -> None:
