@@ -24,7 +24,7 @@ from player.commands import (
     Sync,
     first_changed,
 )
-from player.decoder import CHANNELS, DecodeError, Decoder
+from player.decoder import DecodeError, Decoder
 from player.events import (
     Event,
     PlaybackError,
@@ -35,18 +35,12 @@ from player.events import (
     TrackStarted,
 )
 from player.loudness import Limiter, normalisation_gain
+from player.output import Output
 from player.resample import RateConverter
 from player.ring import (
     CURRENT_GAIN,
     END,
-    EVENT_AT,
-    JUMPING,
-    LATE,
-    PLAYED,
-    RAMP_FRAMES,
     READ,
-    TARGET_GAIN,
-    UNDERRUNS,
     WRITE,
     Ring,
 )
@@ -71,6 +65,7 @@ class Feeder:
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
                  on_jump_done: Callable[[], None], on_stopped: Callable[[int], None]) -> None:
+        self._output = Output(sink, settings)
         self._sink = sink
         self._emit = emit
         self._emit_lock = emit_lock
@@ -80,10 +75,7 @@ class Feeder:
         self._on_jump_done = on_jump_done
         self._on_stopped = on_stopped
         self.commands: queue.Queue[Command] = queue.Queue()
-        self.lock = threading.RLock()  # guards ring/timeline swaps against readers on other threads
-        self.ring: Ring | None = None
-        self.timeline: Timeline | None = None
-        self._sink_running = False
+        self.lock = self._output.lock  # guards ring/timeline swaps against readers on other threads
         self._converter = RateConverter(0)
         self._limiter = Limiter()
         self._items: tuple[QueueItem, ...] = ()
@@ -95,24 +87,23 @@ class Feeder:
         self._run_rate = 0
         self._end_queued = False
         self._deferred: Command | None = None  # taken from the queue while looking for later jumps
-        self._played_before = 0
-        self._underruns_before = 0
-        self._late_before = 0
         self._thread = threading.Thread(target=self._run, name="legato-feeder", daemon=True)
         self._thread.start()
 
     def join(self) -> None:
         self._thread.join()
 
+    @property
+    def ring(self) -> Ring | None:
+        return self._output.ring
+
+    @property
+    def timeline(self) -> Timeline | None:
+        return self._output.timeline
+
     def counters(self) -> tuple[int, int, int]:
         """Frames played, underruns (ring short) and late device callbacks, over all sessions."""
-        with self.lock:
-            played, underruns, late = self._played_before, self._underruns_before, self._late_before
-            if self.ring is not None:
-                played += int(self.ring.ints[PLAYED])
-                underruns += int(self.ring.ints[UNDERRUNS])
-                late += int(self.ring.ints[LATE])
-            return played, underruns, late
+        return self._output.counters()
 
     def emit_due(self) -> None:
         """Deliver the events whose frame the sink has consumed, in order."""
@@ -156,7 +147,7 @@ class Feeder:
         try:
             self._stop_output()
         finally:
-            self._sink_running = False
+            self._output.running = False
             self._on_stopped(self._index)
 
     def _latest_jump(self, jump: Jump) -> Jump:
@@ -303,7 +294,7 @@ class Feeder:
 
     def _wait_for_hold(self) -> None:
         ring = self.ring
-        if ring is None or not self._sink_running:
+        if ring is None or not self._output.running:
             return
         deadline = time.monotonic() + _HOLD_TIMEOUT_S
         while ring.floats[CURRENT_GAIN] != 0.0 and time.monotonic() < deadline:
@@ -422,40 +413,15 @@ class Feeder:
                 break
 
     def _create_output(self, rate: int) -> None:
-        ring = Ring.create(max(4096, int(self._settings.buffer_s * rate)), CHANNELS)
-        ring.floats[RAMP_FRAMES] = max(1.0, self._settings.ramp_s * rate)
-        ring.ints[JUMPING] = 1
-        with self.lock:
-            self.ring = ring
-            self.timeline = Timeline(rate, self._set_event_frame)
+        self._output.create(rate)
         self._converter = RateConverter(rate)
 
-    def _set_event_frame(self, frame: int) -> None:
-        if self.ring is not None:
-            self.ring.ints[EVENT_AT] = frame
-
     def _start_output(self, from_silence: bool) -> None:
-        assert self.ring is not None and self.timeline is not None
-        if not self._sink_running:
-            gain = self._gain_now()
-            self.ring.floats[TARGET_GAIN] = gain
-            self.ring.floats[CURRENT_GAIN] = gain if from_silence else 0.0
-            self._sink.start(self.ring, self.timeline.sample_rate, self.emit_due)
-            self._sink_running = True
+        self._output.start(self._gain_now(), from_silence, self.emit_due)
         self._on_jump_done()
 
     def _stop_output(self) -> None:
         self._close_decoder()
         self._pending = None
         self._end_queued = False
-        if self._sink_running:
-            self._sink.stop()
-            self._sink_running = False
-        with self.lock:
-            ring, self.ring, self.timeline = self.ring, None, None
-            if ring is not None:
-                self._played_before += int(ring.ints[PLAYED])
-                self._underruns_before += int(ring.ints[UNDERRUNS])
-                self._late_before += int(ring.ints[LATE])
-        if ring is not None:
-            ring.close()
+        self._output.stop()
