@@ -80,6 +80,8 @@ class DownloadsController(QObject):
         self.availability = availability
         self._api = api
         self._snapshot = downloader.snapshot()
+        self._refreshing = False
+        self._closed = False
         self._refresh = QTimer(self, singleShot=True, interval=_REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh_timeout)
         self._downloader_changed.connect(self._on_downloader_changed)
@@ -149,6 +151,7 @@ class DownloadsController(QObject):
         self.connectivity.set_forced_offline(forced)
 
     def close(self) -> None:
+        self._closed = True
         self._refresh.stop()
         self.downloader.close()
         self.connectivity.close()
@@ -161,8 +164,21 @@ class DownloadsController(QObject):
             self._refresh.start()
 
     def _on_refresh_timeout(self) -> None:
-        self._snapshot = self.downloader.snapshot()
-        self.snapshot_changed.emit(self._snapshot)
+        # The snapshot reads the queue's SQLite file, which the download workers write: not on the UI thread.
+        if not self._refreshing:
+            self._refreshing = True
+            run_task(self.downloader.snapshot, self._on_snapshot_read, self._on_snapshot_failed)
+
+    def _on_snapshot_read(self, snapshot: DownloadsSnapshot) -> None:
+        self._refreshing = False
+        if not self._closed:
+            self._snapshot = snapshot
+            self.snapshot_changed.emit(snapshot)
+
+    def _on_snapshot_failed(self, message: str) -> None:
+        self._refreshing = False
+        if not self._closed:
+            self.error_occurred.emit(f"Cannot read the download queue: {message}")
 
     def _on_connectivity_event(self, state: ConnectivityState) -> None:
         self.connectivity_changed.emit(state.online, state.forced_offline)
