@@ -24,7 +24,7 @@ ensure_debs() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         # shellcheck disable=SC2086
-        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        apt-get install -y -qq $missing >/dev/null
     else
         echo "legato: missing Debian packages. Install them with:" >&2
         echo "  sudo apt-get install -y $missing" >&2
