@@ -67,12 +67,14 @@ class PlaylistsPage(QWidget):
 
     Signals:
         play_requested(list, int): play these track records from this index.
+        playlist_shown(str, str, list): the playlist on view (id, name, [{id, title}]) whenever its tracks change.
         playlists_changed(list): the editable playlists as (id, name), for "Add to playlist" menus.
         error_occurred(str): a message fit for the user.
     """
 
     play_requested = Signal(list, int)
     playlists_changed = Signal(list)
+    playlist_shown = Signal(str, str, list)
     error_occurred = Signal(str)
 
     def __init__(self, sync: PlaylistSync, resolve_tracks: ResolveTracks | None, run: RunTask = run_task, *,
@@ -87,6 +89,7 @@ class PlaylistsPage(QWidget):
         self._offered: list[tuple[str, str]] | None = None
         self._dirty = False
         self._closed = False
+        self._last_shown: tuple[str, str, tuple[int, ...]] | None = None
         self.current_id: str | None = None
 
         self.playlist_list = named(QListWidget(), "playlistList", "Playlists", "Your playlists and shared ones")
@@ -203,7 +206,9 @@ class PlaylistsPage(QWidget):
         left.addLayout(share_row)
         right = QVBoxLayout()
         right.addWidget(self.title)
-        right.addWidget(self.status)
+        self.status_row = QHBoxLayout()
+        self.status_row.addWidget(self.status, 1)
+        right.addLayout(self.status_row)
         right.addWidget(self.table, 1)
         splitter = QSplitter()
         for column in (left, right):
@@ -268,6 +273,12 @@ class PlaylistsPage(QWidget):
         self.status.setText(f"{len(state.entries)} tracks · by {info.owner}{access}{waiting}")
         self._enable_editing(editable, owner=info.role == "owner")
         self._resolve_missing([entry.track_id for entry in state.entries])
+        shown = (info.playlist_id, state.name, tuple(entry.track_id for entry in state.entries))
+        if shown != self._last_shown:
+            self._last_shown = shown
+            tracks = [{"id": track_id, "title": (self._tracks.get(track_id) or {}).get("title")}
+                      for track_id in shown[2]]
+            self.playlist_shown.emit(info.playlist_id, state.name or "Untitled playlist", tracks)
 
     def _reselect(self, entry_ids: set[str]) -> None:
         selection = self.table.selectionModel()

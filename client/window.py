@@ -167,6 +167,13 @@ class MainWindow(QMainWindow):
         page = self.playlists
         for table in self._track_tables():
             table.playlist_add_requested.connect(lambda tracks, playlist_id: page.add_tracks(playlist_id, tracks))
+        if self.downloads is not None:
+            # Pinned playlists follow their tracks: gained ones download, removed ones are released.
+            self.playlist_download_toggle = DownloadToggle(self.downloads)
+            self.playlist_download_toggle.switch.setObjectName("playlistDownloadToggle")
+            self.playlist_download_toggle.state_label.setObjectName("playlistDownloadState")
+            page.status_row.addWidget(self.playlist_download_toggle)
+            page.playlist_shown.connect(self.playlist_download_toggle.show_playlist)
 
     def _on_playlists_changed(self, playlists: list[tuple[str, str]]) -> None:
         for table in self._track_tables():

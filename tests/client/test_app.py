@@ -132,3 +132,30 @@ def test_the_queue_and_position_come_back_after_a_restart(
     frames, rate = read_wav(tmp_path / "heard.wav")
     expected = sum(t["duration_s"] * rate for t in album[1:]) - 2.0 * rate
     assert abs(len(frames) - expected) <= len(album)
+
+
+def test_a_downloaded_playlist_downloads_tracks_it_gains_and_releases_those_it_loses(
+        qtbot, live_server, secret_service, tmp_path: Path) -> None:
+    app = started_app(qtbot, live_server, tmp_path)
+    window = app.window
+    window.go_to("Playlists")
+    page = window.playlists
+    qtbot.keyClicks(page.name_edit, "For the plane")
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    playlist_id = page.current_id
+    tracks = window.home.popular.tracks.tracks
+    page.add_tracks(playlist_id, tracks[:1])
+    toggle = window.playlist_download_toggle
+    qtbot.waitUntil(lambda: toggle.isEnabled() and page.entries.rowCount() == 1, timeout=10_000)
+    qtbot.mouseClick(toggle.switch, Qt.MouseButton.LeftButton)
+
+    def pinned_ids() -> set[int]:
+        return {item.track_id for item in app.downloads.snapshot.items if item.state == "done"}
+
+    qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"]}, timeout=30_000)
+    page.add_tracks(playlist_id, tracks[1:2])
+    qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"], tracks[1]["id"]}, timeout=30_000)
+    first_entry = app.playlist_sync.state(playlist_id).entries[0].entry_id
+    app.playlist_sync.remove(playlist_id, first_entry)
+    qtbot.waitUntil(lambda: pinned_ids() == {tracks[1]["id"]}, timeout=30_000)
+    window.close()
