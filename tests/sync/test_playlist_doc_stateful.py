@@ -85,6 +85,6 @@ class ReplicasMachine(RuleBasedStateMachine):
 
 
 ReplicasMachine.TestCase.settings = settings(
-    max_examples=5000 if LONG else 600, stateful_step_count=50, deadline=None,
+    max_examples=10000 if LONG else 2000, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_replicas_converge_without_losing_or_duplicating_entries = ReplicasMachine.TestCase
