@@ -13,7 +13,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -37,6 +36,7 @@ from client.playlist_sync import (
     UnknownPlaylist,
 )
 from client.tasks import run_task
+from client.track_table import set_up_track_view
 from sync import SyncError
 
 ResolveTracks = Callable[[list[int]], list[Track]]
@@ -170,18 +170,11 @@ class PlaylistsPage(QWidget):
         table: QTableView = named(QTableView(), "playlistTrackTable", "Playlist tracks",
                       "Drag to reorder or drop tracks here; double-click plays; Delete removes")
         table.setModel(self.entries)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        set_up_track_view(table)
         table.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         table.setDefaultDropAction(Qt.DropAction.MoveAction)
         table.setDragDropOverwriteMode(False)
         table.setDropIndicatorShown(True)
-        table.setShowGrid(False)
-        table.setAlternatingRowColors(True)
-        table.verticalHeader().hide()
-        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         table.doubleClicked.connect(self._on_table_double_clicked)
         for key, slot in ((Qt.Key.Key_Delete, self.remove_selected), (Qt.Key.Key_Return, self._play_current)):

@@ -17,6 +17,18 @@ from client.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
 Track = dict[str, Any]
 
 
+def set_up_track_view(view: QTableView) -> None:
+    """What every table of tracks shares: whole-row multi-select, no editing, a stretching title column."""
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+
 class TrackTable(QTableView):
     """A table of tracks.
 
@@ -50,15 +62,8 @@ class TrackTable(QTableView):
         self.setModel(self._proxy)
         self.setSortingEnabled(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        set_up_track_view(self)
         self.setDragEnabled(True)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        self.verticalHeader().hide()
-        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.doubleClicked.connect(self._on_double_clicked)
         self.playlists: list[tuple[str, str]] = []  # (id, name) offered under "Add to playlist"

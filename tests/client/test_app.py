@@ -23,6 +23,16 @@ def started_app(qtbot, live_server, tmp_path: Path) -> App:
     return app
 
 
+def new_playlist(qtbot, app: App, name: str) -> str:
+    """Create a playlist the way a user does: Playlists page, type a name, press New."""
+    app.window.go_to("Playlists")
+    page = app.window.playlists
+    qtbot.keyClicks(page.name_edit, name)
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    assert page.current_id is not None
+    return page.current_id
+
+
 def test_settings_and_window_survive_a_restart(qtbot, live_server, secret_service, tmp_path: Path) -> None:
     app = started_app(qtbot, live_server, tmp_path)
     app.window.now_playing.volume.setValue(35)
@@ -57,14 +67,10 @@ def test_without_a_keystore_the_app_plays_uncached_and_says_why(qtbot, live_serv
 
 def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
         qtbot, live_server, secret_service, tmp_path: Path) -> None:
-
     app = started_app(qtbot, live_server, tmp_path)
     window = app.window
-    window.go_to("Playlists")
     page = window.playlists
-    qtbot.keyClicks(page.name_edit, "Road trip")
-    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
-    playlist_id = page.current_id
+    playlist_id = new_playlist(qtbot, app, "Road trip")
     table = window.library.album_page.tracks
     window.open_album(window.library.grid.albums.albums[0]["id"])
     qtbot.waitUntil(lambda: table.tracks.rowCount() > 2, timeout=10_000)
@@ -138,11 +144,8 @@ def test_a_downloaded_playlist_downloads_tracks_it_gains_and_releases_those_it_l
         qtbot, live_server, secret_service, tmp_path: Path) -> None:
     app = started_app(qtbot, live_server, tmp_path)
     window = app.window
-    window.go_to("Playlists")
     page = window.playlists
-    qtbot.keyClicks(page.name_edit, "For the plane")
-    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
-    playlist_id = page.current_id
+    playlist_id = new_playlist(qtbot, app, "For the plane")
     tracks = window.home.popular.tracks.tracks
     page.add_tracks(playlist_id, tracks[:1])
     toggle = window.playlist_download_toggle
