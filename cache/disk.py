@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from cache.manifest import FileManifest
+from durable import fsync_directory, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class DiskCache:
 
     def remember(self, manifest: FileManifest) -> None:
         """Index a file (its manifest) without bytes yet; a known file keeps its play order."""
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._ensure_file(manifest)
 
     def manifest(self, file_id: int) -> FileManifest | None:
@@ -99,25 +100,25 @@ class DiskCache:
 
     def touch(self, manifest: FileManifest) -> None:
         """Mark the file as played now: it becomes the last to be evicted."""
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._ensure_file(manifest)
             self._db.execute("UPDATE files SET last_play = ? WHERE file_id = ?",
                              [self._next_play(), manifest.file_id])
 
     def pin(self, manifest: FileManifest) -> None:
         """Never evict this file (a download)."""
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._ensure_file(manifest)
             self._db.execute("UPDATE files SET pinned = 1 WHERE file_id = ?", [manifest.file_id])
 
     def unpin(self, file_id: int) -> None:
         with self._lock:
-            with self._db.conn:
+            with write_transaction(self._db):
                 self._db.execute("UPDATE files SET pinned = 0 WHERE file_id = ?", [file_id])
             self._evict_over_cap()
 
     def store_wrapped_key(self, manifest: FileManifest, wrapped: bytes) -> None:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._ensure_file(manifest)
             self._db.execute("UPDATE files SET wrapped_key = ? WHERE file_id = ?", [wrapped, manifest.file_id])
 
@@ -151,8 +152,8 @@ class DiskCache:
             # Rename under the lock so an eviction of this file cannot unlink it between rename and index.
             path.parent.mkdir(exist_ok=True)
             os.replace(temp, path)
-            _fsync_dir(path.parent)
-            with self._db.conn:
+            fsync_directory(path.parent)
+            with write_transaction(self._db):
                 self._ensure_file(manifest)
                 self._db.execute("INSERT OR REPLACE INTO chunks (file_id, idx, size) VALUES (?, ?, ?)",
                                  [manifest.file_id, index, len(data)])
@@ -173,7 +174,7 @@ class DiskCache:
     def drop_chunk(self, file_id: int, index: int) -> None:
         """Forget a chunk that failed its check, so it is fetched again."""
         with self._lock:
-            with self._db.conn:
+            with write_transaction(self._db):
                 self._db.execute("DELETE FROM chunks WHERE file_id = ? AND idx = ?", [file_id, index])
             self._chunk_path(file_id, index).unlink(missing_ok=True)
 
@@ -194,7 +195,7 @@ class DiskCache:
     def _set_cap(self, cap_bytes: int) -> None:
         if cap_bytes < 0:
             raise ValueError(f"the cache size cap must not be negative (got {cap_bytes} bytes)")
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('cap_bytes', ?)", [cap_bytes])
         self._evict_over_cap()
 
@@ -222,7 +223,7 @@ class DiskCache:
 
     def _drop_files(self, file_ids: list[int]) -> None:
         # Index first, bytes second: a crash in between leaves orphan files, never rows without bytes.
-        with self._db.conn:
+        with write_transaction(self._db):
             for file_id in file_ids:
                 self._db.execute("DELETE FROM chunks WHERE file_id = ?", [file_id])
                 self._db.execute("DELETE FROM files WHERE file_id = ?", [file_id])
@@ -237,7 +238,7 @@ class DiskCache:
             self._chunk_path(int(r["file_id"]), int(r["idx"])): int(r["size"])
             for r in self._db.query("SELECT file_id, idx, size FROM chunks")}
         lost = [path for path, size in claimed.items() if not _has_size(path, size)]
-        with self._db.conn:
+        with write_transaction(self._db):
             for path in lost:
                 self._db.execute("DELETE FROM chunks WHERE file_id = ? AND idx = ?",
                                  [int(path.parent.name), int(path.name)])
@@ -273,11 +274,3 @@ def _has_size(path: Path, size: int) -> bool:
         return path.stat().st_size == size
     except FileNotFoundError:
         return False
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

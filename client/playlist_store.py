@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlite_utils
 
+from durable import write_transaction
+
 DB_NAME = "playlists.db"
 COMPACT_AFTER_UPDATES = 200
 
@@ -46,7 +48,7 @@ class PlaylistStore:
         self._db.enable_wal()
         # In WAL mode this survives an app crash; only an OS crash may lose the last edits (which then resync).
         self._db.execute("PRAGMA synchronous = NORMAL")
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.table("playlists").create(
                 {"id": str, "owner": str, "role": str, "public": int, "on_server": int, "last_seq": int,
                  "snapshot": bytes}, pk="id", if_not_exists=True)
@@ -72,7 +74,7 @@ class PlaylistStore:
 
     def add_playlist(self, playlist_id: str, owner: str, role: str, public: bool, on_server: bool,
                      snapshot: bytes) -> None:
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.execute("INSERT OR REPLACE INTO playlists (id, owner, role, public, on_server, last_seq, "
                              "snapshot) VALUES (?, ?, ?, ?, ?, 0, ?)",
                              [playlist_id, owner, role, int(public), int(on_server), snapshot])
@@ -80,24 +82,24 @@ class PlaylistStore:
     def update_facts(self, playlist_id: str, **facts: Any) -> None:
         """Change server facts (owner, role, public, on_server, last_seq) of a playlist."""
         assignments = ", ".join(f"{column} = ?" for column in facts)
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.execute(f"UPDATE playlists SET {assignments} WHERE id = ?", [*facts.values(), playlist_id])
 
     def remove_playlist(self, playlist_id: str) -> None:
-        with self._db.conn:
+        with write_transaction(self._db):
             for table in ("updates", "outbox"):
                 self._db.execute(f"DELETE FROM {table} WHERE playlist_id = ?", [playlist_id])
             self._db.execute("DELETE FROM playlists WHERE id = ?", [playlist_id])
 
     def save_local(self, playlist_id: str, update_id: str, data: bytes) -> None:
         """Persist a local edit and queue it for pushing, together."""
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.execute("INSERT INTO updates (playlist_id, data) VALUES (?, ?)", [playlist_id, data])
             self._db.execute("INSERT INTO outbox (playlist_id, update_id, data) VALUES (?, ?, ?)",
                              [playlist_id, update_id, data])
 
     def save_remote(self, playlist_id: str, blobs: list[bytes], last_seq: int) -> None:
-        with self._db.conn:
+        with write_transaction(self._db):
             for blob in blobs:
                 self._db.execute("INSERT INTO updates (playlist_id, data) VALUES (?, ?)", [playlist_id, blob])
             self._db.execute("UPDATE playlists SET last_seq = MAX(last_seq, ?) WHERE id = ?", [last_seq, playlist_id])
@@ -108,7 +110,7 @@ class PlaylistStore:
 
     def compact(self, playlist_id: str, snapshot: bytes) -> None:
         """Replace the stored blobs by one snapshot of the current state (the outbox is kept)."""
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.execute("UPDATE playlists SET snapshot = ? WHERE id = ?", [snapshot, playlist_id])
             self._db.execute("DELETE FROM updates WHERE playlist_id = ?", [playlist_id])
 
@@ -124,7 +126,7 @@ class PlaylistStore:
     def acknowledge(self, playlist_id: str, update_ids: list[str], last_seq: int | None = None) -> None:
         """Drop pushed updates from the outbox (and advance ``last_seq`` when nothing else was missed)."""
         marks = ", ".join("?" for _ in update_ids)
-        with self._db.conn:
+        with write_transaction(self._db):
             self._db.execute(f"DELETE FROM outbox WHERE playlist_id = ? AND update_id IN ({marks})",
                              [playlist_id, *update_ids])
             if last_seq is not None:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import dataclasses
 import json
 import logging
 import math
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from urllib.parse import urlsplit
 import keyring
 
 from cache import DEFAULT_CAP_BYTES
+from durable import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +210,6 @@ class SettingsStore:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._temp = path.with_name(path.name + ".tmp")
         self._lock = threading.Lock()
 
     @property
@@ -242,31 +240,11 @@ class SettingsStore:
         text = json.dumps(_to_json(settings), indent=2, ensure_ascii=False) + "\n"
         with self._lock:
             try:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                with open(self._temp, "w", encoding="utf-8") as out:
-                    out.write(text)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(self._temp, self._path)
-                _fsync_dir(self._path.parent)
+                write_atomically(self._path, text.encode())
             except OSError as exc:
-                # A leftover temp file is harmless (load never reads it), so failing to remove it is not news.
-                with contextlib.suppress(OSError):
-                    self._temp.unlink(missing_ok=True)
                 raise SettingsSaveError(
                     f"Could not save the settings to {self._path}: {exc}. Check that the folder is writable "
                     "and the disk is not full; the previous settings are kept") from exc
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open a directory for fsync.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- the account password: only ever in the OS keystore -----------------------------------------------------

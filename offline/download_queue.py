@@ -14,6 +14,7 @@ from typing import Any, cast
 import sqlite_utils
 
 from cache import FileManifest
+from durable import write_transaction
 from offline.records import ItemState, PinKey, TrackRef
 
 _ACTIVE = ("downloading", "waiting")
@@ -53,7 +54,7 @@ class DownloadQueue:
         self._db.enable_wal()
         self._db.execute("PRAGMA synchronous = FULL")
         self._create_schema()
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             # Downloads that were running when the app stopped (or was killed) start again from the queue.
             self._db.execute("UPDATE items SET state = 'queued' WHERE state IN (?, ?)", list(_ACTIVE))
 
@@ -66,7 +67,7 @@ class DownloadQueue:
     def set_pin(self, key: PinKey, title: str, tracks: Sequence[TrackRef], release: Release) -> list[int]:
         """Pin ``key`` to exactly ``tracks`` (new ones queued); tracks no pin holds any more are handed to
         ``release`` and forgotten, all in one transaction (undone if ``release`` raises). Returns their ids."""
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("INSERT OR REPLACE INTO pins (key, title) VALUES (?, ?)", [str(key), title])
             self._db.execute("DELETE FROM pin_tracks WHERE pin_key = ?", [str(key)])
             for position, track in enumerate(tracks):
@@ -77,14 +78,14 @@ class DownloadQueue:
             return self._release_orphans(release)
 
     def remove_pin(self, key: PinKey, release: Release) -> list[int]:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("DELETE FROM pin_tracks WHERE pin_key = ?", [str(key)])
             self._db.execute("DELETE FROM pins WHERE key = ?", [str(key)])
             return self._release_orphans(release)
 
     def remove_track(self, track_id: int, release: Release) -> list[int]:
         """Take a track out of every pin (cancelling its download)."""
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("DELETE FROM pin_tracks WHERE track_id = ?", [track_id])
             return self._release_orphans(release)
 
@@ -111,7 +112,7 @@ class DownloadQueue:
 
     def claim_next(self, exclude: set[int]) -> QueuedItem | None:
         """The first queued item not in ``exclude``, marked downloading in the same transaction."""
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             rows = list(self._db.query("SELECT * FROM items WHERE state = 'queued' ORDER BY seq"))
             for row in rows:
                 if int(row["track_id"]) not in exclude:
@@ -121,18 +122,18 @@ class DownloadQueue:
         return None
 
     def set_manifest(self, track_id: int, manifest: FileManifest) -> None:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("UPDATE items SET manifest = ?, bytes_total = ? WHERE track_id = ?",
                              [json.dumps(manifest.to_json()), manifest.size_bytes, track_id])
 
     def set_state(self, track_id: int, state: ItemState, error: str | None = None,
                   bytes_done: int | None = None) -> None:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("UPDATE items SET state = ?, error = ?, bytes_done = COALESCE(?, bytes_done) "
                              "WHERE track_id = ?", [state, error, bytes_done, track_id])
 
     def set_states(self, from_states: Sequence[ItemState], to_state: ItemState) -> None:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             marks = ", ".join("?" for _ in from_states)
             self._db.execute(f"UPDATE items SET state = ?, error = NULL WHERE state IN ({marks})",
                              [to_state, *from_states])
@@ -145,7 +146,7 @@ class DownloadQueue:
         return bool(rows and rows[0]["value"])
 
     def set_flag(self, name: str, value: bool) -> None:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", [name, int(value)])
 
     def licence_expiry(self, file_id: int) -> float | None:
@@ -154,7 +155,7 @@ class DownloadQueue:
         return float(rows[0]["expires_at"]) if rows else None
 
     def set_licence_expiry(self, file_id: int, expires_at: float) -> None:
-        with self._lock, self._db.conn:
+        with self._lock, write_transaction(self._db):
             self._db.execute("INSERT OR REPLACE INTO licences (file_id, expires_at) VALUES (?, ?)",
                              [file_id, expires_at])
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from durable import write_transaction
 from server.exceptions import UserExistsError
 
 DB_NAME = "catalog.db"
@@ -135,7 +136,7 @@ class Catalog:
         if set(_TABLES) <= set(self.db.table_names()):
             return
         self.db.enable_wal()
-        with self.db.conn:
+        with write_transaction(self.db):
             for name, columns in _TABLES.items():
                 self.db.table(name).create(columns, pk="id", foreign_keys=_FOREIGN_KEYS.get(name, []),
                                      if_not_exists=True)
@@ -148,7 +149,7 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything written inside commits together or not at all."""
-        with self.db.conn:
+        with write_transaction(self.db):
             yield
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:

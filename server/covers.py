@@ -14,8 +14,8 @@ from pathlib import Path
 import av
 import av.error
 
+from durable import write_atomically
 from server.catalog import Catalog
-from server.origin import write_atomically
 
 _log = logging.getLogger(__name__)
 MAX_COVER_BYTES = 8 * 1024 * 1024

@@ -6,12 +6,13 @@ Plaintext never touches the disk here: encryption happens in memory, and writes 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from durable import write_atomically
 
 CHUNK_SIZE_BYTES = 65536
 ENCRYPTION = "aes-128-ctr"
@@ -64,17 +65,3 @@ def store(data_dir: Path, file_id: int, ciphertext: bytes) -> Path:
     path = origin_path(data_dir, file_id)
     write_atomically(path, ciphertext)
     return path
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file + fsync + rename: after a crash ``path`` holds the old bytes or the new, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
