@@ -64,7 +64,8 @@ class QueueModel(QAbstractListModel):
         entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             marker = "▸ " if entry.queued else ""
-            return f"{marker}{entry.track['title']} — {entry.track['artist']}  {format_duration(entry.track['duration_s'])}"
+            track = entry.track
+            return f"{marker}{track['title']} — {track['artist']}  {format_duration(track['duration_s'])}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return "In your queue" if entry.queued else "Next from the album or playlist"
         if role == ID_ROLE:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -53,10 +54,8 @@ def session_bus_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
                               "--print-pid=1"], capture_output=True, text=True, check=True, timeout=30)
     address, pid = started.stdout.split()[:2]
     yield address
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(int(pid), signal.SIGTERM)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_failed_save_keeps_the_previous_file_whole_and_says_why(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(SettingsSaveError, match="No space left on device.*previous settings are kept"):
+    with pytest.raises(SettingsSaveError, match=r"No space left on device.*previous settings are kept"):
         store.save(Settings(username="bob"))
     monkeypatch.undo()
     assert store.load() == EDITED
@@ -213,9 +213,9 @@ def test_no_keystore_is_a_clear_error_for_both_remember_and_recall() -> None:
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        with pytest.raises(PasswordStoreUnavailable, match="could not remember the password for “ann”.*gnome"):
+        with pytest.raises(PasswordStoreUnavailable, match=r"could not remember the password for “ann”.*gnome"):
             remember_password("ann", "secret")
-        with pytest.raises(PasswordStoreUnavailable, match="could not read .*“ann”.*gnome-keyring"):
+        with pytest.raises(PasswordStoreUnavailable, match=r"could not read .*“ann”.*gnome-keyring"):
             recall_password("ann")
     finally:
         keyring.set_keyring(previous)
