@@ -213,12 +213,12 @@ def library_rss(url: str, work: Path) -> dict[str, object]:
 
 def lag_sessions(url: str, work: Path) -> dict[str, object]:
     """Skips and downloads in one app in this process, each followed by the same app idle for as long."""
+    from lag_probe import LagProbe
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from client.app import App
-    from client.lag_probe import LagProbe
-    from client.queue import Repeat
+    from client.playback.queue import Repeat
 
     qt = QApplication(sys.argv[:1])
     app = App(work / "lag", None, url, *USER, work / "lag" / "heard.wav")

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cache import ContentStore, FileManifest, MasterKey
 from client.api import ApiClient
 from client.bundled import BundledServer
-from client.downloads import ApiDownloadSource
+from client.downloads.controller import ApiDownloadSource
 from offline import Connectivity, Downloader, PinKey, TrackRef
 from server.demo import build_demo
 from server.origin import origin_path

@@ -14,20 +14,20 @@ from PySide6.QtCore import QByteArray, QObject
 from PySide6.QtWidgets import QApplication
 
 from client.bundled import BundledServer
-from client.downloads import DownloadsController, open_downloads
-from client.mpris import Mpris
-from client.notify import TrackNotifier
-from client.playback import PlaybackController
+from client.desktop.mpris import Mpris
+from client.desktop.notify import TrackNotifier
+from client.desktop.session_bus import SessionBus
+from client.desktop.tray import TrayIcon
+from client.downloads.controller import DownloadsController, open_downloads
+from client.playback.controller import PlaybackController
+from client.playback.queue import Repeat
 from client.playlist_sync import PlaylistSync
 from client.playlists_page import PlaylistSyncEvents
-from client.queue import Repeat
-from client.session_bus import SessionBus
 from client.settings import Settings, SettingsStore, remember_password
-from client.settings_dialog import SettingsDialog
 from client.startup import Session, Startup
 from client.tasks import run_task
-from client.tray import TrayIcon
-from client.window import MainWindow
+from client.views.settings_dialog import SettingsDialog
+from client.views.window import MainWindow
 from player import DeviceSink, RenderSink, Sink
 
 SETTINGS_FILE = "settings.json"

@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from client.models import (
+from client.views.models import (
     ID_ROLE,
     RECORD_ROLE,
     TRACKS_MIME,

@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.models import ID_ROLE, Track
-from client.nowplaying import named
 from client.playlist_model import PlaylistEntriesModel
 from client.playlist_sync import (
     PlaylistChange,
@@ -36,7 +34,9 @@ from client.playlist_sync import (
     UnknownPlaylist,
 )
 from client.tasks import run_task
-from client.track_table import set_up_track_view
+from client.views.models import ID_ROLE, Track
+from client.views.now_playing import named
+from client.views.track_table import set_up_track_view
 from sync import SyncError
 
 ResolveTracks = Callable[[list[int]], list[Track]]

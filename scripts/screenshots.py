@@ -44,8 +44,8 @@ def main() -> int:
 
     from client.api import ApiClient
     from client.bundled import BundledServer
-    from client.playback import PlaybackController
-    from client.window import MainWindow
+    from client.playback.controller import PlaybackController
+    from client.views.window import MainWindow
     from player import RenderSink
     from server.demo import build_demo
 

@@ -24,8 +24,8 @@ from held_audio import PlayUntil, pacer
 from jeepney.io.threading import open_dbus_router
 
 from client.api import ApiClient
-from client.playback import PlaybackController
-from client.queue import Track
+from client.playback.controller import PlaybackController
+from client.playback.queue import Track
 from player import RenderSink
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"

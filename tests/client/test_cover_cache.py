@@ -13,11 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
 from client.api import ApiClient
-from client.cover_cache import CoverCache
-from client.covers import placeholder_cover
-from client.models import AlbumListModel
-from client.playback import PlaybackController
-from client.window import MainWindow
+from client.playback.controller import PlaybackController
+from client.views.cover_cache import CoverCache
+from client.views.covers import placeholder_cover
+from client.views.models import AlbumListModel
+from client.views.window import MainWindow
 
 DECORATION = Qt.ItemDataRole.DecorationRole
 

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 
 from cache import ContentStore, FileManifest, MasterKey
 from client.api import ApiClient
-from client.downloads import ApiDownloadSource, DownloadsController
-from client.downloads_view import DownloadsView, DownloadToggle, OfflineIndicator
+from client.downloads.controller import ApiDownloadSource, DownloadsController
+from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
 from offline import Availability, Backoff, Connectivity, Downloader, PinKey, TrackRef
 
 WAIT_MS = 20_000

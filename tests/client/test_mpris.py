@@ -14,10 +14,10 @@ from bus_peer import BusPeer
 from held_audio import PlayUntil
 from jeepney import HeaderFields, MatchRule, Message
 
-from client.mpris import BUS_NAME, OBJECT_PATH, PLAYER, ROOT, Mpris, track_object_path
-from client.playback import PlaybackController
-from client.queue import Repeat, Track
-from client.session_bus import SessionBus
+from client.desktop.mpris import BUS_NAME, OBJECT_PATH, PLAYER, ROOT, Mpris, track_object_path
+from client.desktop.session_bus import SessionBus
+from client.playback.controller import PlaybackController
+from client.playback.queue import Repeat, Track
 
 PROPERTIES = "org.freedesktop.DBus.Properties"
 TIMEOUT_MS = 15_000
@@ -217,13 +217,13 @@ def test_without_a_session_bus_mpris_logs_once_and_does_nothing(
         tmp_path: Path) -> None:
     bus = SessionBus(f"unix:path={tmp_path / 'no-bus'}")
     served = Mpris(bus, held_playback)
-    with (caplog.at_level(logging.INFO, logger="client.session_bus"),
+    with (caplog.at_level(logging.INFO, logger="client.desktop.session_bus"),
           qtbot.waitSignal(bus.unavailable, timeout=TIMEOUT_MS)):
         bus.start()
     served.publish()
     assert not bus.is_connected
     assert served.bus_name is None
-    assert [r.message for r in caplog.records if r.name == "client.session_bus"] == [
+    assert [r.message for r in caplog.records if r.name == "client.desktop.session_bus"] == [
         caplog.records[0].message]
     assert "no D-Bus session bus" in caplog.records[0].message
     bus.close()

@@ -22,10 +22,10 @@ from jeepney import (
 )
 from jeepney.io.threading import ReceiveStopped, open_dbus_connection
 
-from client.notify import TrackNotifier
-from client.playback import PlaybackController
-from client.queue import Track
-from client.session_bus import SessionBus
+from client.desktop.notify import TrackNotifier
+from client.desktop.session_bus import SessionBus
+from client.playback.controller import PlaybackController
+from client.playback.queue import Track
 
 TIMEOUT_MS = 15_000
 
@@ -124,7 +124,7 @@ def test_without_a_notification_server_track_changes_are_silent(
         qtbot: Any, bus: SessionBus, held_playback: PlaybackController, album_tracks: list[Track],
         caplog: pytest.LogCaptureFixture) -> None:
     _notifier = TrackNotifier(bus, held_playback)
-    with caplog.at_level(logging.INFO, logger="client.notify"):
+    with caplog.at_level(logging.INFO, logger="client.desktop.notify"):
         play_first(qtbot, held_playback, album_tracks)
         qtbot.waitUntil(lambda: "track notifications not shown" in caplog.text, timeout=TIMEOUT_MS)
     assert "ServiceUnknown" in caplog.text

@@ -14,10 +14,10 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
-from client.models import track_mime
 from client.playlist_model import placements
 from client.playlist_sync import PlaylistSync
 from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
+from client.views.models import track_mime
 from server.auth import create_user
 from server.catalog import Catalog
 

@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from client.queue import PlayQueue, Repeat
+from client.playback.queue import PlayQueue, Repeat
 
 
 def tracks(n: int) -> list[dict]:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from client.settings import Settings, SettingsStore
-from client.settings_dialog import SettingsDialog
+from client.views.settings_dialog import SettingsDialog
 
 DEVICES = ["Built-in Audio Analog Stereo", "USB DAC: Analog (hw:1,0)"]
 STARTING = Settings(volume=0.3, shuffle=True, repeat="all", window_geometry=b"\x01\xd9\xd0\xcb",

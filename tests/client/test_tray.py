@@ -9,9 +9,9 @@ import pytest
 from held_audio import PlayUntil
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
-from client.playback import PlaybackController
-from client.queue import Track
-from client.tray import TrayIcon
+from client.desktop.tray import TrayIcon
+from client.playback.controller import PlaybackController
+from client.playback.queue import Track
 
 TIMEOUT_MS = 15_000
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from cache import ContentStore, MasterKey
 from client.api import ApiClient
-from client.playback import PlaybackController
-from client.window import MainWindow
+from client.playback.controller import PlaybackController
+from client.views.window import MainWindow
 from player import RenderSink
 
 

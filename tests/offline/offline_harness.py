@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cache import ContentStore, FileManifest, MasterKey
 from client.api import ApiClient
-from client.downloads import ApiDownloadSource
+from client.downloads.controller import ApiDownloadSource
 from offline import (
     Availability,
     Backoff,

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.cover_cache import CoverCache
-from client.covers import placeholder_cover
-from client.models import ID_ROLE, AlbumListModel, format_duration
-from client.nowplaying import named
-from client.track_table import TrackTable
+from client.views.cover_cache import CoverCache
+from client.views.covers import placeholder_cover
+from client.views.models import ID_ROLE, AlbumListModel, format_duration
+from client.views.now_playing import named
+from client.views.track_table import TrackTable
 
 ALBUM_COVER_PX = 200
 

@@ -16,8 +16,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from client.cover_cache import CoverCache
-from client.covers import placeholder_cover
+from client.views.cover_cache import CoverCache
+from client.views.covers import placeholder_cover
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2

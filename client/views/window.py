@@ -20,19 +20,19 @@ from PySide6.QtWidgets import (
 
 from cache import CacheStats
 from client.api import ApiClient
-from client.cover_cache import CoverCache
-from client.downloads import DownloadsController
-from client.downloads_view import DownloadsView, DownloadToggle, OfflineIndicator
-from client.home_page import HomePage
-from client.library_page import AlbumGrid, LibraryPage
-from client.nowplaying import NowPlayingBar, named
-from client.playback import PlaybackController
+from client.downloads.controller import DownloadsController
+from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
+from client.playback.controller import PlaybackController
 from client.playlist_sync import PlaylistSync
 from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
-from client.queue_panel import QueuePanel
-from client.search_page import SearchPage
 from client.tasks import run_task
-from client.track_table import TrackTable
+from client.views.cover_cache import CoverCache
+from client.views.home import HomePage
+from client.views.library import AlbumGrid, LibraryPage
+from client.views.now_playing import NowPlayingBar, named
+from client.views.queue_panel import QueuePanel
+from client.views.search import SearchPage
+from client.views.track_table import TrackTable
 
 POSITION_POLL_MS = 200
 STATS_POLL_MS = 2000

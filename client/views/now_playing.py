@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.cover_cache import CoverCache
-from client.covers import placeholder_cover
-from client.models import format_duration
-from client.queue import Repeat
+from client.playback.queue import Repeat
+from client.views.cover_cache import CoverCache
+from client.views.covers import placeholder_cover
+from client.views.models import format_duration
 
 COVER_PX = 56
 _REPEAT_CYCLE = {Repeat.OFF: Repeat.ALL, Repeat.ALL: Repeat.ONE, Repeat.ONE: Repeat.OFF}

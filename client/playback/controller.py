@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cache import CacheStats, ContentStore, DecryptingSource, FileManifest, PrefetchItem
 from client.api import ApiClient, ServerUnreachable
-from client.queue import Entry, PlayQueue, Repeat, Track
+from client.playback.queue import Entry, PlayQueue, Repeat, Track
 from client.tasks import run_task
 from player import (
     Engine,

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.models import ID_ROLE, format_duration
-from client.nowplaying import named
-from client.queue import Entry
+from client.playback.queue import Entry
+from client.views.models import ID_ROLE, format_duration
+from client.views.now_playing import named
 
 ENTRY_MIME = "application/x-legato-queue-entry"
 Index = QModelIndex | QPersistentModelIndex

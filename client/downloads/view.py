@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.downloads import DownloadsController
+from client.downloads.controller import DownloadsController
 from offline import DownloadsSnapshot, ItemStatus, PinKey, Progress
 
 _STATE_WORDS = {"queued": "Queued", "downloading": "Downloading", "waiting": "Waiting", "paused": "Paused",

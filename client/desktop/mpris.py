@@ -27,8 +27,8 @@ from jeepney import (
 )
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
-from client.queue import Repeat, Track
-from client.session_bus import SessionBus
+from client.desktop.session_bus import SessionBus
+from client.playback.queue import Repeat, Track
 
 log = logging.getLogger(__name__)
 

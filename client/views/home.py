@@ -6,8 +6,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from client.library_page import AlbumGrid
-from client.track_table import TrackTable
+from client.views.library import AlbumGrid
+from client.views.track_table import TrackTable
 
 POPULAR_TRACKS = 20
 

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.library_page import AlbumGrid
-from client.nowplaying import named
-from client.track_table import TrackTable
+from client.views.library import AlbumGrid
+from client.views.now_playing import named
+from client.views.track_table import TrackTable
 
 DEBOUNCE_MS = 250
 Search = Callable[[str], dict[str, Any]]

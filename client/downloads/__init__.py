@@ -1,0 +1,10 @@
+"""Offline downloads in the app: the controller over offline/'s downloader, and its widgets (page, toggle, indicator).
+
+The controller is widget-less; the widgets only read its snapshot and call its commands.
+"""
+
+from client.downloads.controller import ApiDownloadSource, DownloadsController, open_downloads
+from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
+
+__all__ = ["ApiDownloadSource", "DownloadToggle", "DownloadsController", "DownloadsView", "OfflineIndicator",
+           "open_downloads"]

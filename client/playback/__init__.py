@@ -1,0 +1,9 @@
+"""Playback: the play queue (what plays next, a strategy free of Qt) and the controller that feeds it to the engine.
+
+Never touches a widget: the views connect to the controller's signals.
+"""
+
+from client.playback.controller import PlaybackController
+from client.playback.queue import Entry, PlayQueue, Repeat
+
+__all__ = ["Entry", "PlayQueue", "PlaybackController", "Repeat"]
