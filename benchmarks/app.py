@@ -74,19 +74,24 @@ def child_app(url: str, data_dir: str, then_load_library: bool) -> None:
     from PySide6.QtWidgets import QApplication
 
     from client.app import App
+    from client.views.window import MainWindow
 
     qt = QApplication(sys.argv[:1])
     app = App(Path(data_dir), None, url, *USER, Path(data_dir) / "heard.wav")
-    albums = app.window.library.grid.albums
 
-    def on_reset() -> None:
-        if albums.rowCount() > 0:
-            albums.modelReset.disconnect(on_reset)
-            if then_load_library:
-                report_and_exit(load_and_scroll_library(app, qt))
-            report_and_exit({"rss_kb": rss_kb()[0]})
+    def on_window_opened(window: MainWindow) -> None:
+        albums = window.library.grid.albums
 
-    albums.modelReset.connect(on_reset)
+        def on_reset() -> None:
+            if albums.rowCount() > 0:
+                albums.modelReset.disconnect(on_reset)
+                if then_load_library:
+                    report_and_exit(load_and_scroll_library(app, qt))
+                report_and_exit({"rss_kb": rss_kb()[0]})
+
+        albums.modelReset.connect(on_reset)
+
+    app.window_opened.connect(on_window_opened)
     app.start()
     qt.exec()
 
@@ -95,7 +100,7 @@ def load_and_scroll_library(app: object, qt: object) -> dict[str, object]:
     """RSS before, after loading 10,000 tracks into the album page's table, and after scrolling it to the end."""
     from client.app import App
 
-    assert isinstance(app, App) and app.session is not None
+    assert isinstance(app, App) and app.session is not None and app.window is not None
     qt.processEvents()  # type: ignore[attr-defined]
     before = rss_kb()[0]
     real = app.session.api.tracks()["tracks"]
@@ -223,10 +228,11 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     qt = QApplication(sys.argv[:1])
     app = App(work / "lag", None, url, *USER, work / "lag" / "heard.wav")
     app.start()
-    wait_until(qt, lambda: app.window.library.grid.albums.rowCount() > 0, READY_TIMEOUT_S, "the album grid")
-    if app.session is None or app.session.store is None or app.downloads is None or app.playback is None:
+    wait_until(qt, lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0,
+               READY_TIMEOUT_S, "the album grid")
+    if app.session is None or app.session.store is None or app.session.downloads is None or app.window is None:
         raise BenchmarkSetupError("the app started without its disk cache: no keystore, so downloads cannot be measured")
-    playback, downloads, api = app.playback, app.downloads, app.session.api
+    playback, downloads, api = app.session.playback, app.session.downloads, app.session.api
     probe = LagProbe()
 
     def measured(session: object, done: object, timeout_s: float) -> tuple[list[float], float]:

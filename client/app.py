@@ -1,4 +1,4 @@
-"""The app's wiring: Qt application, window, settings, and the session once Startup has made one.
+"""The app's wiring: settings, startup, then the window and the desktop integration on a complete session.
 
 Settings are read at start and written when they change and at quit; the UI thread never waits on either.
 """
@@ -6,26 +6,21 @@ Settings are read at start and written when they change and at quit; the UI thre
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from pathlib import Path
 
 import sounddevice
-from PySide6.QtCore import QByteArray, QObject
+from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from client.bundled import BundledServer
-from client.desktop.mpris import Mpris
-from client.desktop.notify import TrackNotifier
-from client.desktop.session_bus import SessionBus
-from client.desktop.tray import TrayIcon
-from client.downloads.controller import DownloadsController, open_downloads
-from client.playback.controller import PlaybackController
-from client.playback.queue import Repeat
-from client.playlist_sync import PlaylistSync
-from client.playlists_page import PlaylistSyncEvents
+from client.desktop import Mpris, SessionBus, TrackNotifier, TrayIcon
+from client.session import Session, apply_settings, open_session
 from client.settings import Settings, SettingsStore, remember_password
-from client.startup import Session, Startup
+from client.startup import Connection, Startup
 from client.tasks import run_task
+from client.views.connecting import ConnectingWindow
 from client.views.settings_dialog import SettingsDialog
 from client.views.window import MainWindow
 from player import DeviceSink, RenderSink, Sink
@@ -38,7 +33,15 @@ def output_device_names() -> list[str]:
 
 
 class App(QObject):
-    """Owns the window, the settings and the session's playback controller."""
+    """Owns the settings and the startup; once connected, the session, its window and the desktop integration.
+
+    ``session`` and ``window`` are None until Startup has connected, then complete.
+
+    Signals:
+        window_opened(object): the MainWindow, shown on the complete session (its catalog still loading).
+    """
+
+    window_opened = Signal(object)
 
     def __init__(self, data_dir: Path, bundled: BundledServer | None, url: str | None,
                  username: str | None, password: str | None, audio_out: Path | None) -> None:
@@ -47,26 +50,19 @@ class App(QObject):
         self.settings = self.store.load()
         self._audio_out = audio_out
         self._data_dir = data_dir
-        self.downloads: DownloadsController | None = None
-        self.playlist_sync: PlaylistSync | None = None
         self.bus = SessionBus()
         self._bundled = bundled if (url or self.settings.server_url) is None else None
-        self.window = MainWindow()
-        self.playback: PlaybackController | None = None
         self.session: Session | None = None
-        if self.settings.window_geometry:
-            self.window.restoreGeometry(QByteArray(self.settings.window_geometry))
-        self._apply_to_controls(self.settings)
+        self.window: MainWindow | None = None
+        self.connecting = ConnectingWindow()
         self.startup = Startup(data_dir / "cache", self._bundled, url or self.settings.server_url,
                                username or self.settings.username, password, self.settings.cache_cap_bytes)
-        self.startup.progress.connect(self.window.show_message)
-        self.startup.failed.connect(lambda message: self.window.show_warning(f"Cannot connect: {message}"))
+        self.startup.progress.connect(self.connecting.show_progress)
+        self.startup.failed.connect(self.connecting.show_failure)
         self.startup.connected.connect(self._on_startup_connected)
-        self.window.settings_requested.connect(self.open_settings)
-        self.window.closing.connect(self._on_window_closing)
 
     def start(self) -> None:
-        self.window.show()
+        self.connecting.show()
         self.startup.start()
 
     def stop(self) -> None:
@@ -79,118 +75,92 @@ class App(QObject):
             return RenderSink(self._audio_out)
         return DeviceSink(device=self.settings.output_device)
 
-    def _on_startup_connected(self, session: Session) -> None:
-        self.session = session
-        self.playback = PlaybackController(session.api, self._sink(), session.store,
-                                           quality=self.settings.streaming_quality)
-        self.window.attach(session.api, self.playback)
-        if session.store is not None:
-            self.downloads = open_downloads(session.api, session.store, self._data_dir / "downloads.db",
-                                            self._data_dir, quality=self.settings.download_quality)
-            self.window.attach_downloads(self.downloads)
-            downloads = self.downloads
-            self.playback.local_manifest = downloads.availability.local_manifest
-            self.playback.offline = lambda: not downloads.online
-        self._attach_playlists(session)
-        self._attach_desktop(self.playback)
-        self._apply_to_controls(self.settings)
-        if session.store_problem:
-            self.window.show_warning(session.store_problem)
+    def _on_startup_connected(self, connection: Connection) -> None:
+        session = open_session(connection, self.settings, self._data_dir, self._sink())
+        window = MainWindow(session, self.settings)
+        if self.settings.window_geometry:
+            window.restoreGeometry(QByteArray(self.settings.window_geometry))
+        self._add_desktop(session, window)
+        window.settings_requested.connect(functools.partial(self.open_settings, session, window))
+        window.closing.connect(functools.partial(self._on_window_closing, session, window))
+        window.now_playing.normalisation_toggled.connect(self._on_normalisation_toggled)
+        self.session, self.window = session, window
+        window.show()
+        self.connecting.close()
+        self.window_opened.emit(window)
         if self.settings.last_queue:
-            self.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)
+            session.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)
 
-    def _attach_playlists(self, session: Session) -> None:
-        api = session.api
-        assert api.token is not None and api.user is not None
-        events = PlaylistSyncEvents()
-        self.playlist_sync = PlaylistSync(api.base_url, api.token, str(api.user["name"]),
-                                          self._data_dir / "playlists", on_change=events.on_change,
-                                          on_error=events.on_error)
-        self.window.attach_playlists(self.playlist_sync, events)
-        if self.downloads is not None:
-            self.downloads.connectivity_changed.connect(
-                lambda online, _forced: self.playlist_sync.set_online(online))
-        self.playlist_sync.start()
-
-    def _attach_desktop(self, playback: PlaybackController) -> None:
+    def _add_desktop(self, session: Session, window: MainWindow) -> None:
         """MPRIS (media keys, desktop widgets), track notifications and the tray icon."""
-        self.mpris = Mpris(self.bus, playback)
-        self.notifier = TrackNotifier(self.bus, playback, enabled=self.settings.notifications)
-        self.mpris.raise_requested.connect(self._raise_window)
-        self.mpris.quit_requested.connect(self.window.close)
-        self.window.now_playing.volume_changed.connect(lambda _volume: self.mpris.publish())
-        self.tray = TrayIcon(playback, self.window)
-        self.tray.quit_requested.connect(self.window.close)
+        self.mpris = Mpris(self.bus, session.playback)
+        self.notifier = TrackNotifier(self.bus, session.playback, enabled=self.settings.notifications)
+        self.mpris.raise_requested.connect(functools.partial(self._raise_window, window))
+        self.mpris.quit_requested.connect(window.close)
+        window.now_playing.volume_changed.connect(lambda _volume: self.mpris.publish())
+        self.tray = TrayIcon(session.playback, window)
+        self.tray.quit_requested.connect(window.close)
         self.bus.start()
 
-    def _raise_window(self) -> None:
-        self.window.showNormal()
-        self.window.raise_()
-        self.window.activateWindow()
+    @staticmethod
+    def _raise_window(window: MainWindow) -> None:
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
 
-    def _apply_to_controls(self, settings: Settings) -> None:
-        bar = self.window.now_playing
-        bar.volume.setValue(round(settings.volume * 100))
-        bar.shuffle.setChecked(settings.shuffle)
-        bar.normalise.setChecked(settings.normalisation)
-        bar.set_repeat(Repeat(settings.repeat))
-        if self.playback is not None:
-            self.playback.set_repeat(Repeat(settings.repeat))
-            self.playback.engine.set_normalisation(settings.normalisation)
-            self.playback.quality = settings.streaming_quality
-            self.notifier.enabled = settings.notifications
-        if self.downloads is not None:
-            self.downloads.set_offline_mode(settings.offline_mode)
-
-    def open_settings(self) -> None:
-        stats = self.playback.cache_stats() if self.playback is not None else None
+    def open_settings(self, session: Session, window: MainWindow) -> None:
+        stats = session.playback.cache_stats()
         stats_text = (f"{stats.cache_bytes / 1e6:.0f} MB cached, {stats.pinned_bytes / 1e6:.0f} MB downloaded"
                       if stats is not None else "No disk cache")
-        dialog = SettingsDialog(self._current_settings(), output_device_names(), stats_text, self.window)
-        dialog.clear_cache_requested.connect(self._on_dialog_clear_cache_requested)
-        dialog.settings_applied.connect(lambda new: self._on_dialog_settings_applied(new, dialog.password()))
+        dialog = SettingsDialog(self._settings_now(session, window), output_device_names(), stats_text, window)
+        dialog.clear_cache_requested.connect(functools.partial(self._on_dialog_clear_cache_requested, session, window))
+        dialog.settings_applied.connect(
+            lambda new: self._on_dialog_settings_applied(session, window, new, dialog.password()))
         dialog.open()
 
-    def _on_dialog_clear_cache_requested(self) -> None:
-        store = self.session.store if self.session is not None else None
-        if store is not None:
-            run_task(store.clear, lambda _: self.window.show_message("Cache cleared (downloads kept)"),
-                     self.window.show_warning)
+    def _on_dialog_clear_cache_requested(self, session: Session, window: MainWindow) -> None:
+        if session.store is not None:
+            run_task(session.store.clear, lambda _: window.show_message("Cache cleared (downloads kept)"),
+                     window.show_warning)
 
-    def _on_dialog_settings_applied(self, new: Settings, password: str | None) -> None:
+    def _on_dialog_settings_applied(self, session: Session, window: MainWindow, new: Settings,
+                                    password: str | None) -> None:
         restart_needed = (new.server_url, new.username, new.output_device) != (
             self.settings.server_url, self.settings.username, self.settings.output_device)
         self.settings = new
-        self._apply_to_controls(new)
-        store = self.session.store if self.session is not None else None
-        if store is not None:
-            store.set_cap_bytes(new.cache_cap_bytes)
-        self._save(new)
+        apply_settings(session, new)
+        window.now_playing.show_options(new)
+        self.notifier.enabled = new.notifications
+        if session.store is not None:
+            session.store.set_cap_bytes(new.cache_cap_bytes)
+        self._save(new, window)
         if password:
-            run_task(lambda: remember_password(new.username, password), lambda _: None, self.window.show_warning)
+            run_task(lambda: remember_password(new.username, password), lambda _: None, window.show_warning)
         if restart_needed:
-            self.window.show_message("The new server, account or output device is used from the next start")
+            window.show_message("The new server, account or output device is used from the next start")
 
-    def _current_settings(self) -> Settings:
-        bar = self.window.now_playing
-        queue = self.playback.queue if self.playback is not None else None
-        current = [queue.current] if queue is not None and queue.current is not None else []
-        upcoming = queue.upcoming() if queue is not None else []
+    def _on_normalisation_toggled(self, on: bool) -> None:
+        # The engine does not report it back, so the record follows the control's change (never reads the widget).
+        self.settings = dataclasses.replace(self.settings, normalisation=on)
+
+    def _settings_now(self, session: Session, window: MainWindow) -> Settings:
+        """The settings with what the session holds now: volume, shuffle, repeat, offline mode, queue, window."""
+        playback = session.playback
+        queue = playback.queue
+        entries = ([queue.current] if queue.current is not None else []) + queue.upcoming()
+        downloads = session.downloads
         return dataclasses.replace(
-            self.settings, volume=bar.volume.value() / 100, shuffle=bar.shuffle.isChecked(),
-            normalisation=bar.normalise.isChecked(), repeat=bar.repeat_mode.value,
-            offline_mode=self.downloads.forced_offline if self.downloads is not None else self.settings.offline_mode,
-            window_geometry=bytes(self.window.saveGeometry().data()),
-            last_queue=tuple(int(e.track["id"]) for e in current + upcoming),
-            last_position_s=self.playback.position_seconds() if self.playback is not None else 0.0)
+            self.settings, volume=playback.engine.volume, shuffle=queue.shuffle, repeat=queue.repeat.value,
+            offline_mode=downloads.forced_offline if downloads is not None else self.settings.offline_mode,
+            window_geometry=bytes(window.saveGeometry().data()),
+            last_queue=tuple(int(e.track["id"]) for e in entries),
+            last_position_s=playback.position_seconds())
 
-    def _save(self, settings: Settings) -> None:
-        run_task(lambda: self.store.save(settings), lambda _: None, self.window.show_warning)
+    def _save(self, settings: Settings, window: MainWindow) -> None:
+        run_task(lambda: self.store.save(settings), lambda _: None, window.show_warning)
 
-    def _on_window_closing(self) -> None:
-        self.store.save(self._current_settings())  # the last write at quit: nothing else waits on it
-        if self.window.playlists is not None:
-            self.window.playlists.shutdown()
+    def _on_window_closing(self, session: Session, window: MainWindow) -> None:
+        self.store.save(self._settings_now(session, window))  # the last write at quit: nothing else waits on it
 
 
 def run_app(data_dir: Path, bundled: BundledServer | None, url: str | None, username: str | None,

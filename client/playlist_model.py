@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from client.views.models import (
+from client.widgets.models import (
     ID_ROLE,
     RECORD_ROLE,
     TRACKS_MIME,

@@ -34,9 +34,9 @@ from client.playlist_sync import (
     UnknownPlaylist,
 )
 from client.tasks import run_task
-from client.views.models import ID_ROLE, Track
-from client.views.now_playing import named
-from client.views.track_table import set_up_track_view
+from client.widgets.controls import named
+from client.widgets.models import ID_ROLE, Track
+from client.widgets.track_table import set_up_track_view
 from sync import SyncError
 
 ResolveTracks = Callable[[list[int]], list[Track]]

@@ -1,4 +1,7 @@
-"""Getting a session off the UI thread: start the bundled server if asked, log in, open the content store."""
+"""Connecting off the UI thread: start the bundled server if asked, log in, open the content store.
+
+What it hands back (a Connection) holds no Qt object: client.session builds the rest on the UI thread.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ BUNDLED_DEMO_PASSWORD = "demo"
 
 
 @dataclass(frozen=True)
-class Session:
+class Connection:
     """A logged-in server session and the content store (None when the OS keystore is unavailable)."""
 
     api: ApiClient
@@ -30,7 +33,7 @@ class Startup(QObject):
 
     Signals:
         progress(str): a line to show while starting.
-        connected(object): the Session.
+        connected(object): the Connection.
         failed(str): why the app cannot reach its server.
     """
 
@@ -51,14 +54,14 @@ class Startup(QObject):
     def start(self) -> None:
         run_task(self._connect, self.connected.emit, self.failed.emit)
 
-    def _connect(self) -> Session:
+    def _connect(self) -> Connection:
         api = self._login()
         try:
             master_key = MasterKey.from_keystore()
         except KeystoreUnavailable as exc:
-            return Session(api, None, f"Playing without a disk cache: {exc}")
+            return Connection(api, None, f"Playing without a disk cache: {exc}")
         store = ContentStore(self._cache_dir, api, api, master_key, cap_bytes=self._cache_cap_bytes)
-        return Session(api, store, None)
+        return Connection(api, store, None)
 
     def _login(self) -> ApiClient:
         url = self._url

@@ -44,7 +44,9 @@ def main() -> int:
 
     from client.api import ApiClient
     from client.bundled import BundledServer
-    from client.playback.controller import PlaybackController
+    from client.session import open_session
+    from client.settings import Settings
+    from client.startup import Connection
     from client.views.window import MainWindow
     from player import RenderSink
     from server.demo import build_demo
@@ -56,9 +58,9 @@ def main() -> int:
     try:
         api = ApiClient(server.start())
         api.login("demo", "demo")
-        window = MainWindow()
+        session = open_session(Connection(api, None, None), Settings(), work, RenderSink(work / "out.wav", manual=True))
+        window = MainWindow(session, Settings())
         window.resize(1280, 800)
-        window.attach(api, PlaybackController(api, RenderSink(work / "out.wav", manual=True)))
         window.show()
 
         def settle(until: Callable[[], bool], timeout_ms: int = 10_000) -> None:

@@ -4,7 +4,7 @@ DownloadsController. Every control has a stable objectName and an accessible nam
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,19 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from client.downloads.controller import DownloadsController
+from client.widgets.controls import named
 from offline import DownloadsSnapshot, ItemStatus, PinKey, Progress
 
 _STATE_WORDS = {"queued": "Queued", "downloading": "Downloading", "waiting": "Waiting", "paused": "Paused",
                 "done": "Downloaded", "failed": "Failed"}
-
-
-_W = TypeVar("_W", bound=QWidget)
-
-
-def _named(widget: _W, name: str, accessible: str) -> _W:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    return widget
 
 
 def describe(progress: Progress) -> str:
@@ -55,13 +47,13 @@ class _ItemRow(QWidget):
     def __init__(self, controller: DownloadsController, item: ItemStatus) -> None:
         super().__init__()
         self.track_id = item.track_id
-        _named(self, f"downloadItem-{item.track_id}", f"Download of {item.title}")
-        self.title = _named(QLabel(item.title), "itemTitle", f"Title of {item.title}")
-        self.state = _named(QLabel(), "itemState", f"State of {item.title}")
-        self.bar = _named(QProgressBar(), "itemProgress", f"Progress of {item.title}")
-        self.pause_button = _named(QPushButton("Pause"), "pauseButton", f"Pause {item.title}")
-        self.resume_button = _named(QPushButton("Resume"), "resumeButton", f"Resume {item.title}")
-        self.cancel_button = _named(QPushButton("Cancel"), "cancelButton", f"Cancel {item.title}")
+        named(self, f"downloadItem-{item.track_id}", f"Download of {item.title}", tooltip="")
+        self.title = named(QLabel(item.title), "itemTitle", f"Title of {item.title}")
+        self.state = named(QLabel(), "itemState", f"State of {item.title}")
+        self.bar = named(QProgressBar(), "itemProgress", f"Progress of {item.title}")
+        self.pause_button = named(QPushButton("Pause"), "pauseButton", f"Pause {item.title}")
+        self.resume_button = named(QPushButton("Resume"), "resumeButton", f"Resume {item.title}")
+        self.cancel_button = named(QPushButton("Cancel"), "cancelButton", f"Cancel {item.title}")
         self.pause_button.clicked.connect(lambda: controller.pause(self.track_id))
         self.resume_button.clicked.connect(lambda: controller.resume(self.track_id))
         self.cancel_button.clicked.connect(lambda: controller.cancel(self.track_id))
@@ -87,17 +79,12 @@ class DownloadsView(QWidget):
     def __init__(self, controller: DownloadsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
-        _named(self, "downloadsView", "Downloads")
-        self.total_bar = QProgressBar()
-        _named(self.total_bar, "totalProgress", "Total download progress")
-        self.total_label = QLabel()
-        _named(self.total_label, "totalLabel", "Total download status")
-        self.pause_all_button = QPushButton("Pause all")
-        _named(self.pause_all_button, "pauseAllButton", "Pause all downloads")
-        self.resume_all_button = QPushButton("Resume all")
-        _named(self.resume_all_button, "resumeAllButton", "Resume all downloads")
-        self.error_label = QLabel()
-        _named(self.error_label, "downloadsError", "Download errors")
+        named(self, "downloadsView", "Downloads", tooltip="")
+        self.total_bar = named(QProgressBar(), "totalProgress", "Total download progress")
+        self.total_label = named(QLabel(), "totalLabel", "Total download status")
+        self.pause_all_button = named(QPushButton("Pause all"), "pauseAllButton", "Pause all downloads")
+        self.resume_all_button = named(QPushButton("Resume all"), "resumeAllButton", "Resume all downloads")
+        self.error_label = named(QLabel(), "downloadsError", "Download errors")
         self.error_label.setWordWrap(True)
         self.pause_all_button.clicked.connect(controller.pause_all)
         self.resume_all_button.clicked.connect(controller.resume_all)
@@ -108,7 +95,7 @@ class DownloadsView(QWidget):
         self._rows_layout = QVBoxLayout(self._rows_box)
         self._rows_layout.addStretch(1)
         scroll = QScrollArea()
-        _named(scroll, "downloadsList", "Downloads list")
+        named(scroll, "downloadsList", "Downloads list", tooltip="")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._rows_box)
         layout = QVBoxLayout(self)
@@ -144,26 +131,30 @@ class DownloadsView(QWidget):
             self._rows.pop(track_id).deleteLater()
 
 
+def _side_by_side(owner: QWidget, *widgets: QWidget) -> None:
+    """Lay ``widgets`` out in one row filling ``owner`` edge to edge: a switch and the label saying its state."""
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+
+
 class DownloadToggle(QWidget):
     """The "Download" switch of one album or playlist, with its state: queued / n of m / done / error.
 
     Point it at an album with ``show_album`` or a playlist with ``show_playlist`` (again when its tracks change).
     """
 
-    def __init__(self, controller: DownloadsController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: DownloadsController, switch_name: str = "downloadToggle",
+                 state_name: str = "downloadState", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
         self._key: PinKey | None = None
         self._title = ""
         self._playlist_tracks: list[dict[str, Any]] = []
-        self.switch = QCheckBox("Download")
-        _named(self.switch, "downloadToggle", "Download for offline listening")
-        self.state_label = QLabel()
-        _named(self.state_label, "downloadState", "Download state")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.switch)
-        layout.addWidget(self.state_label)
+        self.switch = named(QCheckBox("Download"), switch_name, "Download for offline listening")
+        self.state_label = named(QLabel(), state_name, "Download state")
+        _side_by_side(self, self.switch, self.state_label)
         self.switch.clicked.connect(self._on_switch_clicked)
         controller.snapshot_changed.connect(self._on_controller_snapshot_changed)
         self.setEnabled(False)
@@ -212,14 +203,9 @@ class OfflineIndicator(QWidget):
     def __init__(self, controller: DownloadsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
-        self.label = QLabel()
-        _named(self.label, "offlineIndicator", "Connection state")
-        self.mode_switch = QCheckBox("Offline mode")
-        _named(self.mode_switch, "offlineModeToggle", "Offline mode")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        layout.addWidget(self.mode_switch)
+        self.label = named(QLabel(), "offlineIndicator", "Connection state")
+        self.mode_switch = named(QCheckBox("Offline mode"), "offlineModeToggle", "Offline mode")
+        _side_by_side(self, self.label, self.mode_switch)
         self.mode_switch.clicked.connect(controller.set_offline_mode)
         controller.connectivity_changed.connect(self._on_controller_connectivity_changed)
         self._on_controller_connectivity_changed(controller.online, controller.forced_offline)

@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from client.views.library import AlbumGrid
-from client.views.track_table import TrackTable
+from client.widgets.cover_cache import CoverCache
+from client.widgets.track_table import TrackTable
 
 POPULAR_TRACKS = 20
 
@@ -15,11 +16,11 @@ POPULAR_TRACKS = 20
 class HomePage(QWidget):
     """Greeting, an album grid and the most popular tracks."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("homePage")
         self.greeting = QLabel("<h2>Good listening</h2>")
-        self.albums = AlbumGrid("homeAlbumGrid")
+        self.albums = AlbumGrid("homeAlbumGrid", covers)
         self.albums.setFixedHeight(220)
         self.popular = TrackTable("popularTrackTable", "Popular tracks")
         layout = QVBoxLayout(self)

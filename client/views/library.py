@@ -16,11 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.views.cover_cache import CoverCache
-from client.views.covers import placeholder_cover
-from client.views.models import ID_ROLE, AlbumListModel, format_duration
-from client.views.now_playing import named
-from client.views.track_table import TrackTable
+from client.widgets.controls import named
+from client.widgets.cover_cache import CoverCache
+from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
+from client.widgets.track_table import TrackTable
 
 ALBUM_COVER_PX = 200
 
@@ -30,10 +29,10 @@ class AlbumGrid(QListView):
 
     album_opened = Signal(int)
 
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, object_name: str, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, object_name, "Albums", "Albums: double-click or Enter opens one")
-        self.albums = AlbumListModel()
+        self.albums = AlbumListModel(covers)
         self.setModel(self.albums)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(AlbumListModel.COVER_PX, AlbumListModel.COVER_PX))
@@ -55,11 +54,12 @@ class AlbumPage(QWidget):
 
     artist_opened = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("albumPage")
         self.album: dict[str, Any] | None = None
-        self._covers: CoverCache | None = None
+        self._covers = covers
+        covers.cover_ready.connect(self._on_covers_cover_ready)
         self.cover = named(QLabel(), "albumCover", "Album cover")
         self.title = named(QLabel(), "albumTitle", "Album title")
         self.title.setStyleSheet("font-size: 22px; font-weight: bold")
@@ -87,11 +87,6 @@ class AlbumPage(QWidget):
         self.play_button.clicked.connect(self._on_play_button_clicked)
         self.artist_button.clicked.connect(self._on_artist_button_clicked)
 
-    def set_covers(self, covers: CoverCache) -> None:
-        """Show real covers from ``covers`` (the placeholder until the album's arrives)."""
-        self._covers = covers
-        covers.cover_ready.connect(self._on_covers_cover_ready)
-
     def show_album(self, album: dict[str, Any]) -> None:
         self.album = album
         self.cover.setPixmap(self._cover_pixmap(album))
@@ -115,8 +110,6 @@ class AlbumPage(QWidget):
             self.cover.setPixmap(self._cover_pixmap(self.album))
 
     def _cover_pixmap(self, album: dict[str, Any]) -> QPixmap:
-        if self._covers is None:
-            return placeholder_cover(album["title"], album["artist"], ALBUM_COVER_PX)
         return self._covers.pixmap(album["id"], album["title"], album["artist"], ALBUM_COVER_PX,
                                    has_cover=album.get("has_cover", True))
 
@@ -126,12 +119,12 @@ class ArtistPage(QWidget):
 
     album_opened = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("artistPage")
         self.name = named(QLabel(), "artistName", "Artist name")
         self.name.setStyleSheet("font-size: 22px; font-weight: bold")
-        self.grid = AlbumGrid("artistAlbumGrid")
+        self.grid = AlbumGrid("artistAlbumGrid", covers)
         layout = QVBoxLayout(self)
         layout.addWidget(self.name)
         layout.addWidget(self.grid, 1)
@@ -146,17 +139,14 @@ class ArtistPage(QWidget):
 class LibraryPage(QStackedWidget):
     """The album grid, an album page and an artist page, one at a time."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPage")
-        self.grid = AlbumGrid("albumGrid")
-        self.album_page = AlbumPage()
-        self.artist_page = ArtistPage()
+        self.grid = AlbumGrid("albumGrid", covers)
+        self.album_page = AlbumPage(covers)
+        self.artist_page = ArtistPage(covers)
         for page in (self.grid, self.album_page, self.artist_page):
             self.addWidget(page)
-
-    def show_grid(self) -> None:
-        self.setCurrentWidget(self.grid)
 
     def show_album(self, album: dict[str, Any]) -> None:
         self.album_page.show_album(album)

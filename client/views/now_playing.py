@@ -19,21 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from client.playback.queue import Repeat
-from client.views.cover_cache import CoverCache
-from client.views.covers import placeholder_cover
-from client.views.models import format_duration
+from client.settings import Settings
+from client.widgets.controls import named
+from client.widgets.cover_cache import CoverCache
+from client.widgets.covers import placeholder_cover
+from client.widgets.models import format_duration
 
 COVER_PX = 56
 _REPEAT_CYCLE = {Repeat.OFF: Repeat.ALL, Repeat.ALL: Repeat.ONE, Repeat.ONE: Repeat.OFF}
 _REPEAT_TEXT = {Repeat.OFF: "Repeat: off", Repeat.ALL: "Repeat: all", Repeat.ONE: "Repeat: one"}
-
-
-def named(widget: Any, object_name: str, accessible: str, tooltip: str | None = None) -> Any:
-    """Give a control the stable object name QA drives it by, an accessible name and a tooltip."""
-    widget.setObjectName(object_name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tooltip or accessible)
-    return widget
 
 
 class NowPlayingBar(QWidget):
@@ -55,13 +49,14 @@ class NowPlayingBar(QWidget):
     repeat_changed = Signal(object)
     normalisation_toggled = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("nowPlayingBar")
         self._duration_s = 0.0
         self._repeat = Repeat.OFF
         self._track: dict[str, Any] | None = None
-        self._covers: CoverCache | None = None
+        self._covers = covers
+        covers.cover_ready.connect(self._on_covers_cover_ready)
         self.cover = named(QLabel(), "coverLabel", "Cover art")
         self.cover.setFixedSize(COVER_PX, COVER_PX)
         self.title = named(QLabel("Nothing playing"), "nowPlayingLabel", "Now playing")
@@ -94,8 +89,8 @@ class NowPlayingBar(QWidget):
         text.addWidget(self.title)
         text.addWidget(self.artist)
         transport = QHBoxLayout()
-        for control in (self.shuffle, self.previous, self.play, self.next, self.repeat):
-            transport.addWidget(control)
+        for button in (self.shuffle, self.previous, self.play, self.next, self.repeat):
+            transport.addWidget(button)
         progress = QHBoxLayout()
         progress.addWidget(self.elapsed)
         progress.addWidget(self.seek, 1)
@@ -119,10 +114,16 @@ class NowPlayingBar(QWidget):
         self.repeat.clicked.connect(self._on_repeat_clicked)
         self.normalise.toggled.connect(self.normalisation_toggled)
 
-    def set_covers(self, covers: CoverCache) -> None:
-        """Show real covers from ``covers`` (the placeholder until the track's album's arrives)."""
-        self._covers = covers
-        covers.cover_ready.connect(self._on_covers_cover_ready)
+    def show_options(self, settings: Settings) -> None:
+        """Show the volume, shuffle, repeat and normalisation ``settings`` hold, without asking for any change."""
+        for control in (self.volume, self.shuffle, self.normalise):
+            control.blockSignals(True)
+        self.volume.setValue(round(settings.volume * 100))
+        self.shuffle.setChecked(settings.shuffle)
+        self.normalise.setChecked(settings.normalisation)
+        for control in (self.volume, self.shuffle, self.normalise):
+            control.blockSignals(False)
+        self.set_repeat(Repeat(settings.repeat))
 
     def show_track(self, track: dict[str, Any]) -> None:
         self._track = track
@@ -164,6 +165,6 @@ class NowPlayingBar(QWidget):
 
     def _cover_pixmap(self, track: dict[str, Any]) -> QPixmap:
         album = str(track.get("album", ""))
-        if self._covers is None or "album_id" not in track:
+        if "album_id" not in track:
             return placeholder_cover(album, track["artist"], COVER_PX)
         return self._covers.pixmap(int(track["album_id"]), album, track["artist"], COVER_PX)

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from client.playback.queue import Entry
-from client.views.models import ID_ROLE, format_duration
-from client.views.now_playing import named
+from client.widgets.controls import named
+from client.widgets.models import ID_ROLE, format_duration
 
 ENTRY_MIME = "application/x-legato-queue-entry"
 Index = QModelIndex | QPersistentModelIndex

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from client.views.library import AlbumGrid
-from client.views.now_playing import named
-from client.views.track_table import TrackTable
+from client.widgets.controls import named
+from client.widgets.cover_cache import CoverCache
+from client.widgets.track_table import TrackTable
 
 DEBOUNCE_MS = 250
 Search = Callable[[str], dict[str, Any]]
@@ -38,18 +39,18 @@ class SearchPage(QWidget):
     artist_opened = Signal(int)
     failed = Signal(str)
 
-    def __init__(self, run: Runner, parent: QWidget | None = None) -> None:
+    def __init__(self, run: Runner, search: Search, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("searchPage")
         self._run = run
-        self._search: Search | None = None
+        self._search = search
         self._latest = 0
         self.field = named(QLineEdit(), "searchEdit", "Search", "Search tracks, albums and artists (Ctrl+F)")
         self.field.setPlaceholderText("What do you want to listen to?")
         self.field.setClearButtonEnabled(True)
         self.summary = named(QLabel(""), "searchSummary", "Search summary")
         self.tracks = TrackTable("searchTrackTable", "Tracks found")
-        self.albums = AlbumGrid("searchAlbumGrid")
+        self.albums = AlbumGrid("searchAlbumGrid", covers)
         self.artists = named(QListWidget(), "searchArtistList", "Artists found",
                              "Artists found: double-click or Enter opens one")
         lower = QSplitter()
@@ -69,9 +70,6 @@ class SearchPage(QWidget):
         self.field.textChanged.connect(self._on_field_text_changed)
         self.artists.itemActivated.connect(self._on_artists_item_activated)
 
-    def set_search(self, search: Search) -> None:
-        self._search = search
-
     def _on_field_text_changed(self, _text: str) -> None:
         self._debounce.start()
 
@@ -79,7 +77,7 @@ class SearchPage(QWidget):
         query = self.field.text().strip()
         self._latest += 1
         ticket = self._latest
-        if not query or self._search is None:
+        if not query:
             self._show(ticket, query, {"tracks": [], "albums": [], "artists": []})
             return
         search = self._search

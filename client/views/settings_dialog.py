@@ -34,6 +34,7 @@ from client.settings import (
     check_server_url,
     check_username,
 )
+from client.widgets.controls import named
 
 _MIB = 1024**2
 _GIB = 1024**3
@@ -41,16 +42,8 @@ _QUALITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "lossless":
 _PROBLEM_STYLE = "color: #c62828;"
 
 
-def _describe(widget: QWidget, name: str, accessible: str, tip: str) -> None:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-
-
 def _problem_label(name: str, accessible: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setAccessibleName(accessible)
+    label = named(QLabel(), name, accessible, tooltip="")
     label.setStyleSheet(_PROBLEM_STYLE)
     label.hide()
     return label
@@ -99,19 +92,19 @@ class SettingsDialog(QDialog):
         group = QGroupBox("Server and account")
         form = QFormLayout(group)
         self._use_bundled = QCheckBox("Use the &bundled server")
-        _describe(self._use_bundled, "useBundledCheck", "Use the bundled server",
+        named(self._use_bundled, "useBundledCheck", "Use the bundled server",
                   "Play the catalog of the server that comes with Legato, started on this computer")
         self._use_bundled.setChecked(settings.server_url is None)
         self._server_url = QLineEdit(settings.server_url or "")
-        _describe(self._server_url, "serverUrlEdit", "Server URL",
+        named(self._server_url, "serverUrlEdit", "Server URL",
                   "The address of a Legato server, for example https://music.example.org")
         self._server_url.setPlaceholderText("https://music.example.org")
         self._server_url_problem = _problem_label("serverUrlProblem", "Server URL problem")
         self._username = QLineEdit(settings.username)
-        _describe(self._username, "usernameEdit", "Account name", "The account name you sign in with")
+        named(self._username, "usernameEdit", "Account name", "The account name you sign in with")
         self._username_problem = _problem_label("usernameProblem", "Account name problem")
         self._password = QLineEdit()
-        _describe(self._password, "passwordEdit", "Password",
+        named(self._password, "passwordEdit", "Password",
                   "Your password, kept only in the system keystore; leave empty to keep the current one")
         self._password.setEchoMode(QLineEdit.EchoMode.Password)
         self._password.setPlaceholderText("unchanged")
@@ -136,11 +129,11 @@ class SettingsDialog(QDialog):
             settings.download_quality, "downloadQualityCombo", "Download quality",
             "The quality kept for offline listening: higher sounds better and uses more disk space")
         self._normalisation = QCheckBox("&Normalise loudness")
-        _describe(self._normalisation, "normalisationCheck", "Normalise loudness",
+        named(self._normalisation, "normalisationCheck", "Normalise loudness",
                   "Play every track at the same perceived loudness")
         self._normalisation.setChecked(settings.normalisation)
         self._output_device = QComboBox()
-        _describe(self._output_device, "outputDeviceCombo", "Output device", "Where Legato plays its sound")
+        named(self._output_device, "outputDeviceCombo", "Output device", "Where Legato plays its sound")
         self._output_device.addItem("System default", None)
         for device in devices:
             self._output_device.addItem(device, device)
@@ -159,11 +152,11 @@ class SettingsDialog(QDialog):
         group = QGroupBox("Cache")
         form = QFormLayout(group)
         self._cache_cap = QSpinBox()
-        _describe(self._cache_cap, "cacheCapSpin", "Cache size limit",
+        named(self._cache_cap, "cacheCapSpin", "Cache size limit",
                   "The most disk space the cache of played music may use; "
                   "downloaded music is never evicted to make room")
         self._cache_cap_unit = QComboBox()
-        _describe(self._cache_cap_unit, "cacheCapUnitCombo", "Cache size unit",
+        named(self._cache_cap_unit, "cacheCapUnitCombo", "Cache size unit",
                   "The unit of the cache size limit (1 GB = 1024 MB)")
         self._cache_cap_unit.addItem("MB", _MIB)
         self._cache_cap_unit.addItem("GB", _GIB)
@@ -178,7 +171,7 @@ class SettingsDialog(QDialog):
         self._cache_stats.setAccessibleName("Cache statistics")
         self._cache_stats.setWordWrap(True)
         clear = QPushButton("&Clear cache")
-        _describe(clear, "clearCacheButton", "Clear cache", "Delete the cached music now; it refills as you play")
+        named(clear, "clearCacheButton", "Clear cache", "Delete the cached music now; it refills as you play")
         clear.clicked.connect(self.clear_cache_requested)
         size_row = QHBoxLayout()
         size_row.addWidget(self._cache_cap, 1)
@@ -195,11 +188,11 @@ class SettingsDialog(QDialog):
         group = QGroupBox("General")
         column = QVBoxLayout(group)
         self._offline_mode = QCheckBox("&Offline mode")
-        _describe(self._offline_mode, "offlineModeCheck", "Offline mode",
+        named(self._offline_mode, "offlineModeCheck", "Offline mode",
                   "Play only downloaded and cached music and do not contact the server")
         self._offline_mode.setChecked(settings.offline_mode)
         self._notifications = QCheckBox("Show a notification when the &track changes")
-        _describe(self._notifications, "notificationsCheck", "Track change notifications",
+        named(self._notifications, "notificationsCheck", "Track change notifications",
                   "Show a desktop notification with the title and artist of each new track")
         self._notifications.setChecked(settings.notifications)
         column.addWidget(self._offline_mode)
@@ -208,7 +201,7 @@ class SettingsDialog(QDialog):
 
     def _quality_combo(self, current: str, name: str, accessible: str, tip: str) -> QComboBox:
         combo = QComboBox()
-        _describe(combo, name, accessible, tip)
+        named(combo, name, accessible, tip)
         for quality in QUALITIES:
             combo.addItem(_QUALITY_LABELS[quality], quality)
         combo.setCurrentIndex(combo.findData(current))
@@ -216,7 +209,7 @@ class SettingsDialog(QDialog):
 
     def _button(self, which: QDialogButtonBox.StandardButton, name: str, tip: str) -> QAbstractButton:
         button = self._buttons.button(which)
-        _describe(button, name, button.text().replace("&", ""), tip)
+        named(button, name, button.text().replace("&", ""), tip)
         return button
 
     # -- the cache size in MB or GB -------------------------------------------------------------------------

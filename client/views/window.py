@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -19,25 +18,27 @@ from PySide6.QtWidgets import (
 )
 
 from cache import CacheStats
-from client.api import ApiClient
-from client.downloads.controller import DownloadsController
-from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
-from client.playback.controller import PlaybackController
-from client.playlist_sync import PlaylistSync
-from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
+from client.downloads import DownloadsController, DownloadsView, DownloadToggle, OfflineIndicator
+from client.playback import PlaybackController
+from client.playlists_page import PlaylistsPage
+from client.session import Session
+from client.settings import Settings
 from client.tasks import run_task
-from client.views.cover_cache import CoverCache
 from client.views.home import HomePage
 from client.views.library import AlbumGrid, LibraryPage
-from client.views.now_playing import NowPlayingBar, named
+from client.views.now_playing import NowPlayingBar
 from client.views.queue_panel import QueuePanel
 from client.views.search import SearchPage
-from client.views.track_table import TrackTable
+from client.widgets.controls import named
+from client.widgets.track_table import TrackTable
 
 POSITION_POLL_MS = 200
 STATS_POLL_MS = 2000
 QUEUE_SHOWN = 200
 VOLUME_STEP = 0.05
+# The pages' area may be narrower than its widest page asks (Playlists' two columns): the window's minimum is
+# what the sidebar, the queue and the now-playing bar need, so it still fits a small screen.
+PAGES_MIN_WIDTH_PX = 400
 
 
 class MainWindow(QMainWindow):
@@ -53,30 +54,90 @@ class MainWindow(QMainWindow):
 
     PAGES = ("Home", "Search", "Library", "Playlists", "Downloads")
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session, settings: Settings) -> None:
+        """A window on a complete ``session``, its controls showing ``settings``; starts loading the catalog."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Legato")
         self.resize(1200, 760)
-        self._api: ApiClient | None = None
-        self.playback: PlaybackController | None = None
-        self.downloads: DownloadsController | None = None
-        self.playlists: PlaylistsPage | None = None
-        self.covers: CoverCache | None = None
+        self.session = session
+        self.playback = session.playback
+        self._api = session.api
 
         self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Playlists, Downloads")
-        self.sidebar.addItems(self.PAGES[:3])
         self.sidebar.setFixedWidth(150)
-        self.home = HomePage()
-        self.search = SearchPage(run_task)
-        self.library = LibraryPage()
+        self.home = HomePage(session.covers)
+        self.search = SearchPage(run_task, session.api.search, session.covers)
+        self.library = LibraryPage(session.covers)
+        self.playlists = PlaylistsPage(session.playlist_sync, lambda ids: [session.api.track(i) for i in ids],
+                                       run_task, events=session.playlist_events)
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
-        for page in (self.home, self.search, self.library):
-            self.pages.addWidget(page)
+        self.pages.setMinimumWidth(PAGES_MIN_WIDTH_PX)
         self.queue_panel = QueuePanel()
-        self.now_playing = NowPlayingBar()
+        self.now_playing = NowPlayingBar(session.covers)
+        self.now_playing.show_options(settings)
+        self.warning_label = named(QLabel(), "warningLabel", "Warning")
+        self.warning_label.hide()
+        self.cache_label = named(QLabel(), "cacheStatsLabel", "Where plays came from")
+        self.statusBar().addPermanentWidget(self.warning_label)
+        self.statusBar().addPermanentWidget(self.cache_label)
+        self._add_pages(self.home, self.search, self.library, self.playlists)
+        self.downloads = session.downloads
+        self.download_toggle: DownloadToggle | None = None
+        self.playlist_download_toggle: DownloadToggle | None = None
+        if session.downloads is not None:
+            self._add_downloads(session.downloads)
+        self._lay_out()
 
+        for grid in self._album_grids():
+            grid.album_opened.connect(self.open_album)
+        self.library.album_page.artist_opened.connect(self.open_artist)
+        self.search.artist_opened.connect(self.open_artist)
+        self.search.failed.connect(self.show_message)
+        self._connect_tables()
+        self._connect_playback(session.playback)
+        self._poll = QTimer(self)
+        self._poll.setInterval(POSITION_POLL_MS)
+        self._poll.timeout.connect(self._on_poll_timeout)
+        self._stats_pending = False
+        self._stats_poll = QTimer(self)
+        self._stats_poll.setInterval(STATS_POLL_MS)
+        self._stats_poll.timeout.connect(self._on_stats_timeout)
+        self._add_shortcuts()
+        self._add_menus()
+        if session.store_problem:
+            self.show_warning(session.store_problem)
+        self.show_message("Loading the catalog…")
+        api = session.api
+        run_task(lambda: (api.albums(), api.tracks()["tracks"]), self._on_catalog_loaded, self.show_message)
+        self._poll.start()
+        self._stats_poll.start()
+
+    # -- building -------------------------------------------------------------------------------------
+
+    def _add_pages(self, *pages: QWidget) -> None:
+        for page in pages:
+            self.pages.addWidget(page)
+            self.sidebar.addItem(self.PAGES[self.pages.count() - 1])
+
+    def _add_downloads(self, downloads: DownloadsController) -> None:
+        """The Downloads page, the album page's and the playlists page's Download toggles, the offline indicator."""
+        self.downloads_view = DownloadsView(downloads)
+        self._add_pages(self.downloads_view)
+        self.download_toggle = DownloadToggle(downloads)
+        self.library.album_page.actions_row.insertWidget(1, self.download_toggle)
+        # Pinned playlists follow their tracks: gained ones download, removed ones are released.
+        self.playlist_download_toggle = DownloadToggle(downloads, "playlistDownloadToggle", "playlistDownloadState")
+        self.playlists.status_row.addWidget(self.playlist_download_toggle)
+        self.playlists.playlist_shown.connect(self.playlist_download_toggle.show_playlist)
+        self.offline_indicator = OfflineIndicator(downloads)
+        self.statusBar().addPermanentWidget(self.offline_indicator)
+        downloads.error_occurred.connect(self.show_message)
+        for table in self._track_tables():
+            table.download_requested.connect(self._on_track_table_download_requested)
+
+    def _lay_out(self) -> None:
         splitter = QSplitter()
         splitter.addWidget(self.pages)
         splitter.addWidget(self.queue_panel)
@@ -90,48 +151,23 @@ class MainWindow(QMainWindow):
         layout.addLayout(body, 1)
         layout.addWidget(self.now_playing)
         self.setCentralWidget(central)
-
-        self.warning_label = named(QLabel(), "warningLabel", "Warning")
-        self.warning_label.hide()
-        self.cache_label = named(QLabel(), "cacheStatsLabel", "Where plays came from")
-        self.statusBar().addPermanentWidget(self.warning_label)
-        self.statusBar().addPermanentWidget(self.cache_label)
-
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sidebar.setCurrentRow(0)
-        for grid in self._album_grids():
-            grid.album_opened.connect(self.open_album)
-        self.library.album_page.artist_opened.connect(self.open_artist)
-        self.search.artist_opened.connect(self.open_artist)
-        self.search.failed.connect(self.show_message)
-        self._poll = QTimer(self)
-        self._poll.setInterval(POSITION_POLL_MS)
-        self._poll.timeout.connect(self._on_poll_timeout)
-        self._stats_pending = False
-        self._stats_poll = QTimer(self)
-        self._stats_poll.setInterval(STATS_POLL_MS)
-        self._stats_poll.timeout.connect(self._on_stats_timeout)
-        self._add_shortcuts()
-        self._add_menus()
 
-    # -- wiring ---------------------------------------------------------------------------------------
-
-    def attach(self, api: ApiClient, playback: PlaybackController) -> None:
-        """Use this server session and engine; loads the catalog in the background."""
-        self._api = api
-        self.playback = playback
-        self.search.set_search(api.search)
-        self.covers = CoverCache(api.cover, parent=self)
-        for grid in self._album_grids():
-            grid.albums.set_covers(self.covers)
-        self.library.album_page.set_covers(self.covers)
-        self.now_playing.set_covers(self.covers)
+    def _connect_tables(self) -> None:
+        playback, page = self.playback, self.playlists
         for table in self._track_tables():
             table.play_requested.connect(playback.play_context)
             table.play_next_requested.connect(playback.add_next)
             table.queue_requested.connect(playback.add_to_end)
             table.album_requested.connect(self.open_album)
             table.artist_requested.connect(self.open_artist)
+            table.playlist_add_requested.connect(lambda tracks, playlist_id: page.add_tracks(playlist_id, tracks))
+        page.play_requested.connect(playback.play_context)
+        page.error_occurred.connect(self.show_message)
+        page.playlists_changed.connect(self._on_playlists_changed)
+
+    def _connect_playback(self, playback: PlaybackController) -> None:
         bar = self.now_playing
         bar.play_pause_clicked.connect(playback.toggle_pause)
         bar.next_clicked.connect(playback.next)
@@ -141,7 +177,6 @@ class MainWindow(QMainWindow):
         bar.shuffle_toggled.connect(playback.set_shuffle)
         bar.repeat_changed.connect(playback.set_repeat)
         bar.normalisation_toggled.connect(playback.engine.set_normalisation)
-        playback.engine.set_volume(bar.volume.value() / 100)
         playback.track_changed.connect(self._on_playback_track_changed)
         playback.state_changed.connect(self._on_playback_state_changed)
         playback.queue_changed.connect(self._on_playback_queue_changed)
@@ -149,49 +184,8 @@ class MainWindow(QMainWindow):
         self.queue_panel.model.move_requested.connect(playback.move)
         self.queue_panel.remove_requested.connect(playback.remove)
         self.queue_panel.clear_requested.connect(playback.clear_queue)
-        self.show_message("Loading the catalog…")
-        run_task(lambda: (api.albums(), api.tracks()["tracks"]), self._on_catalog_loaded, self.show_message)
-        self._poll.start()
-        self._stats_poll.start()
 
-    def attach_playlists(self, sync: PlaylistSync, events: PlaylistSyncEvents) -> None:
-        """Add the Playlists page; every track table offers "Add to playlist" for the user's playlists."""
-        api = self._api
-        assert api is not None and self.playback is not None
-        self.playlists = PlaylistsPage(sync, lambda ids: [api.track(i) for i in ids], run_task, events=events)
-        self.pages.insertWidget(self.PAGES.index("Playlists"), self.playlists)
-        self.sidebar.insertItem(self.PAGES.index("Playlists"), "Playlists")
-        self.playlists.play_requested.connect(self.playback.play_context)
-        self.playlists.error_occurred.connect(self.show_message)
-        self.playlists.playlists_changed.connect(self._on_playlists_changed)
-        page = self.playlists
-        for table in self._track_tables():
-            table.playlist_add_requested.connect(lambda tracks, playlist_id: page.add_tracks(playlist_id, tracks))
-        if self.downloads is not None:
-            # Pinned playlists follow their tracks: gained ones download, removed ones are released.
-            self.playlist_download_toggle = DownloadToggle(self.downloads)
-            self.playlist_download_toggle.switch.setObjectName("playlistDownloadToggle")
-            self.playlist_download_toggle.state_label.setObjectName("playlistDownloadState")
-            page.status_row.addWidget(self.playlist_download_toggle)
-            page.playlist_shown.connect(self.playlist_download_toggle.show_playlist)
-
-    def _on_playlists_changed(self, playlists: list[tuple[str, str]]) -> None:
-        for table in self._track_tables():
-            table.playlists = list(playlists)
-
-    def attach_downloads(self, downloads: DownloadsController) -> None:
-        """Add the Downloads page, the album page's Download toggle and the offline indicator."""
-        self.downloads = downloads
-        self.downloads_view = DownloadsView(downloads)
-        self.pages.insertWidget(self.PAGES.index("Downloads"), self.downloads_view)
-        self.sidebar.insertItem(self.PAGES.index("Downloads"), "Downloads")
-        self.download_toggle = DownloadToggle(downloads)
-        self.library.album_page.actions_row.insertWidget(1, self.download_toggle)
-        self.offline_indicator = OfflineIndicator(downloads)
-        self.statusBar().addPermanentWidget(self.offline_indicator)
-        downloads.error_occurred.connect(self.show_message)
-        for table in self._track_tables():
-            table.download_requested.connect(self._on_track_table_download_requested)
+    # -- what the app and tests call ------------------------------------------------------------------
 
     def show_message(self, message: str) -> None:
         self.statusBar().showMessage(message)
@@ -208,14 +202,12 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(rows.index(page))
 
     def open_album(self, album_id: int) -> None:
-        if self._api is not None:
-            api = self._api
-            run_task(lambda: api.album(album_id), self._on_album_loaded, self.show_message)
+        api = self._api
+        run_task(lambda: api.album(album_id), self._on_album_loaded, self.show_message)
 
     def open_artist(self, artist_id: int) -> None:
-        if self._api is not None:
-            api = self._api
-            run_task(lambda: api.artist(artist_id), self._on_artist_loaded, self.show_message)
+        api = self._api
+        run_task(lambda: api.artist(artist_id), self._on_artist_loaded, self.show_message)
 
     # -- slots ----------------------------------------------------------------------------------------
 
@@ -227,7 +219,7 @@ class MainWindow(QMainWindow):
 
     def _on_album_loaded(self, album: dict[str, Any]) -> None:
         self.library.show_album(album)
-        if self.downloads is not None:
+        if self.download_toggle is not None:
             self.download_toggle.show_album(int(album["id"]), album["title"])
         self.go_to("Library")
 
@@ -236,31 +228,31 @@ class MainWindow(QMainWindow):
             for album_id, title in {int(t["album_id"]): str(t.get("album", "")) for t in tracks}.items():
                 self.downloads.pin_album(album_id, title)
 
+    def _on_playlists_changed(self, playlists: list[tuple[str, str]]) -> None:
+        for table in self._track_tables():
+            table.playlists = list(playlists)
+
     def _on_artist_loaded(self, artist: dict[str, Any]) -> None:
         self.library.show_artist(artist)
         self.go_to("Library")
 
     def _on_playback_track_changed(self, track: dict[str, Any]) -> None:
         self.now_playing.show_track(track)
-        if self.playback is not None:
-            self.now_playing.show_state(self.playback.engine.state)
+        self.now_playing.show_state(self.playback.engine.state)
         self.setWindowTitle(f"{track['title']} — {track['artist']} · Legato")
 
     def _on_playback_state_changed(self, state: str) -> None:
         self.now_playing.show_state(state)
 
     def _on_playback_queue_changed(self) -> None:
-        if self.playback is not None:
-            self.queue_panel.model.set_entries(self.playback.queue.upcoming()[:QUEUE_SHOWN])
+        self.queue_panel.model.set_entries(self.playback.queue.upcoming()[:QUEUE_SHOWN])
 
     def _on_poll_timeout(self) -> None:
-        if self.playback is None:
-            return
         self.now_playing.show_position(self.playback.position_seconds())
 
     def _on_stats_timeout(self) -> None:
         # The figures come from the cache's SQLite index, which a download may be writing: read it off this thread.
-        if self.playback is not None and not self._stats_pending:
+        if not self._stats_pending:
             self._stats_pending = True
             run_task(self.playback.cache_stats, self._on_stats_loaded, self._on_stats_failed)
 
@@ -274,7 +266,7 @@ class MainWindow(QMainWindow):
         self._stats_pending = False
         self.show_message(f"Cache statistics unavailable: {message}")
 
-    # -- helpers --------------------------------------------------------------------------------------
+    # -- parts ----------------------------------------------------------------------------------------
 
     def _album_grids(self) -> list[AlbumGrid]:
         return [self.home.albums, self.search.albums, self.library.grid, self.library.artist_page.grid]
@@ -286,12 +278,9 @@ class MainWindow(QMainWindow):
         def on(keys: QKeySequence | str, slot: Any) -> None:
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
 
-        def on_playback(keys: QKeySequence | str, command: Callable[[PlaybackController], None]) -> None:
-            on(keys, lambda: command(self.playback) if self.playback is not None else None)
-
-        on_playback(QKeySequence(Qt.Key.Key_Space), PlaybackController.toggle_pause)
-        on_playback("Ctrl+Right", PlaybackController.next)
-        on_playback("Ctrl+Left", PlaybackController.previous)
+        on(QKeySequence(Qt.Key.Key_Space), self.playback.toggle_pause)
+        on("Ctrl+Right", self.playback.next)
+        on("Ctrl+Left", self.playback.previous)
         on("Ctrl+Up", lambda: self._nudge_volume(VOLUME_STEP))
         on("Ctrl+Down", lambda: self._nudge_volume(-VOLUME_STEP))
         on("Ctrl+F", self._focus_search)
@@ -327,9 +316,7 @@ class MainWindow(QMainWindow):
         self.closing.emit()
         self._poll.stop()
         self._stats_poll.stop()
-        if self.downloads is not None:
-            self.downloads.close()
-        if self.playback is not None:
-            self.playback.close()
+        self.playlists.shutdown()
+        self.session.close()
         super().closeEvent(event)
 

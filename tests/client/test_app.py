@@ -17,9 +17,11 @@ from player.wav import read_wav
 
 def started_app(qtbot, live_server, tmp_path: Path) -> App:
     app = App(tmp_path / "data", None, live_server.url, "demo", "demo", tmp_path / "heard.wav")
-    qtbot.addWidget(app.window)
+    qtbot.addWidget(app.connecting)
     app.start()
-    qtbot.waitUntil(lambda: app.window.library.grid.albums.rowCount() > 0, timeout=15_000)
+    qtbot.waitUntil(lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0,
+                    timeout=15_000)
+    qtbot.addWidget(app.window)
     return app
 
 
@@ -47,7 +49,7 @@ def test_settings_and_window_survive_a_restart(qtbot, live_server, secret_servic
     assert bar.shuffle.isChecked()
     assert bar.repeat_mode.value == "all"
     assert (again.window.width(), again.window.height()) == (900, 640)
-    assert again.playback.engine.volume == pytest.approx(0.35)
+    assert again.session.playback.engine.volume == pytest.approx(0.35)
     again.window.close()
 
 
@@ -88,7 +90,7 @@ def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
     dragged = page.entries.mimeData([page.entries.index(1, 0)])
     page.entries.dropMimeData(dragged, Qt.DropAction.MoveAction, 0, 0, page.entries.index(-1, -1))
     expected = [album[2]["id"], album[0]["id"]]
-    qtbot.waitUntil(lambda: [e.track_id for e in app.playlist_sync.state(playlist_id).entries] == expected,
+    qtbot.waitUntil(lambda: [e.track_id for e in app.session.playlist_sync.state(playlist_id).entries] == expected,
                     timeout=5_000)
     window.close()
 
@@ -102,11 +104,11 @@ def test_offline_mode_plays_a_downloaded_album_from_disk(qtbot, live_server, sec
     qtbot.mouseClick(window.download_toggle.switch, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.download_toggle.state_label.text() == "done", timeout=60_000)
     qtbot.mouseClick(window.offline_indicator.mode_switch, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: app.downloads.forced_offline, timeout=5_000)
-    with qtbot.waitSignal(app.playback.state_changed, timeout=15_000):
+    qtbot.waitUntil(lambda: app.session.downloads.forced_offline, timeout=5_000)
+    with qtbot.waitSignal(app.session.playback.state_changed, timeout=15_000):
         window.library.album_page.play_button.click()
-    qtbot.waitUntil(lambda: app.playback.engine.state == "stopped", timeout=60_000)
-    stats = app.playback.cache_stats()
+    qtbot.waitUntil(lambda: app.session.playback.engine.state == "stopped", timeout=60_000)
+    stats = app.session.playback.cache_stats()
     assert stats.plays == len(album) and stats.plays_from_network == 0 and stats.bytes_downloaded == 0
     window.close()
     frames, rate = read_wav(tmp_path / "heard.wav")
@@ -122,7 +124,7 @@ def test_the_queue_and_position_come_back_after_a_restart(
     table = app.window.library.album_page.tracks
     qtbot.waitUntil(lambda: table.tracks.rowCount() > 2, timeout=10_000)
     album = table.visible_tracks()
-    app.playback.queue.play_context(album, 1)
+    app.session.playback.queue.play_context(album, 1)
     app.window.close()
     saved = app.store.load()
     app.store.save(dataclasses.replace(saved, last_position_s=2.0))  # as if quit two seconds into the track
@@ -130,10 +132,10 @@ def test_the_queue_and_position_come_back_after_a_restart(
     again = started_app(qtbot, live_server, tmp_path)
     qtbot.waitUntil(lambda: again.window.now_playing.title.text() == album[1]["title"], timeout=10_000)
     assert [e.track["id"] for e in again.window.queue_panel.model.entries] == [t["id"] for t in album[2:]]
-    with qtbot.waitSignal(again.playback.track_changed, timeout=15_000) as started:
+    with qtbot.waitSignal(again.session.playback.track_changed, timeout=15_000) as started:
         qtbot.mouseClick(again.window.now_playing.play, Qt.MouseButton.LeftButton)
     assert started.args[0]["id"] == album[1]["id"]
-    qtbot.waitUntil(lambda: again.playback.engine.state == "stopped", timeout=30_000)
+    qtbot.waitUntil(lambda: again.session.playback.engine.state == "stopped", timeout=30_000)
     again.window.close()
     frames, rate = read_wav(tmp_path / "heard.wav")
     expected = sum(t["duration_s"] * rate for t in album[1:]) - 2.0 * rate
@@ -153,12 +155,12 @@ def test_a_downloaded_playlist_downloads_tracks_it_gains_and_releases_those_it_l
     qtbot.mouseClick(toggle.switch, Qt.MouseButton.LeftButton)
 
     def pinned_ids() -> set[int]:
-        return {item.track_id for item in app.downloads.snapshot.items if item.state == "done"}
+        return {item.track_id for item in app.session.downloads.snapshot.items if item.state == "done"}
 
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"]}, timeout=30_000)
     page.add_tracks(playlist_id, tracks[1:2])
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"], tracks[1]["id"]}, timeout=30_000)
-    first_entry = app.playlist_sync.state(playlist_id).entries[0].entry_id
-    app.playlist_sync.remove(playlist_id, first_entry)
+    first_entry = app.session.playlist_sync.state(playlist_id).entries[0].entry_id
+    app.session.playlist_sync.remove(playlist_id, first_entry)
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[1]["id"]}, timeout=30_000)
     window.close()

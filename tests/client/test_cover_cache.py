@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,11 +14,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
 from client.api import ApiClient
-from client.playback.controller import PlaybackController
-from client.views.cover_cache import CoverCache
-from client.views.covers import placeholder_cover
-from client.views.models import AlbumListModel
+from client.session import open_session
+from client.settings import Settings
+from client.startup import Connection
 from client.views.window import MainWindow
+from client.widgets.cover_cache import CoverCache
+from client.widgets.covers import placeholder_cover
+from client.widgets.models import AlbumListModel
+from player import RenderSink
 
 DECORATION = Qt.ItemDataRole.DecorationRole
 
@@ -62,8 +66,7 @@ def api(live_server: Any, demo_login: tuple[str, str]) -> Iterator[ApiClient]:
 def test_the_album_grid_decoration_becomes_the_served_cover_after_cover_ready(
         qtbot: Any, api: ApiClient, served_covers: dict[int, QImage]) -> None:
     covers = CoverCache(api.cover)
-    model = AlbumListModel()
-    model.set_covers(covers)
+    model = AlbumListModel(covers)
     model.set_albums(api.albums())
     index = model.index(1)
     album = model.albums[1]
@@ -119,11 +122,10 @@ def test_the_cache_keeps_no_more_albums_than_its_capacity(
 
 
 def test_the_window_shows_real_covers_in_the_grid_the_album_page_and_the_now_playing_bar(
-        qtbot: Any, api: ApiClient, held_playback: PlaybackController,
+        qtbot: Any, api: ApiClient, held_sink: RenderSink, tmp_path: Path,
         served_covers: dict[int, QImage]) -> None:
-    window = MainWindow()
+    window = MainWindow(open_session(Connection(api, None, None), Settings(), tmp_path, held_sink), Settings())
     qtbot.addWidget(window)
-    window.attach(api, held_playback)
     grid = window.library.grid.albums
     qtbot.waitUntil(lambda: grid.rowCount() > 1, timeout=10_000)
     first, second = grid.albums[:2]

@@ -17,7 +17,7 @@ from client.api import ApiClient
 from client.playlist_model import placements
 from client.playlist_sync import PlaylistSync
 from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
-from client.views.models import track_mime
+from client.widgets.models import track_mime
 from server.auth import create_user
 from server.catalog import Catalog
 

@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from cache import ContentStore, MasterKey
 from client.api import ApiClient
-from client.playback.controller import PlaybackController
+from client.session import open_session
+from client.settings import Settings
+from client.startup import Connection
 from client.views.window import MainWindow
 from player import RenderSink
 
@@ -24,12 +26,11 @@ def window(request, qtbot, live_server, demo_login, secret_service, tmp_path: Pa
     Param True holds the sink until advanced, so playback stays "playing" for transport tests."""
     api = ApiClient(live_server.url)
     api.login(*demo_login)
-    win = MainWindow()
-    qtbot.addWidget(win)
     sink = RenderSink(tmp_path / "heard.wav", subtype="pcm16", manual=request.param)
     store = ContentStore(tmp_path / "cache", api, api, MasterKey.from_keystore())
-    playback = PlaybackController(api, sink, store, quality="lossless")
-    win.attach(api, playback)
+    settings = Settings(streaming_quality="lossless")
+    win = MainWindow(open_session(Connection(api, store, None), settings, tmp_path / "data", sink), settings)
+    qtbot.addWidget(win)
     win.show()
     win.held_sink = sink  # for tests that consume the output themselves
     qtbot.waitUntil(lambda: win.library.grid.albums.rowCount() > 0, timeout=10_000)

@@ -16,8 +16,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from client.views.cover_cache import CoverCache
-from client.views.covers import placeholder_cover
+from client.widgets.cover_cache import CoverCache
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -58,13 +57,10 @@ class AlbumListModel(QAbstractListModel):
 
     COVER_PX = 140
 
-    def __init__(self) -> None:
+    def __init__(self, covers: CoverCache) -> None:
+        """Albums with real covers from ``covers`` (placeholders until each arrives)."""
         super().__init__()
         self._albums: list[dict[str, Any]] = []
-        self._covers: CoverCache | None = None
-
-    def set_covers(self, covers: CoverCache) -> None:
-        """Show real covers from ``covers`` (placeholders until each arrives)."""
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
 
@@ -87,8 +83,6 @@ class AlbumListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{album['title']}\n{album['artist']} · {album['year']}"
         if role == Qt.ItemDataRole.DecorationRole:
-            if self._covers is None:
-                return placeholder_cover(album["title"], album["artist"], self.COVER_PX)
             return self._covers.pixmap(album["id"], album["title"], album["artist"], self.COVER_PX,
                                        has_cover=album.get("has_cover", True))
         if role == Qt.ItemDataRole.ToolTipRole:

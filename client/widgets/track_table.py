@@ -12,7 +12,7 @@ from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signa
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
-from client.views.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
+from client.widgets.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
 
 Track = dict[str, Any]
 

@@ -1,6 +1,6 @@
 """Album covers from the server, fetched and decoded off the UI thread and kept in memory (LRU by album).
 
-Until a cover arrives, and for albums without one, callers get client.views.covers' placeholder; nothing here blocks.
+Until a cover arrives, and for albums without one, callers get client.widgets.covers' placeholder; nothing here blocks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage, QPixmap
 
 from client.api import ApiError
 from client.tasks import run_task
-from client.views.covers import placeholder_cover
+from client.widgets.covers import placeholder_cover
 
 log = logging.getLogger(__name__)
 DEFAULT_CAPACITY_ALBUMS = 120

@@ -1,0 +1,84 @@
+"""The signed-in session: everything the window and the desktop integration run on, made in one step on the UI thread.
+
+It is made only from a Connection (client.startup), so nothing in it is ever half-built or waits to be attached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cache import ContentStore
+from client.api import ApiClient
+from client.downloads import DownloadsController, open_downloads
+from client.playback import PlaybackController, Repeat
+from client.playlist_sync import PlaylistSync
+from client.playlists_page import PlaylistSyncEvents
+from client.settings import Settings
+from client.startup import Connection
+from client.widgets.cover_cache import CoverCache
+from player import Sink
+
+DOWNLOADS_DB = "downloads.db"
+PLAYLISTS_DIR = "playlists"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in session's parts. ``store`` and ``downloads`` are None without an OS keystore (no disk cache).
+
+    ``playlist_sync`` and ``playlist_events`` are the playlists' slot: the sync core and its bridge into Qt.
+    """
+
+    api: ApiClient
+    store: ContentStore | None
+    store_problem: str | None
+    playback: PlaybackController
+    downloads: DownloadsController | None
+    playlist_sync: PlaylistSync
+    playlist_events: PlaylistSyncEvents
+    covers: CoverCache
+
+    def close(self) -> None:
+        """Stop downloading and playing (the playlists page closes its sync core as the window closes)."""
+        if self.downloads is not None:
+            self.downloads.close()
+        self.playback.close()
+
+
+def open_session(connection: Connection, settings: Settings, data_dir: Path, sink: Sink) -> Session:
+    """Build every part of the session on ``connection`` as ``settings`` say, downloads and playlists in ``data_dir``.
+
+    Playlist sync is started; it follows the downloads' connectivity (offline mode, server gone) when there are any.
+    """
+    api, store = connection.api, connection.store
+    if api.token is None or api.user is None:
+        raise PermissionError("a session needs a logged-in API client (log in before opening the session)")
+    playback = PlaybackController(api, sink, store, quality=settings.streaming_quality)
+    downloads = None
+    if store is not None:
+        downloads = open_downloads(api, store, data_dir / DOWNLOADS_DB, data_dir, quality=settings.download_quality)
+        playback.local_manifest = downloads.availability.local_manifest
+        playback.offline = lambda: not downloads.online
+    events = PlaylistSyncEvents()
+    playlist_sync = PlaylistSync(api.base_url, api.token, str(api.user["name"]), data_dir / PLAYLISTS_DIR,
+                                 on_change=events.on_change, on_error=events.on_error)
+    if downloads is not None:
+        downloads.connectivity_changed.connect(lambda online, _forced: playlist_sync.set_online(online))
+    session = Session(api, store, connection.store_problem, playback, downloads, playlist_sync, events,
+                      CoverCache(api.cover))
+    apply_settings(session, settings)
+    playlist_sync.start()
+    return session
+
+
+def apply_settings(session: Session, settings: Settings) -> None:
+    """Make the session play and connect as ``settings`` say (the cache size is set when it changes, not here)."""
+    playback = session.playback
+    playback.engine.set_volume(settings.volume)
+    playback.engine.set_normalisation(settings.normalisation)
+    playback.set_shuffle(settings.shuffle)
+    playback.set_repeat(Repeat(settings.repeat))
+    playback.quality = settings.streaming_quality
+    if session.downloads is not None:
+        session.downloads.set_offline_mode(settings.offline_mode)
