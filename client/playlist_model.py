@@ -18,12 +18,12 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from client.catalog import Track
 from client.widgets.models import (
     ID_ROLE,
     RECORD_ROLE,
     TRACKS_MIME,
     ColumnsModel,
-    Track,
     format_duration,
     track_mime,
     tracks_from_mime,

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.catalog import Track
 from client.playlist_model import PlaylistEntriesModel
 from client.playlist_sync import (
     PlaylistChange,
@@ -35,7 +36,7 @@ from client.playlist_sync import (
 )
 from client.tasks import run_task
 from client.widgets.controls import named
-from client.widgets.models import ID_ROLE, Track
+from client.widgets.models import ID_ROLE
 from client.widgets.track_table import set_up_track_view
 from sync import SyncError
 
@@ -269,7 +270,7 @@ class PlaylistsPage(QWidget):
         shown = (info.playlist_id, state.name, tuple(entry.track_id for entry in state.entries))
         if shown != self._last_shown:
             self._last_shown = shown
-            tracks = [{"id": track_id, "title": (self._tracks.get(track_id) or {}).get("title")}
+            tracks = [{"id": track_id, "title": self._tracks[track_id]["title"] if track_id in self._tracks else None}
                       for track_id in shown[2]]
             self.playlist_shown.emit(info.playlist_id, state.name or "Untitled playlist", tracks)
 

@@ -27,8 +27,9 @@ from jeepney import (
 )
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
+from client.catalog import Track
 from client.desktop.session_bus import SessionBus
-from client.playback.queue import Repeat, Track
+from client.playback.queue import Repeat
 
 log = logging.getLogger(__name__)
 

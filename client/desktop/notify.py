@@ -12,9 +12,9 @@ from typing import Protocol
 from jeepney import DBusAddress, HeaderFields, Message, new_method_call
 from PySide6.QtCore import QObject, SignalInstance
 
+from client.catalog import Track
 from client.desktop.mpris import ArtPath
 from client.desktop.session_bus import SessionBus
-from client.playback.queue import Track
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle, QSystemTrayIcon, QWidget
 
-from client.playback.queue import Track
+from client.catalog import Track
 
 APP_NAME = "Legato"
 

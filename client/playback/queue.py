@@ -12,9 +12,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
-Track = dict[str, Any]
+from client.catalog import Track as Track  # re-exported: the controller imports it from here
 
 
 class Repeat(Enum):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from client.catalog import Album, Track
 from client.views.library import AlbumGrid
 from client.widgets.cover_cache import CoverCache
 from client.widgets.track_table import TrackTable
@@ -30,7 +29,7 @@ class HomePage(QWidget):
         layout.addWidget(QLabel("<b>Popular right now</b>"))
         layout.addWidget(self.popular, 1)
 
-    def show_catalog(self, albums: list[dict[str, Any]], tracks: list[dict[str, Any]]) -> None:
+    def show_catalog(self, albums: list[Album], tracks: list[Track]) -> None:
         self.albums.albums.set_albums(albums)
         ranked = sorted(tracks, key=lambda t: t.get("popularity", 0), reverse=True)
         self.popular.set_tracks(ranked[:POPULAR_TRACKS])

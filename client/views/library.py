@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QModelIndex, QSize, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -16,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.catalog import Album, AlbumWithTracks, Artist
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
@@ -57,7 +56,7 @@ class AlbumPage(QWidget):
     def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("albumPage")
-        self.album: dict[str, Any] | None = None
+        self.album: AlbumWithTracks | None = None
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
         self.cover = named(QLabel(), "albumCover", "Album cover")
@@ -87,7 +86,7 @@ class AlbumPage(QWidget):
         self.play_button.clicked.connect(self._on_play_button_clicked)
         self.artist_button.clicked.connect(self._on_artist_button_clicked)
 
-    def show_album(self, album: dict[str, Any]) -> None:
+    def show_album(self, album: AlbumWithTracks) -> None:
         self.album = album
         self.cover.setPixmap(self._cover_pixmap(album))
         self.title.setText(album["title"])
@@ -109,7 +108,7 @@ class AlbumPage(QWidget):
         if self.album is not None and self.album["id"] == album_id:
             self.cover.setPixmap(self._cover_pixmap(self.album))
 
-    def _cover_pixmap(self, album: dict[str, Any]) -> QPixmap:
+    def _cover_pixmap(self, album: Album) -> QPixmap:
         return self._covers.pixmap(album["id"], album["title"], album["artist"], ALBUM_COVER_PX,
                                    has_cover=album.get("has_cover", True))
 
@@ -130,10 +129,9 @@ class ArtistPage(QWidget):
         layout.addWidget(self.grid, 1)
         self.grid.album_opened.connect(self.album_opened)
 
-    def show_artist(self, artist: dict[str, Any]) -> None:
+    def show_artist(self, artist: Artist) -> None:
         self.name.setText(artist["name"])
-        albums = [{**album, "artist": album.get("artist", artist["name"])} for album in artist["albums"]]
-        self.grid.albums.set_albums(albums)
+        self.grid.albums.set_albums(artist["albums"])
 
 
 class LibraryPage(QStackedWidget):
@@ -148,10 +146,10 @@ class LibraryPage(QStackedWidget):
         for page in (self.grid, self.album_page, self.artist_page):
             self.addWidget(page)
 
-    def show_album(self, album: dict[str, Any]) -> None:
+    def show_album(self, album: AlbumWithTracks) -> None:
         self.album_page.show_album(album)
         self.setCurrentWidget(self.album_page)
 
-    def show_artist(self, artist: dict[str, Any]) -> None:
+    def show_artist(self, artist: Artist) -> None:
         self.artist_page.show_artist(artist)
         self.setCurrentWidget(self.artist_page)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.catalog import Track
 from client.playback.queue import Repeat
 from client.settings import Settings
 from client.widgets.controls import named
@@ -54,7 +53,7 @@ class NowPlayingBar(QWidget):
         self.setObjectName("nowPlayingBar")
         self._duration_s = 0.0
         self._repeat = Repeat.OFF
-        self._track: dict[str, Any] | None = None
+        self._track: Track | None = None
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
         self.cover = named(QLabel(), "coverLabel", "Cover art")
@@ -125,7 +124,7 @@ class NowPlayingBar(QWidget):
             control.blockSignals(False)
         self.set_repeat(Repeat(settings.repeat))
 
-    def show_track(self, track: dict[str, Any]) -> None:
+    def show_track(self, track: Track) -> None:
         self._track = track
         self._duration_s = float(track["duration_s"])
         self.title.setText(track["title"])
@@ -163,7 +162,7 @@ class NowPlayingBar(QWidget):
         if self._track is not None and self._track.get("album_id") == album_id:
             self.cover.setPixmap(self._cover_pixmap(self._track))
 
-    def _cover_pixmap(self, track: dict[str, Any]) -> QPixmap:
+    def _cover_pixmap(self, track: Track) -> QPixmap:
         album = str(track.get("album", ""))
         if "album_id" not in track:
             return placeholder_cover(album, track["artist"], COVER_PX)

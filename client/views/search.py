@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.catalog import SearchResults
 from client.views.library import AlbumGrid
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.track_table import TrackTable
 
 DEBOUNCE_MS = 250
-Search = Callable[[str], dict[str, Any]]
+Search = Callable[[str], SearchResults]
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
 
 
@@ -83,7 +84,7 @@ class SearchPage(QWidget):
         search = self._search
         self._run(lambda: search(query), lambda result: self._show(ticket, query, result), self.failed.emit)
 
-    def _show(self, ticket: int, query: str, result: dict[str, Any]) -> None:
+    def _show(self, ticket: int, query: str, result: SearchResults) -> None:
         if ticket != self._latest:
             return  # a newer query was typed while this one was on its way
         self.tracks.set_tracks(result["tracks"])

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from cache import CacheStats
+from client import catalog
+from client.catalog import Album, AlbumWithTracks, Artist, Track
 from client.downloads import DownloadsController, DownloadsView, DownloadToggle, OfflineIndicator
 from client.playback import PlaybackController
 from client.playlists_page import PlaylistsPage
@@ -67,9 +69,11 @@ class MainWindow(QMainWindow):
         self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Playlists, Downloads")
         self.sidebar.setFixedWidth(150)
         self.home = HomePage(session.covers)
-        self.search = SearchPage(run_task, session.api.search, session.covers)
+        self.search = SearchPage(run_task, lambda query: catalog.search_results(session.api.search(query)),
+                                 session.covers)
         self.library = LibraryPage(session.covers)
-        self.playlists = PlaylistsPage(session.playlist_sync, lambda ids: [session.api.track(i) for i in ids],
+        self.playlists = PlaylistsPage(session.playlist_sync,
+                                       lambda ids: [catalog.track(session.api.track(i)) for i in ids],
                                        run_task, events=session.playlist_events)
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
@@ -110,7 +114,8 @@ class MainWindow(QMainWindow):
             self.show_warning(session.store_problem)
         self.show_message("Loading the catalog…")
         api = session.api
-        run_task(lambda: (api.albums(), api.tracks()["tracks"]), self._on_catalog_loaded, self.show_message)
+        run_task(lambda: ([catalog.album(a) for a in api.albums()], [catalog.track(t) for t in api.tracks()["tracks"]]),
+                 self._on_catalog_loaded, self.show_message)
         self._poll.start()
         self._stats_poll.start()
 
@@ -203,27 +208,27 @@ class MainWindow(QMainWindow):
 
     def open_album(self, album_id: int) -> None:
         api = self._api
-        run_task(lambda: api.album(album_id), self._on_album_loaded, self.show_message)
+        run_task(lambda: catalog.album_with_tracks(api.album(album_id)), self._on_album_loaded, self.show_message)
 
     def open_artist(self, artist_id: int) -> None:
         api = self._api
-        run_task(lambda: api.artist(artist_id), self._on_artist_loaded, self.show_message)
+        run_task(lambda: catalog.artist(api.artist(artist_id)), self._on_artist_loaded, self.show_message)
 
     # -- slots ----------------------------------------------------------------------------------------
 
-    def _on_catalog_loaded(self, catalog: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    def _on_catalog_loaded(self, catalog: tuple[list[Album], list[Track]]) -> None:
         albums, tracks = catalog
         self.home.show_catalog(albums, tracks)
         self.library.grid.albums.set_albums(albums)
         self.show_message(f"{len(albums)} albums, {len(tracks)} tracks")
 
-    def _on_album_loaded(self, album: dict[str, Any]) -> None:
+    def _on_album_loaded(self, album: AlbumWithTracks) -> None:
         self.library.show_album(album)
         if self.download_toggle is not None:
             self.download_toggle.show_album(int(album["id"]), album["title"])
         self.go_to("Library")
 
-    def _on_track_table_download_requested(self, tracks: list[dict[str, Any]]) -> None:
+    def _on_track_table_download_requested(self, tracks: list[Track]) -> None:
         if self.downloads is not None:
             for album_id, title in {int(t["album_id"]): str(t.get("album", "")) for t in tracks}.items():
                 self.downloads.pin_album(album_id, title)
@@ -232,11 +237,11 @@ class MainWindow(QMainWindow):
         for table in self._track_tables():
             table.playlists = list(playlists)
 
-    def _on_artist_loaded(self, artist: dict[str, Any]) -> None:
+    def _on_artist_loaded(self, artist: Artist) -> None:
         self.library.show_artist(artist)
         self.go_to("Library")
 
-    def _on_playback_track_changed(self, track: dict[str, Any]) -> None:
+    def _on_playback_track_changed(self, track: Track) -> None:
         self.now_playing.show_track(track)
         self.now_playing.show_state(self.playback.engine.state)
         self.setWindowTitle(f"{track['title']} — {track['artist']} · Legato")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from client.catalog import Album, Track
 from client.widgets.cover_cache import CoverCache
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -23,7 +24,6 @@ RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 TRACKS_MIME = "application/x-legato-tracks"
 Index = QModelIndex | QPersistentModelIndex
-Track = dict[str, Any]
 _ROOT = QModelIndex()
 
 
@@ -49,7 +49,8 @@ def tracks_from_mime(mime: QMimeData) -> list[Track]:
         return []
     if not isinstance(tracks, list):
         return []
-    return [track for track in tracks if isinstance(track, dict) and isinstance(track.get("id"), int)]
+    # A drag from this app carries whole records; the id is what every use of them relies on, so that is checked.
+    return [cast(Track, track) for track in tracks if isinstance(track, dict) and isinstance(track.get("id"), int)]
 
 
 class AlbumListModel(QAbstractListModel):
@@ -60,15 +61,15 @@ class AlbumListModel(QAbstractListModel):
     def __init__(self, covers: CoverCache) -> None:
         """Albums with real covers from ``covers`` (placeholders until each arrives)."""
         super().__init__()
-        self._albums: list[dict[str, Any]] = []
+        self._albums: list[Album] = []
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
 
     @property
-    def albums(self) -> list[dict[str, Any]]:
+    def albums(self) -> list[Album]:
         return list(self._albums)
 
-    def set_albums(self, albums: list[dict[str, Any]]) -> None:
+    def set_albums(self, albums: list[Album]) -> None:
         self.beginResetModel()
         self._albums = list(albums)
         self.endResetModel()
@@ -130,13 +131,13 @@ class TrackTableModel(ColumnsModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._tracks: list[dict[str, Any]] = []
+        self._tracks: list[Track] = []
 
     @property
-    def tracks(self) -> list[dict[str, Any]]:
+    def tracks(self) -> list[Track]:
         return list(self._tracks)
 
-    def set_tracks(self, tracks: list[dict[str, Any]]) -> None:
+    def set_tracks(self, tracks: list[Track]) -> None:
         self.beginResetModel()
         self._tracks = list(tracks)
         self.endResetModel()

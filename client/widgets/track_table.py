@@ -6,15 +6,13 @@ It only says what the user asked for (signals); the window decides what that mea
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
+from client.catalog import Track
 from client.widgets.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
-
-Track = dict[str, Any]
 
 
 def set_up_track_view(view: QTableView) -> None:
