@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from pathlib import Path
 
 import keyring
@@ -51,6 +52,19 @@ def test_settings_and_window_survive_a_restart(qtbot, live_server, secret_servic
     assert (again.window.width(), again.window.height()) == (900, 640)
     assert again.session.playback.engine.volume == pytest.approx(0.35)
     again.window.close()
+
+
+def test_an_unreachable_server_is_named_in_the_connecting_window_and_no_session_is_made(
+        qtbot, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    app = App(tmp_path / "data", None, url, "demo", "demo", tmp_path / "heard.wav")
+    qtbot.addWidget(app.connecting)
+    app.start()
+    qtbot.waitUntil(lambda: app.connecting.status.text().startswith("Cannot connect:"), timeout=15_000)
+    assert "cannot reach" in app.connecting.status.text() and app.connecting.isVisible()
+    assert app.session is None and app.window is None
 
 
 def test_without_a_keystore_the_app_plays_uncached_and_says_why(qtbot, live_server, tmp_path: Path) -> None:
