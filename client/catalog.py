@@ -83,7 +83,8 @@ class MalformedRecord(ValueError):
 
 def _checked(raw: Any, kind: type[_R]) -> _R:
     if not isinstance(raw, dict):
-        raise MalformedRecord(f"the server sent a {type(raw).__name__}, not an object, for a record of type {kind.__name__}")
+        raise MalformedRecord(f"the server sent a {type(raw).__name__}, not an object, "
+                              f"for a record of type {kind.__name__}")
     missing = sorted(_FIELDS[kind] - raw.keys())
     if missing:
         raise MalformedRecord(f"the server sent a {kind.__name__} record without {', '.join(missing)}: "
