@@ -18,8 +18,7 @@ from client.downloads import DownloadsController, open_downloads
 from client.mpris import Mpris
 from client.notify import TrackNotifier
 from client.playback import PlaybackController
-from client.playlist_sync import PlaylistSync
-from client.playlists_page import PlaylistSyncEvents
+from client.playlists import PlaylistsController, PlaylistSync
 from client.queue import Repeat
 from client.session_bus import SessionBus
 from client.settings import Settings, SettingsStore, remember_password
@@ -48,6 +47,7 @@ class App(QObject):
         self._audio_out = audio_out
         self._data_dir = data_dir
         self.downloads: DownloadsController | None = None
+        self.playlists: PlaylistsController | None = None
         self.playlist_sync: PlaylistSync | None = None
         self.bus = SessionBus()
         self._bundled = bundled if (url or self.settings.server_url) is None else None
@@ -100,17 +100,12 @@ class App(QObject):
             self.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)
 
     def _attach_playlists(self, session: Session) -> None:
-        api = session.api
-        assert api.token is not None and api.user is not None
-        events = PlaylistSyncEvents()
-        self.playlist_sync = PlaylistSync(api.base_url, api.token, str(api.user["name"]),
-                                          self._data_dir / "playlists", on_change=events.on_change,
-                                          on_error=events.on_error)
-        self.window.attach_playlists(self.playlist_sync, events)
+        playlists = self.playlists = PlaylistsController(session.api, self._data_dir / "playlists")
+        self.playlist_sync = playlists.sync
+        self.window.attach_playlists(playlists)
         if self.downloads is not None:
-            self.downloads.connectivity_changed.connect(
-                lambda online, _forced: self.playlist_sync.set_online(online))
-        self.playlist_sync.start()
+            self.downloads.connectivity_changed.connect(lambda online, _forced: playlists.set_online(online))
+        playlists.start()
 
     def _attach_desktop(self, playback: PlaybackController) -> None:
         """MPRIS (media keys, desktop widgets), track notifications and the tray icon."""
@@ -189,8 +184,8 @@ class App(QObject):
 
     def _on_window_closing(self) -> None:
         self.store.save(self._current_settings())  # the last write at quit: nothing else waits on it
-        if self.window.playlists is not None:
-            self.window.playlists.shutdown()
+        if self.playlists is not None:
+            self.playlists.close()
 
 
 def run_app(data_dir: Path, bundled: BundledServer | None, url: str | None, username: str | None,

@@ -27,8 +27,7 @@ from client.home_page import HomePage
 from client.library_page import AlbumGrid, LibraryPage
 from client.nowplaying import NowPlayingBar, named
 from client.playback import PlaybackController
-from client.playlist_sync import PlaylistSync
-from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
+from client.playlists import PlaylistsController, PlaylistsPage
 from client.queue_panel import QueuePanel
 from client.search_page import SearchPage
 from client.tasks import run_task
@@ -154,11 +153,11 @@ class MainWindow(QMainWindow):
         self._poll.start()
         self._stats_poll.start()
 
-    def attach_playlists(self, sync: PlaylistSync, events: PlaylistSyncEvents) -> None:
+    def attach_playlists(self, playlists: PlaylistsController) -> None:
         """Add the Playlists page; every track table offers "Add to playlist" for the user's playlists."""
         api = self._api
         assert api is not None and self.playback is not None
-        self.playlists = PlaylistsPage(sync, lambda ids: [api.track(i) for i in ids], run_task, events=events)
+        self.playlists = PlaylistsPage(playlists, lambda ids: [api.track(i) for i in ids], run_task)
         self.pages.insertWidget(self.PAGES.index("Playlists"), self.playlists)
         self.sidebar.insertItem(self.PAGES.index("Playlists"), "Playlists")
         self.playlists.play_requested.connect(self.playback.play_context)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playlist_server import PlaylistServer
 
-from client.api import ServerUnreachable
-from client.playlist_sync import PlaylistChange, PlaylistSync, ReadOnlyPlaylist
+from client.api import ApiClient, ServerUnreachable
+from client.playlists import PlaylistChange, PlaylistSync, ReadOnlyPlaylist
 
 USERS = ("alice", "bob", "carol")
 
@@ -41,16 +41,18 @@ class Watcher:
 
 @pytest.fixture()
 def core(server: PlaylistServer, tmp_path: Path) -> Iterator[Callable[..., PlaylistSync]]:
-    opened: list[PlaylistSync] = []
+    opened: list[tuple[PlaylistSync, ApiClient]] = []
 
     def open_core(user: str, device: str = "laptop", watcher: Watcher | None = None) -> PlaylistSync:
-        sync = PlaylistSync(server.url, server.token(user), user, tmp_path / f"{user}-{device}", on_change=watcher)
-        opened.append(sync)
+        api = server.session(user)
+        sync = PlaylistSync(api, tmp_path / f"{user}-{device}", on_change=watcher)
+        opened.append((sync, api))
         return sync
 
     yield open_core
-    for sync in opened:
+    for sync, api in opened:
         sync.close()
+        api.close()
 
 
 def shared_playlist(owner: PlaylistSync, *others: PlaylistSync) -> str:
