@@ -58,6 +58,9 @@ class PlaylistSync:
         self._suspects: set[str] = set()  # the server may have dropped these: ask it about each
         self._listed = False  # the event stream has told its listing since it last connected
         self._busy = False
+        # One registration at a time: the worker and a Share must not both POST a new playlist (the second would
+        # race the first on the server).
+        self._registering = threading.Lock()
         self._online = threading.Event()
         self._online.set()
         self._wake = threading.Event()
@@ -239,10 +242,11 @@ class PlaylistSync:
             self._adopt([ListedPlaylist.from_json(body)])
 
     def _register(self, playlist_id: str) -> None:
-        public = self._replicas.to_register(playlist_id)
-        if public is not None:
-            self._request("POST", "/playlists", json={"id": playlist_id, "public": public})
-            self._replicas.registered(playlist_id)
+        with self._registering:
+            public = self._replicas.to_register(playlist_id)
+            if public is not None:
+                self._request("POST", "/playlists", json={"id": playlist_id, "public": public})
+                self._replicas.registered(playlist_id)
 
     def _push(self, playlist_id: str) -> None:
         while pending := self._replicas.to_push(playlist_id, MAX_UPDATES_PER_PUSH):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -92,12 +93,21 @@ class _Connection:
 
     def stop(self) -> None:
         self.stopped.set()
-        response = self.response
-        if response is not None:
-            try:
-                response.close()  # unblocks the thread reading it
-            except (httpx.HTTPError, OSError, RuntimeError) as exc:
-                _log.debug("closing the playlist event stream: %s", exc)
+        if self.response is not None:
+            close_stream(self.response)
+
+
+def close_stream(response: httpx.Response) -> None:
+    """Close a streaming response from any thread, at once: a thread blocked reading it returns (closing the
+    socket alone would leave that read, and the server's end of the connection, waiting for the next bytes)."""
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    try:
+        if isinstance(sock, socket.socket):
+            sock.shutdown(socket.SHUT_RDWR)
+        response.close()
+    except (httpx.HTTPError, OSError, RuntimeError) as exc:
+        _log.debug("closing the playlist event stream: %s", exc)
 
 
 def parse_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:

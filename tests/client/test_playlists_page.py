@@ -296,3 +296,22 @@ def test_offline_edits_apply_locally_and_sharing_says_why_it_cannot(qtbot: Any, 
     with qtbot.waitSignal(page.error_occurred, timeout=10_000) as error:
         qtbot.mouseClick(page.share_button, Qt.MouseButton.LeftButton)
     assert "offline" in error.args[0]
+
+
+def test_a_playlist_shared_with_a_running_app_appears_there_and_goes_when_deleted(
+        qtbot: Any, new_user: Callable[[], tuple[str, str]], open_page: Callable[[str, str], PlaylistsPage],
+        tracks: list[Track]) -> None:
+    alice, bob = open_page(*new_user()), open_page(*new_user())
+    playlist_id = create_through_ui(qtbot, alice, "For bob")
+    alice.add_tracks(playlist_id, tracks[:2])
+    qtbot.keyClicks(alice.share_edit, bob.sync.user)
+    qtbot.mouseClick(alice.share_button, Qt.MouseButton.LeftButton)
+    # Bob does nothing: the share reaches his running app over its event stream.
+    qtbot.waitUntil(lambda: bob.playlist_list.count() == 1 and bob.playlist_list.item(0).text() == "For bob",
+                    timeout=10_000)
+    bob.select(playlist_id)
+    qtbot.waitUntil(lambda: shown_titles(bob) == [track["title"] for track in tracks[:2]], timeout=10_000)
+    alice.select(playlist_id)
+    qtbot.mouseClick(alice.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bob.playlist_list.count() == 0, timeout=10_000)
+    assert bob.sync.playlists() == []
