@@ -31,7 +31,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "client")]
 
 from playlist_server import PlaylistServer
 
-from client.playlist_sync import PlaylistChange, PlaylistSync
+from client.api import ApiClient
+from client.playlists import PlaylistChange, PlaylistSync
 from sync import OutgoingUpdate, PlaylistDoc, PushRequest
 
 ENTRIES = 2_000
@@ -116,7 +117,9 @@ def run_pycrdt(plan: list[tuple[str, float, float]]) -> float:
 
 
 def run_sync_core(plan: list[tuple[str, float, float]], folder: Path) -> float:
-    core = PlaylistSync("http://127.0.0.1:9", "unused", "alice", folder)
+    offline = ApiClient("http://127.0.0.1:9")
+    offline.user = {"name": "alice"}  # never logs in: the core stays offline
+    core = PlaylistSync(offline, folder)
     core.set_online(False)
     playlist_id = core.create("bench")
     ids = [core.add(playlist_id, track + 1).entry_id for track in range(ENTRIES)]
@@ -148,8 +151,8 @@ def remote_latency(folder: Path, edits: int) -> tuple[list[float], int, int]:
                     arrived.setdefault(entry.track_id, time.perf_counter())
                 condition.notify_all()
 
-    alice = PlaylistSync(server.url, server.token("alice"), "alice", folder / "alice", on_change=on_change)
-    bob = PlaylistSync(server.url, server.token("bob"), "bob", folder / "bob")
+    alice = PlaylistSync(server.session("alice"), folder / "alice", on_change=on_change)
+    bob = PlaylistSync(server.session("bob"), folder / "bob")
     try:
         playlist_id = bob.create("latency", collaborative=True)
         bob.invite(playlist_id, "alice")

@@ -6,7 +6,10 @@ Everything the app knows of the server comes through here; it never reads the se
 from __future__ import annotations
 
 import email.utils
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -31,56 +34,89 @@ class ServerUnreachable(OSError):
     """The server could not be reached at all (connection refused, timeout, DNS)."""
 
 
-class ApiClient:
-    """A logged-in (or not yet) session with one Legato server. Safe to share between threads."""
+class NotLoggedIn(RuntimeError):
+    """A part that acts for a user was given a session that has not logged in."""
 
-    def __init__(self, base_url: str, token: str | None = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+
+class ApiClient:
+    """A logged-in (or not yet) session with one Legato server: the one HTTP client of the session, shared by
+    every part that talks to the server (browse, playback, downloads, playlist sync). Safe to share between threads.
+
+    Every request reads the current token, so a new ``login`` reaches every part at once.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S, *,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        """``transport`` replaces the network (tests: a transport that delays or fails requests on cue)."""
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        # No Nagle: a request with a body is headers then body in two writes; waiting for an ACK costs ~40 ms.
+        transport = transport or httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
         self.token = token
         self.user: dict[str, Any] | None = None  # the account, once logged in
 
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def user_name(self) -> str:
+        """The logged-in user's name; NotLoggedIn before ``login``."""
+        if self.user is None:
+            raise NotLoggedIn(f"not logged in to {self.base_url}: log in before opening what acts for a user")
+        return str(self.user["name"])
+
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One authenticated request: its decoded JSON body, ApiError with the server's message, or
+        ServerUnreachable."""
+        return request_json(self._http, method, path, headers=self._auth(), **kwargs)
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """An authenticated streaming request, open for the block (whatever its status); ServerUnreachable when
+        it cannot be sent. Closing the response from another thread unblocks a reader."""
+        try:
+            with self._http.stream(method, path, headers=self._auth(), **kwargs) as response:
+                yield response
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"cannot reach {self.base_url}: {exc}") from exc
+
     def login(self, username: str, password: str) -> dict[str, Any]:
-        body = self._request("POST", "/auth/login", json={"username": username, "password": password})
+        body = self.request_json("POST", "/auth/login", json={"username": username, "password": password})
         self.token = str(body["token"])
         self.user = dict(body["user"])
         return self.user
 
     def albums(self) -> list[dict[str, Any]]:
-        return list(self._request("GET", "/albums")["albums"])
+        return list(self.request_json("GET", "/albums")["albums"])
 
     def album(self, album_id: int) -> dict[str, Any]:
-        return dict(self._request("GET", f"/albums/{album_id}"))
+        return dict(self.request_json("GET", f"/albums/{album_id}"))
 
     def artists(self) -> list[dict[str, Any]]:
-        return list(self._request("GET", "/artists")["artists"])
+        return list(self.request_json("GET", "/artists")["artists"])
 
     def artist(self, artist_id: int) -> dict[str, Any]:
-        return dict(self._request("GET", f"/artists/{artist_id}"))
+        return dict(self.request_json("GET", f"/artists/{artist_id}"))
 
     def tracks(self, limit: int = 500, offset: int = 0) -> dict[str, Any]:
-        return dict(self._request("GET", "/tracks", params={"limit": limit, "offset": offset}))
+        return dict(self.request_json("GET", "/tracks", params={"limit": limit, "offset": offset}))
 
     def search(self, query: str, limit: int = 20) -> dict[str, Any]:
-        return dict(self._request("GET", "/search", params={"q": query, "limit": limit}))
+        return dict(self.request_json("GET", "/search", params={"q": query, "limit": limit}))
 
     def track(self, track_id: int) -> dict[str, Any]:
-        return dict(self._request("GET", f"/tracks/{track_id}"))
+        return dict(self.request_json("GET", f"/tracks/{track_id}"))
 
     def manifest(self, track_id: int) -> dict[str, Any]:
-        return dict(self._request("GET", f"/tracks/{track_id}/manifest"))
+        return dict(self.request_json("GET", f"/tracks/{track_id}/manifest"))
 
     def licence(self, file_id: int) -> FileKey:
-        body = self._request("GET", f"/licences/{file_id}")
+        body = self.request_json("GET", f"/licences/{file_id}")
         return FileKey.from_hex(str(body["key"]), str(body["nonce"]))
 
     def offline_licence(self, file_id: int) -> OfflineLicence:
         """The file's key granted for offline play, valid for the time the server says."""
-        body = self._request("GET", f"/licences/{file_id}", params={"offline": "true"})
+        body = self.request_json("GET", f"/licences/{file_id}", params={"offline": "true"})
         return OfflineLicence(FileKey.from_hex(str(body["key"]), str(body["nonce"])),
                               float(body["offline"]["valid_s"]))
 
@@ -93,7 +129,7 @@ class ApiClient:
 
     def health(self) -> None:
         """A cheap reachability probe; ServerUnreachable or ApiError when the server is not serving."""
-        self._request("GET", "/health")
+        self.request_json("GET", "/health")
 
     def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
         """Ciphertext bytes [start, end) of a file, by HTTP Range (the cache's ChunkFetcher)."""
@@ -109,9 +145,8 @@ class ApiClient:
                           f"of {manifest.url}")
         return response.content
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        return request_json(self._http, method, path, headers=headers, **kwargs)
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
 
 def request_json(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:

@@ -12,8 +12,7 @@ from cache import ContentStore
 from client.api import ApiClient
 from client.downloads import DownloadsController, open_downloads
 from client.playback import PlaybackController, Repeat
-from client.playlist_sync import PlaylistSync
-from client.playlists_page import PlaylistSyncEvents
+from client.playlists import PlaylistsController
 from client.settings import Settings
 from client.startup import Connection
 from client.widgets.cover_cache import CoverCache
@@ -27,7 +26,7 @@ PLAYLISTS_DIR = "playlists"
 class Session:
     """A logged-in session's parts. ``store`` and ``downloads`` are None without an OS keystore (no disk cache).
 
-    ``playlist_sync`` and ``playlist_events`` are the playlists' slot: the sync core and its bridge into Qt.
+    ``playlists`` owns the playlist sync core (``playlists.sync``) and carries its news into Qt.
     """
 
     api: ApiClient
@@ -35,12 +34,12 @@ class Session:
     store_problem: str | None
     playback: PlaybackController
     downloads: DownloadsController | None
-    playlist_sync: PlaylistSync
-    playlist_events: PlaylistSyncEvents
+    playlists: PlaylistsController
     covers: CoverCache
 
     def close(self) -> None:
-        """Stop downloading and playing (the playlists page closes its sync core as the window closes)."""
+        """Give queued playlist edits a moment to reach the server, then stop syncing, downloading and playing."""
+        self.playlists.close()
         if self.downloads is not None:
             self.downloads.close()
         self.playback.close()
@@ -60,15 +59,12 @@ def open_session(connection: Connection, settings: Settings, data_dir: Path, sin
         downloads = open_downloads(api, store, data_dir / DOWNLOADS_DB, data_dir, quality=settings.download_quality)
         playback.local_manifest = downloads.availability.local_manifest
         playback.offline = lambda: not downloads.online
-    events = PlaylistSyncEvents()
-    playlist_sync = PlaylistSync(api.base_url, api.token, str(api.user["name"]), data_dir / PLAYLISTS_DIR,
-                                 on_change=events.on_change, on_error=events.on_error)
+    playlists = PlaylistsController(api, data_dir / PLAYLISTS_DIR)
     if downloads is not None:
-        downloads.connectivity_changed.connect(lambda online, _forced: playlist_sync.set_online(online))
-    session = Session(api, store, connection.store_problem, playback, downloads, playlist_sync, events,
-                      CoverCache(api.cover))
+        downloads.connectivity_changed.connect(lambda online, _forced: playlists.set_online(online))
+    session = Session(api, store, connection.store_problem, playback, downloads, playlists, CoverCache(api.cover))
     apply_settings(session, settings)
-    playlist_sync.start()
+    playlists.start()
     return session
 
 

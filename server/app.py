@@ -14,6 +14,7 @@ from server.catalog import Catalog
 from server.exceptions import ApiError
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
+from server.playlist_streams import router as playlist_stream_router
 from server.routes import router
 
 _log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(data_dir: Path) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(router)
     app.include_router(playlist_router)
+    app.include_router(playlist_stream_router)
     return app
 
 

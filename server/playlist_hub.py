@@ -1,35 +1,21 @@
-"""The server process's live playlist state: one write lock, recently used docs, and the event subscribers.
+"""The server process's live playlist state: one write lock, recently used docs, and the event feeds.
 
-Pushes run on worker threads and event streams on the event loop; news crosses over with call_soon_threadsafe.
+Pushes run on worker threads and event streams on the event loop; news crosses over through ``Feeds``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
-from sync import PlaylistDoc, PullResult
+from server.playlist_feeds import AccessNews, Feeds, PlaylistNews
+from sync import PlaylistDoc
+
+__all__ = ["AccessNews", "PlaylistHub", "PlaylistNews"]
 
 _CACHED_DOCS = 32
-
-
-@dataclass(frozen=True)
-class PlaylistNews:
-    """What a stream tells its client: new log entries, or that the playlist is gone."""
-
-    playlist_id: str
-    pull: PullResult | None
-    deleted: bool = False
-
-
-@dataclass(frozen=True, eq=False)
-class _Subscriber:
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[PlaylistNews | None]  # None: the server is shutting down
 
 
 class PlaylistHub:
@@ -38,8 +24,7 @@ class PlaylistHub:
     def __init__(self) -> None:
         self._write_lock = threading.Lock()
         self._docs: OrderedDict[str, tuple[int, PlaylistDoc]] = OrderedDict()
-        self._subscribers: dict[str, set[_Subscriber]] = {}
-        self._subscribers_lock = threading.Lock()
+        self.feeds = Feeds()
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -67,41 +52,10 @@ class PlaylistHub:
         """Drop a cached doc (deleted playlist, or a failed write that may have left it ahead of the log)."""
         self._docs.pop(playlist_id, None)
 
-    def publish(self, news: PlaylistNews) -> None:
-        """Queue ``news`` on every stream of its playlist; safe from any thread."""
-        with self._subscribers_lock:
-            subscribers = list(self._subscribers.get(news.playlist_id, ()))
-        for subscriber in subscribers:
-            try:
-                subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, news)
-            except RuntimeError:
-                self._drop(news.playlist_id, subscriber)  # its event loop has closed
+    def publish(self, news: PlaylistNews | AccessNews) -> None:
+        """Queue ``news`` on every open stream it concerns; safe from any thread."""
+        self.feeds.publish(news)
 
     def close(self) -> None:
         """End every open stream, so a stopping server does not wait out its grace period for them."""
-        with self._subscribers_lock:
-            subscribers = [s for group in self._subscribers.values() for s in group]
-        for subscriber in subscribers:
-            try:
-                subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, None)
-            except RuntimeError:
-                pass  # its event loop has closed: the stream is over already
-
-    @contextmanager
-    def subscribe(self, playlist_id: str) -> Iterator[asyncio.Queue[PlaylistNews | None]]:
-        """A queue of this playlist's news for the calling event loop, for as long as the block runs."""
-        subscriber = _Subscriber(asyncio.get_running_loop(), asyncio.Queue())
-        with self._subscribers_lock:
-            self._subscribers.setdefault(playlist_id, set()).add(subscriber)
-        try:
-            yield subscriber.queue
-        finally:
-            self._drop(playlist_id, subscriber)
-
-    def _drop(self, playlist_id: str, subscriber: _Subscriber) -> None:
-        with self._subscribers_lock:
-            subscribers = self._subscribers.get(playlist_id)
-            if subscribers is not None:
-                subscribers.discard(subscriber)
-                if not subscribers:
-                    del self._subscribers[playlist_id]
+        self.feeds.close()

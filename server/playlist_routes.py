@@ -1,19 +1,16 @@
-"""The playlist endpoints: create, list, share, follow, push and pull updates, and a live event stream (SSE).
+"""The playlist endpoints: create, list, share, follow, push and pull updates (live events: playlist_streams).
 
 A playlist the caller may not read answers 404 exactly like one that does not exist.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -21,7 +18,7 @@ from server import playlists
 from server.auth import User
 from server.catalog import Catalog
 from server.exceptions import ApiError
-from server.playlist_hub import PlaylistHub, PlaylistNews
+from server.playlist_hub import AccessNews, PlaylistHub, PlaylistNews
 from server.playlists import Role
 from server.routes import CatalogDep, UserDep
 from sync import (
@@ -34,7 +31,6 @@ from sync import (
 )
 
 MAX_PUSH_BYTES = 8 * 1024 * 1024
-HEARTBEAT_S = 15.0
 _ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
 _MAX_SEQ = 2**63 - 1
 
@@ -62,9 +58,12 @@ def hub_of(request: Request) -> PlaylistHub:
 
 
 @router.post("/playlists")
-def create_playlist(body: NewPlaylist, response: Response, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+def create_playlist(body: NewPlaylist, request: Request, response: Response, catalog: CatalogDep,
+                    user: UserDep) -> dict[str, Any]:
     record, created = playlists.create(catalog, body.id, user.id, body.public)
     response.status_code = 201 if created else 200
+    if created:
+        _access_changed(request, body.id, {user.id})
     return record.to_json(Role.OWNER)
 
 
@@ -80,10 +79,11 @@ def get_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) ->
 
 
 @router.patch("/playlists/{playlist_id}")
-def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, catalog: CatalogDep,
+def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, request: Request, catalog: CatalogDep,
                     user: UserDep) -> dict[str, Any]:
     record = playlists.owned(catalog, playlist_id, user.id)
     playlists.set_public(catalog, record, body.public)
+    _access_changed(request, playlist_id, playlists.member_ids(catalog, playlist_id))
     return get_playlist(playlist_id, catalog, user)
 
 
@@ -98,29 +98,32 @@ def delete_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogD
 
 
 @router.post("/playlists/{playlist_id}/collaborators")
-def invite_collaborator(playlist_id: PlaylistId, body: Invitation, catalog: CatalogDep,
+def invite_collaborator(playlist_id: PlaylistId, body: Invitation, request: Request, catalog: CatalogDep,
                         user: UserDep) -> dict[str, Any]:
     record = playlists.owned(catalog, playlist_id, user.id)
     invited = catalog.user_by_name(body.user)
     if invited is None:
         raise ApiError(404, "unknown_user", f"there is no user named {body.user!r}; check the spelling")
     playlists.add_member(catalog, record, int(invited["id"]), Role.COLLABORATOR)
+    _access_changed(request, playlist_id, {int(invited["id"])})
     return get_playlist(playlist_id, catalog, user)
 
 
 @router.post("/playlists/{playlist_id}/followers")
-def follow_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+def follow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     record = playlists.find(catalog, playlist_id)
     if record is None or (not record.public and playlists.role_of(catalog, record, user.id) is None):
         raise playlists.not_found(playlist_id)
     playlists.add_member(catalog, record, user.id, Role.FOLLOWER)
+    _access_changed(request, playlist_id, {user.id})
     return get_playlist(playlist_id, catalog, user)
 
 
 @router.delete("/playlists/{playlist_id}/followers", status_code=204)
-def unfollow_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) -> Response:
+def unfollow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
     record, _role = playlists.readable(catalog, playlist_id, user.id)
     playlists.remove_follower(catalog, record, user.id)
+    _access_changed(request, playlist_id, {user.id})
     return Response(status_code=204)
 
 
@@ -138,16 +141,6 @@ async def push_updates(playlist_id: PlaylistId, request: Request, user: UserDep)
     except MalformedMessage as exc:
         raise ApiError(422, "malformed_push", f"the push is not valid: {exc}") from None
     return await run_in_threadpool(_push, hub_of(request), request.app.state.data_dir, playlist_id, user, push)
-
-
-@router.get("/playlists/{playlist_id}/events")
-async def playlist_events(playlist_id: PlaylistId, request: Request, user: UserDep,
-                          since: Since = 0) -> StreamingResponse:
-    """Server-sent events: ``updates`` (a pull result, first the catch-up after ``since``) and ``deleted``."""
-    data_dir = request.app.state.data_dir
-    await run_in_threadpool(_check_readable, data_dir, playlist_id, user)
-    return StreamingResponse(_stream(hub_of(request), data_dir, playlist_id, since), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def _push(hub: PlaylistHub, data_dir: Path, playlist_id: str, user: User, push: PushRequest) -> dict[str, Any]:
@@ -172,63 +165,14 @@ def _push(hub: PlaylistHub, data_dir: Path, playlist_id: str, user: User, push: 
         catalog.close()
 
 
+def _access_changed(request: Request, playlist_id: str, user_ids: set[int] | frozenset[int]) -> None:
+    """Tell open streams that these users (and those watching the playlist) may see it differently now."""
+    hub_of(request).publish(AccessNews(playlist_id, frozenset(user_ids)))
+
+
 def _refusal(exc: InvalidUpdate) -> ApiError:
     status = 413 if isinstance(exc, OversizedUpdate) else 409 if isinstance(exc, MissingDependencies) else 422
     return ApiError(status, exc.code, f"update refused, nothing was stored: {exc}")
-
-
-def _check_readable(data_dir: Path, playlist_id: str, user: User) -> None:
-    catalog = Catalog.open(data_dir)
-    try:
-        playlists.readable(catalog, playlist_id, user.id)
-    finally:
-        catalog.close()
-
-
-def _pull(data_dir: Path, playlist_id: str, seq: int) -> PullResult | None:
-    catalog = Catalog.open(data_dir)
-    try:
-        record = playlists.find(catalog, playlist_id)
-        return None if record is None else playlists.since(catalog, record, seq)
-    finally:
-        catalog.close()
-
-
-async def _stream(hub: PlaylistHub, data_dir: Path, playlist_id: str, since: int) -> AsyncIterator[str]:
-    # Subscribe before reading the catch-up, so nothing logged in between is missed.
-    with hub.subscribe(playlist_id) as queue:
-        pull = await run_in_threadpool(_pull, data_dir, playlist_id, since)
-        if pull is None:
-            yield _event("deleted", {"id": playlist_id})
-            return
-        yield _event("updates", pull.to_json())
-        seen = pull.last_seq
-        while True:
-            try:
-                news = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
-            except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
-            if news is None:
-                return
-            if news.deleted or news.pull is None:
-                yield _event("deleted", {"id": playlist_id})
-                return
-            fresh = tuple(update for update in news.pull.updates if update.seq > seen)
-            if not fresh:
-                continue
-            if fresh[0].seq != seen + 1:
-                pull = await run_in_threadpool(_pull, data_dir, playlist_id, seen)
-                if pull is None:
-                    continue
-            else:
-                pull = PullResult(None, news.pull.snapshot_seq, fresh, fresh[-1].seq)
-            yield _event("updates", pull.to_json())
-            seen = pull.last_seq
-
-
-def _event(name: str, data: dict[str, Any]) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 async def _json_body(request: Request, limit_bytes: int) -> Any:

@@ -123,6 +123,12 @@ def members(catalog: Catalog, playlist_id: str) -> dict[str, list[str]]:
             "followers": [row["name"] for row in rows if row["role"] == Role.FOLLOWER.value]}
 
 
+def member_ids(catalog: Catalog, playlist_id: str) -> frozenset[int]:
+    """The ids of the playlist's collaborators and followers (whether or not they may see it now)."""
+    rows = catalog.query("SELECT user_id FROM playlist_members WHERE playlist_id = ?", [playlist_id])
+    return frozenset(int(row["user_id"]) for row in rows)
+
+
 def set_public(catalog: Catalog, record: PlaylistRecord, public: bool) -> None:
     with catalog.transaction():
         catalog.db.execute("UPDATE playlists SET public = ? WHERE id = ?", [int(public), record.playlist_id])

@@ -22,7 +22,7 @@ from client import catalog
 from client.catalog import Album, AlbumWithTracks, Artist, Track
 from client.downloads import DownloadsController, DownloadsView, DownloadToggle, OfflineIndicator
 from client.playback import PlaybackController
-from client.playlists_page import PlaylistsPage
+from client.playlists import PlaylistsPage
 from client.session import Session
 from client.settings import Settings
 from client.tasks import run_task
@@ -72,9 +72,8 @@ class MainWindow(QMainWindow):
         self.search = SearchPage(run_task, lambda query: catalog.search_results(session.api.search(query)),
                                  session.covers)
         self.library = LibraryPage(session.covers)
-        self.playlists = PlaylistsPage(session.playlist_sync,
-                                       lambda ids: [catalog.track(session.api.track(i)) for i in ids],
-                                       run_task, events=session.playlist_events)
+        self.playlists = PlaylistsPage(session.playlists,
+                                       lambda ids: [catalog.track(session.api.track(i)) for i in ids], run_task)
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
         self.pages.setMinimumWidth(PAGES_MIN_WIDTH_PX)
@@ -321,7 +320,6 @@ class MainWindow(QMainWindow):
         self.closing.emit()
         self._poll.stop()
         self._stats_poll.stop()
-        self.playlists.shutdown()
         self.session.close()
         super().closeEvent(event)
 

@@ -104,7 +104,7 @@ def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
     dragged = page.entries.mimeData([page.entries.index(1, 0)])
     page.entries.dropMimeData(dragged, Qt.DropAction.MoveAction, 0, 0, page.entries.index(-1, -1))
     expected = [album[2]["id"], album[0]["id"]]
-    qtbot.waitUntil(lambda: [e.track_id for e in app.session.playlist_sync.state(playlist_id).entries] == expected,
+    qtbot.waitUntil(lambda: [e.track_id for e in app.session.playlists.sync.state(playlist_id).entries] == expected,
                     timeout=5_000)
     window.close()
 
@@ -174,7 +174,7 @@ def test_a_downloaded_playlist_downloads_tracks_it_gains_and_releases_those_it_l
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"]}, timeout=30_000)
     page.add_tracks(playlist_id, tracks[1:2])
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"], tracks[1]["id"]}, timeout=30_000)
-    first_entry = app.session.playlist_sync.state(playlist_id).entries[0].entry_id
-    app.session.playlist_sync.remove(playlist_id, first_entry)
+    first_entry = app.session.playlists.sync.state(playlist_id).entries[0].entry_id
+    app.session.playlists.sync.remove(playlist_id, first_entry)
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[1]["id"]}, timeout=30_000)
     window.close()

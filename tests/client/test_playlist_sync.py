@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playlist_server import PlaylistServer
+from playlist_server import PlaylistServer, Watcher
 
-from client.api import ServerUnreachable
-from client.playlist_sync import PlaylistChange, PlaylistSync, ReadOnlyPlaylist
+from client.api import ApiClient, ApiError, ServerUnreachable
+from client.playlists import DetachedPlaylist, PlaylistSync, ReadOnlyPlaylist
+from client.playlists.records import ErrorCallback
 
 USERS = ("alice", "bob", "carol")
 
@@ -22,35 +23,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaylistServer]
     running.stop()
 
 
-class Watcher:
-    """Collects on_change calls and waits on a condition over them with a timeout (no sleeps)."""
-
-    def __init__(self) -> None:
-        self.changes: list[PlaylistChange] = []
-        self._condition = threading.Condition()
-
-    def __call__(self, change: PlaylistChange) -> None:
-        with self._condition:
-            self.changes.append(change)
-            self._condition.notify_all()
-
-    def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-        with self._condition:
-            return self._condition.wait_for(predicate, timeout_s)
-
-
 @pytest.fixture()
 def core(server: PlaylistServer, tmp_path: Path) -> Iterator[Callable[..., PlaylistSync]]:
-    opened: list[PlaylistSync] = []
+    opened: list[tuple[PlaylistSync, ApiClient]] = []
 
-    def open_core(user: str, device: str = "laptop", watcher: Watcher | None = None) -> PlaylistSync:
-        sync = PlaylistSync(server.url, server.token(user), user, tmp_path / f"{user}-{device}", on_change=watcher)
-        opened.append(sync)
+    def open_core(user: str, device: str = "laptop", watcher: Watcher | None = None,
+                  on_error: ErrorCallback | None = None) -> PlaylistSync:
+        api = server.session(user)
+        sync = PlaylistSync(api, tmp_path / f"{user}-{device}", on_change=watcher, on_error=on_error)
+        opened.append((sync, api))
         return sync
 
     yield open_core
-    for sync in opened:
+    for sync, api in opened:
         sync.close()
+        api.close()
 
 
 def shared_playlist(owner: PlaylistSync, *others: PlaylistSync) -> str:
@@ -129,3 +116,65 @@ def test_a_follower_reads_but_cannot_edit(core: Callable[..., PlaylistSync]) -> 
     assert carol.state(playlist_id) == alice.state(playlist_id)
     with pytest.raises(ReadOnlyPlaylist):
         carol.add(playlist_id, 6)
+
+
+def test_edits_unpushed_when_the_playlist_goes_elsewhere_are_kept_detached_and_reported(
+        core: Callable[..., PlaylistSync]) -> None:
+    errors: list[tuple[str, Exception]] = []
+    laptop = core("alice", "laptop", on_error=lambda playlist_id, exc: errors.append((playlist_id, exc)))
+    phone = core("alice", "phone")
+    playlist_id = laptop.create("Mix")
+    laptop.add(playlist_id, 1)
+    laptop.sync(playlist_id)
+    phone.sync()
+    laptop.set_online(False)
+    unpushed = laptop.add(playlist_id, 2)
+    phone.delete(playlist_id)
+    laptop.set_online(True)
+    laptop.sync()  # the listing lacks it, the server then says it is gone: the unpushed edit must survive
+    info = next(info for info in laptop.playlists() if info.playlist_id == playlist_id)
+    assert info.detached and info.unpushed_edits == 1
+    assert unpushed.entry_id in [entry.entry_id for entry in laptop.state(playlist_id).entries]
+    assert [(reported, type(exc)) for reported, exc in errors] == [(playlist_id, DetachedPlaylist)]
+    with pytest.raises(DetachedPlaylist, match="delete the playlist here"):
+        laptop.add(playlist_id, 3)
+    laptop.close()
+    reopened = core("alice", "laptop")
+    assert [info.detached for info in reopened.playlists() if info.playlist_id == playlist_id] == [True]
+    reopened.delete(playlist_id)  # the user's choice: only now are the edits dropped
+    assert playlist_id not in [info.playlist_id for info in reopened.playlists()]
+
+
+def test_a_new_login_reaches_sync_through_the_shared_session(server: PlaylistServer, tmp_path: Path) -> None:
+    api = server.session("bob")
+    sync = PlaylistSync(api, tmp_path / "bob")
+    try:
+        playlist_id = sync.create("After a new login")
+        httpx.post(f"{server.url}/auth/logout", headers={"Authorization": f"Bearer {api.token}"})
+        with pytest.raises(ApiError) as refused:
+            sync.sync(playlist_id)
+        assert refused.value.status == 401
+        api.login("bob", "bob-pw")
+        sync.sync(playlist_id)
+        assert sync.playlists()[0].unpushed_edits == 0
+    finally:
+        sync.close()
+        api.close()
+
+
+def test_wait_idle_says_when_everything_is_pushed_and_pulled(core: Callable[..., PlaylistSync]) -> None:
+    watcher = Watcher()
+    laptop, phone = core("carol", "laptop"), core("carol", "phone", watcher=watcher)
+    laptop.start()
+    phone.start()
+    playlist_id = laptop.create("Idle")
+    for track in (1, 2, 3):
+        laptop.add(playlist_id, track)
+    assert laptop.wait_idle(10)
+    assert all(info.unpushed_edits == 0 for info in laptop.playlists())
+    assert watcher.wait_for(lambda: playlist_id in [info.playlist_id for info in phone.playlists()] and [
+        entry.track_id for entry in phone.state(playlist_id).entries] == [1, 2, 3])
+    assert phone.wait_idle(10)
+    laptop.set_online(False)
+    laptop.add(playlist_id, 4)
+    assert not laptop.wait_idle(0.2)

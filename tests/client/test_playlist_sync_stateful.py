@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from playlist_server import PlaylistServer
 
 from client.api import ServerUnreachable
-from client.playlist_sync import PlaylistSync
+from client.playlists import PlaylistSync
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
 USERS = ("alice", "bob", "carol")
@@ -43,8 +43,8 @@ class SyncedReplicas(RuleBasedStateMachine):
         assert _server is not None
         self.server = _server
         self.folder = Path(tempfile.mkdtemp(prefix="replicas-"))
-        self.replicas = [PlaylistSync(self.server.url, self.server.token(user), user, self.folder / user)
-                         for user in USERS]
+        self.sessions = [self.server.session(user) for user in USERS]
+        self.replicas = [PlaylistSync(api, self.folder / api.user_name) for api in self.sessions]
         owner = self.replicas[0]
         self.playlist_id = owner.create("Shared", collaborative=True)
         for other in self.replicas[1:]:
@@ -115,8 +115,9 @@ class SyncedReplicas(RuleBasedStateMachine):
             assert self.moved - self.removed <= set(ids)
             assert all(info.unpushed_edits == 0 for replica in self.replicas for info in replica.playlists())
         finally:
-            for replica in self.replicas:
+            for replica, api in zip(self.replicas, self.sessions, strict=True):
                 replica.close()
+                api.close()
             shutil.rmtree(self.folder, ignore_errors=True)
 
 

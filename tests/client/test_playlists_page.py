@@ -14,9 +14,8 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
-from client.playlist_model import placements
-from client.playlist_sync import PlaylistSync
-from client.playlists_page import PlaylistsPage, PlaylistSyncEvents
+from client.playlists import PlaylistsController, PlaylistsPage, PlaylistSync
+from client.playlists.model import placements
 from client.widgets.models import track_mime
 from server.auth import create_user
 from server.catalog import Catalog
@@ -57,13 +56,27 @@ def new_user(live_server: Any) -> Callable[[], tuple[str, str]]:
 
 
 @pytest.fixture
-def open_sync(live_server: Any, tmp_path: Path) -> Iterator[Callable[..., PlaylistSync]]:
+def sessions(live_server: Any) -> Iterator[Callable[[str], ApiClient]]:
+    """Logs a user (made by ``new_user``) in, as the app's session does; closed after the test."""
+    opened: list[ApiClient] = []
+
+    def log_in(user: str) -> ApiClient:
+        api = ApiClient(live_server.url)
+        api.login(user, "pw")
+        opened.append(api)
+        return api
+
+    yield log_in
+    for api in opened:
+        api.close()
+
+
+@pytest.fixture
+def open_sync(sessions: Callable[[str], ApiClient], tmp_path: Path) -> Iterator[Callable[..., PlaylistSync]]:
     opened: list[PlaylistSync] = []
 
-    def open_core(user: str, token: str, device: str, events: PlaylistSyncEvents | None = None) -> PlaylistSync:
-        sync = PlaylistSync(live_server.url, token, user, tmp_path / f"{user}-{device}",
-                            on_change=events.on_change if events else None,
-                            on_error=events.on_error if events else None)
+    def open_core(user: str, token: str, device: str) -> PlaylistSync:
+        sync = PlaylistSync(sessions(user), tmp_path / f"{user}-{device}")
         opened.append(sync)
         return sync
 
@@ -73,23 +86,36 @@ def open_sync(live_server: Any, tmp_path: Path) -> Iterator[Callable[..., Playli
 
 
 @pytest.fixture
-def page(qtbot: Any, new_user: Callable[[], tuple[str, str]], open_sync: Callable[..., PlaylistSync],
-         catalog_tracks: tuple[ApiClient, list[Track]]) -> Iterator[PlaylistsPage]:
-    """A page on a started PlaylistSync for a fresh user; ``page.sync`` and ``page.token`` for the test."""
+def open_page(qtbot: Any, sessions: Callable[[str], ApiClient], tmp_path: Path,
+              catalog_tracks: tuple[ApiClient, list[Track]]) -> Iterator[Callable[[str, str], PlaylistsPage]]:
+    """Opens a page on a started controller for a user, as the app does; ``page.sync``, ``page.token`` for tests."""
     api = catalog_tracks[0]
-    user, token = new_user()
-    events = PlaylistSyncEvents()
-    sync = open_sync(user, token, "laptop", events)
-    shown = PlaylistsPage(sync, lambda ids: [api.track(track_id) for track_id in ids], events=events)
-    qtbot.addWidget(shown)
-    shown.resize(1000, 600)
-    shown.show()
-    sync.start()
-    shown.sync, shown.token = sync, token
-    yield shown
-    sync.set_online(False)
+    opened: list[PlaylistsController] = []
+
+    def open_one(user: str, token: str) -> PlaylistsPage:
+        controller = PlaylistsController(sessions(user), tmp_path / f"{user}-page")
+        opened.append(controller)
+        shown = PlaylistsPage(controller, lambda ids: [api.track(track_id) for track_id in ids])
+        qtbot.addWidget(shown)
+        shown.resize(1000, 600)
+        shown.show()
+        controller.start()
+        shown.sync, shown.token = controller.sync, token
+        return shown
+
+    yield open_one
+    for controller in opened:
+        controller.set_online(False)
     QThreadPool.globalInstance().waitForDone()
     QApplication.processEvents()
+    for controller in opened:
+        controller.close(flush_s=0)
+
+
+@pytest.fixture
+def page(new_user: Callable[[], tuple[str, str]], open_page: Callable[[str, str], PlaylistsPage]) -> PlaylistsPage:
+    """A page on a started controller for a fresh user."""
+    return open_page(*new_user())
 
 
 def create_through_ui(qtbot: Any, page: PlaylistsPage, name: str) -> str:
@@ -270,3 +296,22 @@ def test_offline_edits_apply_locally_and_sharing_says_why_it_cannot(qtbot: Any, 
     with qtbot.waitSignal(page.error_occurred, timeout=10_000) as error:
         qtbot.mouseClick(page.share_button, Qt.MouseButton.LeftButton)
     assert "offline" in error.args[0]
+
+
+def test_a_playlist_shared_with_a_running_app_appears_there_and_goes_when_deleted(
+        qtbot: Any, new_user: Callable[[], tuple[str, str]], open_page: Callable[[str, str], PlaylistsPage],
+        tracks: list[Track]) -> None:
+    alice, bob = open_page(*new_user()), open_page(*new_user())
+    playlist_id = create_through_ui(qtbot, alice, "For bob")
+    alice.add_tracks(playlist_id, tracks[:2])
+    qtbot.keyClicks(alice.share_edit, bob.sync.user)
+    qtbot.mouseClick(alice.share_button, Qt.MouseButton.LeftButton)
+    # Bob does nothing: the share reaches his running app over its event stream.
+    qtbot.waitUntil(lambda: bob.playlist_list.count() == 1 and bob.playlist_list.item(0).text() == "For bob",
+                    timeout=10_000)
+    bob.select(playlist_id)
+    qtbot.waitUntil(lambda: shown_titles(bob) == [track["title"] for track in tracks[:2]], timeout=10_000)
+    alice.select(playlist_id)
+    qtbot.mouseClick(alice.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bob.playlist_list.count() == 0, timeout=10_000)
+    assert bob.sync.playlists() == []

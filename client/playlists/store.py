@@ -29,6 +29,7 @@ class StoredPlaylist:
     on_server: bool
     last_seq: int
     blobs: tuple[bytes, ...]
+    detached: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class PlaylistStore:
                                               if_not_exists=True)
             self._db.table("outbox").create({"id": int, "playlist_id": str, "update_id": str, "data": bytes},
                                              pk="id", if_not_exists=True)
+            if "detached" not in self._db.table("playlists").columns_dict:
+                # Set when the server says the playlist is gone while edits of it are still unpushed.
+                self._db.execute("ALTER TABLE playlists ADD COLUMN detached INTEGER NOT NULL DEFAULT 0")
             self._db.table("updates").create_index(["playlist_id"], if_not_exists=True)
             self._db.table("outbox").create_index(["playlist_id"], if_not_exists=True)
 
@@ -69,7 +73,8 @@ class PlaylistStore:
                 "SELECT data FROM updates WHERE playlist_id = ? ORDER BY id", [row["id"]])]
             head = [bytes(row["snapshot"])] if row["snapshot"] is not None else []
             playlists.append(StoredPlaylist(row["id"], row["owner"], row["role"], bool(row["public"]),
-                                            bool(row["on_server"]), int(row["last_seq"]), tuple(head + tail)))
+                                            bool(row["on_server"]), int(row["last_seq"]), tuple(head + tail),
+                                            bool(row["detached"])))
         return playlists
 
     def add_playlist(self, playlist_id: str, owner: str, role: str, public: bool, on_server: bool,
@@ -80,7 +85,7 @@ class PlaylistStore:
                              [playlist_id, owner, role, int(public), int(on_server), snapshot])
 
     def update_facts(self, playlist_id: str, **facts: Any) -> None:
-        """Change server facts (owner, role, public, on_server, last_seq) of a playlist."""
+        """Change server facts (owner, role, public, on_server, last_seq, detached) of a playlist."""
         assignments = ", ".join(f"{column} = ?" for column in facts)
         with write_transaction(self._db):
             self._db.execute(f"UPDATE playlists SET {assignments} WHERE id = ?", [*facts.values(), playlist_id])
@@ -118,6 +123,10 @@ class PlaylistStore:
         rows = self._db.query("SELECT update_id, data FROM outbox WHERE playlist_id = ? ORDER BY id LIMIT ?",
                               [playlist_id, limit])
         return [PendingUpdate(playlist_id, row["update_id"], bytes(row["data"])) for row in rows]
+
+    def pending_playlists(self) -> set[str]:
+        """The playlists with edits waiting to be pushed."""
+        return {str(row["playlist_id"]) for row in self._db.query("SELECT DISTINCT playlist_id FROM outbox")}
 
     def pending_count(self, playlist_id: str) -> int:
         row = self._db.execute("SELECT COUNT(*) FROM outbox WHERE playlist_id = ?", [playlist_id]).fetchone()

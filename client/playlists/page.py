@@ -1,6 +1,6 @@
 """The Playlists page: the user's playlists (new, rename, delete, share) and the chosen one's entries.
 
-Local edits go straight to PlaylistSync; anything that needs the server runs on the thread pool, never here.
+Local edits go straight to the sync core; anything that needs the server runs on the thread pool, never here.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from client.catalog import Track
-from client.playlist_model import PlaylistEntriesModel
-from client.playlist_sync import (
+from client.playlists.controller import PlaylistsController
+from client.playlists.model import PlaylistEntriesModel
+from client.playlists.records import (
+    DetachedPlaylist,
     PlaylistChange,
     PlaylistInfo,
-    PlaylistSync,
     ReadOnlyPlaylist,
     UnknownPlaylist,
 )
@@ -42,25 +43,7 @@ from sync import SyncError
 
 ResolveTracks = Callable[[list[int]], list[Track]]
 RunTask = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
-_EDIT_ERRORS = (ReadOnlyPlaylist, UnknownPlaylist, SyncError)
-
-
-class PlaylistSyncEvents(QObject):
-    """The bridge from PlaylistSync's background threads to the UI thread: pass its methods as the callbacks.
-
-    Signals:
-        changed(object): a PlaylistChange.
-        failed(str, str): playlist id ("" for none), message.
-    """
-
-    changed = Signal(object)
-    failed = Signal(str, str)
-
-    def on_change(self, change: PlaylistChange) -> None:
-        self.changed.emit(change)
-
-    def on_error(self, playlist_id: str, exc: Exception) -> None:
-        self.failed.emit(playlist_id, str(exc) or exc.__class__.__name__)
+_EDIT_ERRORS = (ReadOnlyPlaylist, UnknownPlaylist, DetachedPlaylist, SyncError)
 
 
 class PlaylistsPage(QWidget):
@@ -78,18 +61,18 @@ class PlaylistsPage(QWidget):
     playlist_shown = Signal(str, str, list)
     error_occurred = Signal(str)
 
-    def __init__(self, sync: PlaylistSync, resolve_tracks: ResolveTracks | None, run: RunTask = run_task, *,
-                 events: PlaylistSyncEvents, parent: QWidget | None = None) -> None:
+    def __init__(self, playlists: PlaylistsController, resolve_tracks: ResolveTracks | None,
+                 run: RunTask = run_task, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("playlistsPage")
-        self._sync = sync
+        self._controller = playlists
+        self._sync = playlists.sync
         self._resolve = resolve_tracks
         self._run = run
         self._tracks: dict[int, Track] = {}
         self._resolving: set[int] = set()
         self._offered: list[tuple[str, str]] | None = None
         self._dirty = False
-        self._closed = False
         self._last_shown: tuple[str, str, tuple[int, ...]] | None = None
         self.current_id: str | None = None
 
@@ -123,8 +106,8 @@ class PlaylistsPage(QWidget):
         self.share_edit.returnPressed.connect(self._on_share_button_clicked)
         self.entries.move_requested.connect(self._on_entries_move_requested)
         self.entries.add_requested.connect(self._on_entries_add_requested)
-        events.changed.connect(self._on_events_changed, Qt.ConnectionType.QueuedConnection)
-        events.failed.connect(self._on_events_failed, Qt.ConnectionType.QueuedConnection)
+        playlists.changed.connect(self._on_playlists_changed, Qt.ConnectionType.QueuedConnection)
+        playlists.failed.connect(self._on_playlists_failed, Qt.ConnectionType.QueuedConnection)
         self._refresh()
 
     # -- what the window and tests call ---------------------------------------------------------------
@@ -214,16 +197,11 @@ class PlaylistsPage(QWidget):
         layout.addWidget(splitter)
         return layout
 
-    # -- refreshing from PlaylistSync -----------------------------------------------------------------
-
-    def shutdown(self) -> None:
-        """Close the sync core; refreshes still queued afterwards find nothing to do."""
-        self._closed = True
-        self._sync.close()
+    # -- refreshing from the sync core ----------------------------------------------------------------
 
     def _refresh(self) -> None:
         self._dirty = False
-        if self._closed:
+        if self._controller.closed:
             return
         infos = sorted(self._sync.playlists(), key=lambda info: (info.name.casefold(), info.playlist_id))
         self._show_list(infos)
@@ -264,8 +242,12 @@ class PlaylistsPage(QWidget):
         self.title.setText(state.name or "Untitled playlist")
         waiting = f" · {info.unpushed_edits} edits waiting to sync" if info.unpushed_edits else ""
         access = "" if editable else " · read-only: you follow it"
+        if info.detached:
+            editable = self.entries.editable = False
+            waiting = (f" · gone from the server; your {info.unpushed_edits} unsynced edits are kept on this "
+                       "device (Delete discards them)")
         self.status.setText(f"{len(state.entries)} tracks · by {info.owner}{access}{waiting}")
-        self._enable_editing(editable, owner=info.role == "owner")
+        self._enable_editing(editable, owner=info.role == "owner" and not info.detached)
         self._resolve_missing([entry.track_id for entry in state.entries])
         shown = (info.playlist_id, state.name, tuple(entry.track_id for entry in state.entries))
         if shown != self._last_shown:
@@ -308,16 +290,16 @@ class PlaylistsPage(QWidget):
 
     def _refresh_soon(self) -> None:
         """Coalesce a burst of changes (an album added, a pull of many updates) into one refresh."""
-        if not self._dirty and not self._closed:
+        if not self._dirty and not self._controller.closed:
             self._dirty = True
             QTimer.singleShot(0, self, self._refresh)
 
     # -- slots ----------------------------------------------------------------------------------------
 
-    def _on_events_changed(self, change: PlaylistChange) -> None:
+    def _on_playlists_changed(self, change: PlaylistChange) -> None:
         self._refresh_soon()
 
-    def _on_events_failed(self, playlist_id: str, message: str) -> None:
+    def _on_playlists_failed(self, playlist_id: str, message: str) -> None:
         self.error_occurred.emit(f"Playlist sync: {message}")
 
     def _on_playlist_list_current_item_changed(self, item: QListWidgetItem | None, _previous: Any) -> None:

@@ -1,0 +1,173 @@
+"""The live playlist streams of the real server: one per device for every playlist, and access re-checked at once.
+
+A sentinel event the same stream must deliver later proves that nothing was sent in between (no waiting on time).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from client.bundled import BundledServer
+from client.playlists.events import close_stream, parse_events
+from server.auth import create_user
+from server.catalog import Catalog
+from sync import OutgoingUpdate, PlaylistDoc, PushRequest
+
+USERS = ("alice", "bob", "carol")
+Event = tuple[str, Any]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    data_dir = tmp_path_factory.mktemp("stream-server")
+    catalog = Catalog.open(data_dir)
+    for name in USERS:
+        create_user(catalog, name, f"{name}-pw", "GB")
+    catalog.close()
+    running = BundledServer(data_dir)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def clients(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
+    sessions = {}
+    for name in USERS:
+        token = httpx.post(f"{server.url}/auth/login", json={"username": name, "password": f"{name}-pw"}).json()
+        sessions[name] = httpx.Client(base_url=server.url, timeout=30,
+                                      headers={"Authorization": f"Bearer {token['token']}"})
+    yield sessions
+    for session in sessions.values():
+        session.close()
+
+
+class Listener:
+    """Reads one SSE stream on a thread; ``next_event`` waits (with a timeout) for what it read, in order."""
+
+    def __init__(self, client: httpx.Client, path: str, **params: Any) -> None:
+        self._events: queue.Queue[Event | None] = queue.Queue()
+        self._response: httpx.Response | None = None
+        self._thread = threading.Thread(target=self._read, args=(client, path, params), daemon=True)
+        self._thread.start()
+
+    def _read(self, client: httpx.Client, path: str, params: dict[str, Any]) -> None:
+        try:
+            with client.stream("GET", path, params=params) as response:
+                self._response = response
+                for event in parse_events(response.iter_lines()):
+                    self._events.put(event)
+        except httpx.HTTPError:
+            pass  # closed by the test
+        finally:
+            self._events.put(None)  # the stream ended
+
+    def next_event(self, timeout_s: float = 10.0) -> Event | None:
+        """The next event, or None when the stream has ended."""
+        return self._events.get(timeout=timeout_s)
+
+    def until(self, done: Callable[[Event], bool]) -> list[Event]:
+        """Every event up to and including the first for which ``done`` holds."""
+        seen: list[Event] = []
+        while True:
+            event = self.next_event()
+            assert event is not None, f"the stream ended after {seen}"
+            seen.append(event)
+            if done(event):
+                return seen
+
+    def close(self) -> None:
+        if self._response is not None:
+            close_stream(self._response)
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+
+
+def new_playlist(client: httpx.Client, public: bool = False) -> tuple[str, PlaylistDoc]:
+    playlist_id = str(uuid.uuid4())
+    assert client.post("/playlists", json={"id": playlist_id, "public": public}).status_code == 201
+    return playlist_id, PlaylistDoc.create(playlist_id)
+
+
+def push_rename(client: httpx.Client, doc: PlaylistDoc, name: str) -> int:
+    before = doc.version()
+    doc.rename(name)
+    push = PushRequest((OutgoingUpdate(str(uuid.uuid4()), doc.export_since(before)),))
+    response = client.post(f"/playlists/{doc.playlist_id}/updates", json=push.to_json())
+    assert response.status_code == 200, response.text
+    return int(response.json()["last_seq"])
+
+
+def is_event(name: str, playlist_id: str) -> Callable[[Event], bool]:
+    return lambda event: event[0] == name and event[1].get("id") == playlist_id
+
+
+def test_one_device_stream_carries_every_playlist_and_tells_of_shares(clients: dict[str, httpx.Client]) -> None:
+    alice, bob = clients["alice"], clients["bob"]
+    own_id, own_doc = new_playlist(alice)
+    listener = Listener(alice, "/me/playlist-events")
+    try:
+        name, listing = listener.until(lambda event: event[0] == "playlists")[-1]
+        assert own_id in [item["id"] for item in listing["playlists"]]
+        shared_id, shared_doc = new_playlist(bob)
+        assert bob.post(f"/playlists/{shared_id}/collaborators", json={"user": "alice"}).status_code == 200
+        shared = listener.until(is_event("playlist", shared_id))[-1][1]
+        assert (shared["role"], shared["owner"]) == ("collaborator", "bob")
+        seq = push_rename(bob, shared_doc, "From bob")
+        push_rename(alice, own_doc, "Mine")
+        events = listener.until(is_event("updates", own_id))
+        assert [(event[1]["id"], event[1]["last_seq"]) for event in events if event[0] == "updates"] == [
+            (shared_id, seq), (own_id, 1)]
+        assert bob.delete(f"/playlists/{shared_id}").status_code == 204
+        listener.until(is_event("removed", shared_id))
+    finally:
+        listener.close()
+
+
+def test_a_followers_device_stream_gets_nothing_more_once_the_playlist_is_private(
+        clients: dict[str, httpx.Client]) -> None:
+    alice, carol = clients["alice"], clients["carol"]
+    playlist_id, doc = new_playlist(alice, public=True)
+    assert carol.post(f"/playlists/{playlist_id}/followers").status_code == 200
+    listener = Listener(carol, "/me/playlist-events")
+    try:
+        listener.until(lambda event: event[0] == "playlists")
+        push_rename(alice, doc, "Still public")
+        listener.until(is_event("updates", playlist_id))
+        assert alice.patch(f"/playlists/{playlist_id}", json={"public": False}).status_code == 200
+        push_rename(alice, doc, "Private now")
+        sentinel_id, _ = new_playlist(alice, public=True)
+        assert carol.post(f"/playlists/{sentinel_id}/followers").status_code == 200
+        after = listener.until(is_event("playlist", sentinel_id))
+        assert [event[0] for event in after if event[1].get("id") == playlist_id] == ["removed"]
+    finally:
+        listener.close()
+
+
+def test_a_followers_playlist_stream_ends_once_the_playlist_is_private(clients: dict[str, httpx.Client]) -> None:
+    alice, carol = clients["alice"], clients["carol"]
+    playlist_id, doc = new_playlist(alice, public=True)
+    assert carol.post(f"/playlists/{playlist_id}/followers").status_code == 200
+    listener = Listener(carol, f"/playlists/{playlist_id}/events", since=0)
+    try:
+        assert listener.next_event() == ("updates", {"snapshot": None, "snapshot_seq": 0, "updates": [],
+                                                     "last_seq": 0})
+        assert alice.patch(f"/playlists/{playlist_id}", json={"public": False}).status_code == 200
+        push_rename(alice, doc, "Private now")
+        assert listener.next_event() == ("deleted", {"id": playlist_id})
+        assert listener.next_event() is None
+    finally:
+        listener.close()
+
+
+def test_a_device_stream_needs_a_valid_token(server: BundledServer) -> None:
+    response = httpx.get(f"{server.url}/me/playlist-events", headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_token"
