@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -15,7 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.catalog import Catalog
 from server.exceptions import ApiError
-from server.limits import DEFAULT_BODY_BYTES, BodyRefused, JsonDepthLimit, too_large_message
+from server.limits import (
+    DEFAULT_BODY_BYTES,
+    BodyRefused,
+    JsonDepthLimit,
+    declared_size_within_limit,
+    too_large_message,
+)
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.routes import router
@@ -33,7 +39,7 @@ def create_app(data_dir: Path) -> FastAPI:
     Catalog.open(data_dir).close()
     app = _LegatoApi(title="Legato reference server",
                      description="Catalog, manifests, licences and encrypted files for the Legato player.",
-                     max_body_size=DEFAULT_BODY_BYTES)
+                     max_body_size=DEFAULT_BODY_BYTES, dependencies=[Depends(declared_size_within_limit)])
     app.state.data_dir = data_dir
     app.state.playlist_hub = PlaylistHub()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
@@ -112,8 +118,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
         message = f"{request.url.path} does not answer {request.method}; it answers {headers['Allow']}"
-    elif exc.status_code == 413 and not isinstance(exc, BodyRefused):
-        message = too_large_message(request.scope)
+    elif exc.status_code == 413:
+        message = message if isinstance(exc, BodyRefused) else too_large_message(request.scope)
         headers.update(_CLOSE)
     return error_response(exc.status_code, code, message, headers)
 

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +41,18 @@ def too_large_message(scope: Scope) -> str:
     limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
     bound = f"{limit} bytes" if isinstance(limit, int) else "its limit"
     return f"the request body is larger than this endpoint accepts ({bound}); send less"
+
+
+def declared_size_within_limit(request: Request) -> None:
+    """A dependency of every route: refuse a body declared over the route's limit before the handler runs.
+
+    Starlette's limiter checks a declared size only when the body is read, or else when the answer starts, which
+    for a handler that never reads its body is after that handler has done its work (a logout, a delete).
+    """
+    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    declared = request.headers.get("content-length", "")
+    if isinstance(limit, int) and declared.isdigit() and int(declared) > limit:
+        raise BodyRefused(413, "payload_too_large", too_large_message(request.scope))
 
 
 class JsonDepthScanner:
