@@ -5,31 +5,46 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.catalog import Catalog
 from server.exceptions import ApiError
+from server.limits import (
+    DEFAULT_BODY_BYTES,
+    BodyRefused,
+    JsonDepthLimit,
+    declared_size_within_limit,
+    too_large_message,
+)
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
 from server.routes import router
+from server.throttle import LoginThrottle, ThrottlePolicy
 
 _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-                 415: "unsupported_media_type"}
+                 415: "unsupported_media_type", 422: "invalid_request"}
+_CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: the connection cannot be reused
 
 
 def create_app(data_dir: Path) -> FastAPI:
     """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing)."""
     Catalog.open(data_dir).close()
-    app = FastAPI(title="Legato reference server",
-                  description="Catalog, manifests, licences and encrypted files for the Legato player.")
+    app = _LegatoApi(title="Legato reference server",
+                     description="Catalog, manifests, licences and encrypted files for the Legato player.",
+                     max_body_size=DEFAULT_BODY_BYTES, dependencies=[Depends(declared_size_within_limit)])
     app.state.data_dir = data_dir
     app.state.playlist_hub = PlaylistHub()
+    app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
+    app.add_middleware(JsonDepthLimit)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -40,8 +55,44 @@ def create_app(data_dir: Path) -> FastAPI:
     return app
 
 
+class _LegatoApi(FastAPI):
+    """FastAPI with every 413 in the API's JSON error format (see _JsonTooLarge)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _JsonTooLarge(super().build_middleware_stack())
+
+
+class _JsonTooLarge:
+    """Starlette's body limiter answers a body *declared* over the limit with its own plain-text 413, sent from
+    inside the limiter past every exception handler; this turns that one answer into the API's JSON error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def sending(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message["status"] == 413 and (
+                    b"content-type", b"text/plain; charset=utf-8") in message.get("headers", ()):
+                replacing = True
+            elif not replacing:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                response = error_response(413, "payload_too_large", too_large_message(scope), _CLOSE)
+                await response(scope, receive, send)
+
+        await self.app(scope, receive, sending)
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    # A message may quote what the client sent; whatever that held, the answer must still encode.
+    printable = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse({"error": {"code": code, "message": printable}}, status_code=status, headers=headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -61,13 +112,32 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "http_error")
+    code = exc.code if isinstance(exc, BodyRefused) else _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = f"there is nothing at {request.url.path}"
-    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+    elif exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+        message = f"{request.url.path} does not answer {request.method}; it answers {headers['Allow']}"
+    elif exc.status_code == 413:
+        message = message if isinstance(exc, BodyRefused) else too_large_message(request.scope)
+        headers.update(_CLOSE)
+    return error_response(exc.status_code, code, message, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
+    methods = {method for route in request.app.routes
+               if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
+               for method in route.methods or ()}
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    _log.exception("unexpected error answering %s %s", request.method, request.url.path)
+    """The last resort, for real bugs only: every known bad input is answered with a 4xx before it gets here."""
+    client = request.client.host if request.client else "unknown"
+    _log.error("unexpected %s answering %s %s for %s (query %r, %s bytes declared)", type(exc).__name__,
+               request.method, request.url.path, client, request.url.query[:200],
+               request.headers.get("content-length", "no"), exc_info=exc)
     return error_response(500, "internal_error", "the server failed unexpectedly; see its log")

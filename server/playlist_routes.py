@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 
 from server import playlists
@@ -20,8 +20,10 @@ from server.catalog import Catalog
 from server.exceptions import ApiError
 from server.playlist_hub import AccessNews, PlaylistHub, PlaylistNews
 from server.playlists import Role
+from server.responses import errors, json_object
 from server.routes import CatalogDep, UserDep
 from sync import (
+    PUSH_REQUEST_SCHEMA,
     InvalidUpdate,
     MalformedMessage,
     MissingDependencies,
@@ -41,11 +43,11 @@ Since = Annotated[int, Query(ge=0, le=_MAX_SEQ, description="the last log seq th
 
 class NewPlaylist(BaseModel):
     id: str = Field(pattern=_ID_PATTERN, description="chosen by the client (a UUID), so it can work offline")
-    public: bool = False
+    public: StrictBool = False
 
 
 class PlaylistChange(BaseModel):
-    public: bool
+    public: StrictBool
 
 
 class Invitation(BaseModel):
@@ -57,7 +59,9 @@ def hub_of(request: Request) -> PlaylistHub:
     return hub
 
 
-@router.post("/playlists")
+@router.post("/playlists", responses={
+    201: json_object("the playlist was created (200: the caller already owned it)"),
+    **errors(400, 401, 404, 409, 413, 422)})
 def create_playlist(body: NewPlaylist, request: Request, response: Response, catalog: CatalogDep,
                     user: UserDep) -> dict[str, Any]:
     record, created = playlists.create(catalog, body.id, user.id, body.public)
@@ -67,18 +71,18 @@ def create_playlist(body: NewPlaylist, request: Request, response: Response, cat
     return record.to_json(Role.OWNER)
 
 
-@router.get("/playlists")
+@router.get("/playlists", responses=errors(401))
 def list_playlists(catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return {"playlists": playlists.visible_to(catalog, user.id)}
 
 
-@router.get("/playlists/{playlist_id}")
+@router.get("/playlists/{playlist_id}", responses=errors(401, 404, 422))
 def get_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     record, role = playlists.readable(catalog, playlist_id, user.id)
     return {**record.to_json(role), **playlists.members(catalog, playlist_id)}
 
 
-@router.patch("/playlists/{playlist_id}")
+@router.patch("/playlists/{playlist_id}", responses=errors(400, 401, 403, 404, 413, 422))
 def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, request: Request, catalog: CatalogDep,
                     user: UserDep) -> dict[str, Any]:
     record = playlists.owned(catalog, playlist_id, user.id)
@@ -87,7 +91,7 @@ def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, request: Requ
     return get_playlist(playlist_id, catalog, user)
 
 
-@router.delete("/playlists/{playlist_id}", status_code=204)
+@router.delete("/playlists/{playlist_id}", status_code=204, responses=errors(401, 403, 404, 422))
 def delete_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
     hub = hub_of(request)
     with hub.writing():
@@ -97,7 +101,7 @@ def delete_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogD
     return Response(status_code=204)
 
 
-@router.post("/playlists/{playlist_id}/collaborators")
+@router.post("/playlists/{playlist_id}/collaborators", responses=errors(400, 401, 403, 404, 413, 422))
 def invite_collaborator(playlist_id: PlaylistId, body: Invitation, request: Request, catalog: CatalogDep,
                         user: UserDep) -> dict[str, Any]:
     record = playlists.owned(catalog, playlist_id, user.id)
@@ -109,7 +113,7 @@ def invite_collaborator(playlist_id: PlaylistId, body: Invitation, request: Requ
     return get_playlist(playlist_id, catalog, user)
 
 
-@router.post("/playlists/{playlist_id}/followers")
+@router.post("/playlists/{playlist_id}/followers", responses=errors(401, 404, 422))
 def follow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     record = playlists.find(catalog, playlist_id)
     if record is None or (not record.public and playlists.role_of(catalog, record, user.id) is None):
@@ -119,7 +123,7 @@ def follow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogD
     return get_playlist(playlist_id, catalog, user)
 
 
-@router.delete("/playlists/{playlist_id}/followers", status_code=204)
+@router.delete("/playlists/{playlist_id}/followers", status_code=204, responses=errors(401, 404, 422))
 def unfollow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
     record, _role = playlists.readable(catalog, playlist_id, user.id)
     playlists.remove_follower(catalog, record, user.id)
@@ -127,13 +131,16 @@ def unfollow_playlist(playlist_id: PlaylistId, request: Request, catalog: Catalo
     return Response(status_code=204)
 
 
-@router.get("/playlists/{playlist_id}/updates")
+@router.get("/playlists/{playlist_id}/updates", responses=errors(401, 404, 422))
 def pull_updates(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep, since: Since = 0) -> dict[str, Any]:
     record, _role = playlists.readable(catalog, playlist_id, user.id)
     return playlists.since(catalog, record, since).to_json()
 
 
-@router.post("/playlists/{playlist_id}/updates")
+@router.post("/playlists/{playlist_id}/updates", max_body_size=MAX_PUSH_BYTES,
+             responses=errors(400, 401, 403, 404, 409, 413, 422),
+             openapi_extra={"requestBody": {"required": True,
+                                            "content": {"application/json": {"schema": PUSH_REQUEST_SCHEMA}}}})
 async def push_updates(playlist_id: PlaylistId, request: Request, user: UserDep) -> dict[str, Any]:
     """Store updates (all or none) after validating each; a retried update id gets its first seq back."""
     try:

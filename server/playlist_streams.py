@@ -20,6 +20,7 @@ from server.catalog import Catalog
 from server.playlist_feeds import AccessNews, Feed, News
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import PlaylistId, Since, hub_of
+from server.responses import errors, server_sent_events
 from server.routes import UserDep
 from sync import PullResult
 
@@ -30,7 +31,10 @@ _SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 router = APIRouter()
 
 
-@router.get("/me/playlist-events", response_class=StreamingResponse)
+@router.get("/me/playlist-events", response_class=StreamingResponse, responses={
+    200: server_sent_events("``playlists``, then ``updates``, ``playlist`` and ``removed``, each with JSON data",
+                            ("playlists", "updates", "playlist", "removed")),
+    **errors(401)})
 async def my_playlist_events(request: Request, user: UserDep) -> StreamingResponse:
     """Server-sent events for every playlist the caller sees, on one connection.
 
@@ -42,7 +46,10 @@ async def my_playlist_events(request: Request, user: UserDep) -> StreamingRespon
     return StreamingResponse(stream.events(), media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
-@router.get("/playlists/{playlist_id}/events", response_class=StreamingResponse)
+@router.get("/playlists/{playlist_id}/events", response_class=StreamingResponse, responses={
+    200: server_sent_events("``updates`` (data: a pull result as JSON) and ``deleted`` (data: {\"id\": ...})",
+                            ("updates", "deleted")),
+    **errors(401, 404, 422)})
 async def playlist_events(playlist_id: PlaylistId, request: Request, user: UserDep,
                           since: Since = 0) -> StreamingResponse:
     """Server-sent events of one playlist: ``updates`` (a pull result, first the catch-up after ``since``), and

@@ -17,6 +17,9 @@ from server.auth import User
 from server.byte_range import parse_range
 from server.catalog import Catalog
 from server.exceptions import ApiError
+from server.limits import AUTH_BODY_BYTES
+from server.responses import binary, errors
+from server.throttle import LoginThrottle, retry_after
 
 _MAX_ID = 2**63 - 1
 _READ_BLOCK_BYTES = 65536
@@ -78,63 +81,71 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/auth/login")
-def login(body: LoginRequest, catalog: CatalogDep) -> dict[str, Any]:
+@router.post("/auth/login", max_body_size=AUTH_BODY_BYTES, responses=errors(400, 401, 413, 422, 429))
+def login(body: LoginRequest, request: Request, catalog: CatalogDep) -> dict[str, Any]:
+    """A bearer token for a user name and password. Failed attempts are throttled per account and address (429)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else ""
+    wait_s = throttle.attempt(body.username, address)
+    if wait_s > 0:
+        raise ApiError(429, "too_many_attempts", f"too many failed logins for {body.username!r}; try again in "
+                       f"{retry_after(wait_s)} s", {"Retry-After": retry_after(wait_s)})
     user = auth.authenticate(catalog, body.username, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", "wrong user name or password")
+    throttle.succeeded(body.username, address)
     return {"token": auth.open_session(catalog, user), "user": _user_json(user)}
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, max_body_size=AUTH_BODY_BYTES, responses=errors(401))
 def logout(catalog: CatalogDep, token: TokenDep, _user: UserDep) -> Response:
     auth.close_session(catalog, token)
     return Response(status_code=204)
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(401))
 def me(user: UserDep) -> dict[str, Any]:
     return _user_json(user)
 
 
-@router.get("/artists")
+@router.get("/artists", responses=errors(401))
 def list_artists(catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return {"artists": browse.artists(catalog)}
 
 
-@router.get("/artists/{artist_id}")
+@router.get("/artists/{artist_id}", responses=errors(401, 404, 422))
 def get_artist(artist_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return _found(browse.artist(catalog, artist_id), "artist", artist_id)
 
 
-@router.get("/albums")
+@router.get("/albums", responses=errors(401))
 def list_albums(catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return {"albums": browse.albums(catalog)}
 
 
-@router.get("/albums/{album_id}")
+@router.get("/albums/{album_id}", responses=errors(401, 404, 422))
 def get_album(album_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return _found(browse.album(catalog, album_id), "album", album_id)
 
 
-@router.get("/tracks")
+@router.get("/tracks", responses=errors(401, 422))
 def list_tracks(catalog: CatalogDep, user: UserDep, limit: Annotated[int, Query(ge=1, le=500)] = 100,
                 offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0) -> dict[str, Any]:
     page, total = browse.tracks(catalog, limit, offset)
     return {"tracks": page, "total": total}
 
 
-@router.get("/tracks/{track_id}")
+@router.get("/tracks/{track_id}", responses=errors(401, 404, 422))
 def get_track(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return _found(browse.track(catalog, track_id), "track", track_id)
 
 
-@router.get("/tracks/{track_id}/manifest")
+@router.get("/tracks/{track_id}/manifest", responses=errors(401, 404, 422))
 def get_manifest(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return _found(browse.manifest(catalog, track_id), "track", track_id)
 
 
-@router.get("/licences/{file_id}")
+@router.get("/licences/{file_id}", responses=errors(401, 403, 404, 422))
 def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: UserDep,
                 offline: bool = False) -> dict[str, Any]:
     """A file's key; with ``?offline=true`` also an offline grant that expires (``offline.expires_at``)."""
@@ -149,13 +160,16 @@ def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: UserDe
     return body
 
 
-@router.get("/search")
+@router.get("/search", responses=errors(401, 422))
 def search(catalog: CatalogDep, user: UserDep, q: Annotated[str, Query(min_length=1, max_length=200)],
            limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
     return browse.search(catalog, q, limit)
 
 
-@router.get("/files/{file_id}", response_class=Response)
+@router.get("/files/{file_id}", response_class=Response, responses={
+    200: binary(("application/octet-stream",), "the whole encrypted file"),
+    206: binary(("application/octet-stream",), "the bytes the Range header asked for"),
+    304: {"description": "the caller's copy (If-None-Match) is current"}, **errors(404, 416, 422)})
 def get_file(file_id: Id, request: Request, catalog: CatalogDep) -> Response:
     """Ciphertext of a transcoded file: public (it is useless without a licence), cacheable, seekable."""
     record = _found(browse.file_record(catalog, file_id), "file", file_id)
@@ -179,7 +193,9 @@ def get_file(file_id: Id, request: Request, catalog: CatalogDep) -> Response:
         headers={**headers, "Content-Range": byte_range.content_range, "Content-Length": str(byte_range.length)})
 
 
-@router.get("/albums/{album_id}/cover", response_class=Response)
+@router.get("/albums/{album_id}/cover", response_class=Response, responses={
+    200: binary(("image/jpeg", "image/png"), "the cover image"),
+    304: {"description": "the caller's copy (If-None-Match) is current"}, **errors(404, 422)})
 def get_cover(album_id: Id, request: Request, catalog: CatalogDep) -> Response:
     """An album's cover (JPEG or PNG): public like /files, so edge caches and desktop widgets fetch it tokenless."""
     record = catalog.album_cover(album_id)

@@ -13,6 +13,7 @@ from sync.errors import (
 )
 from sync.messages import (
     MAX_UPDATES_PER_PUSH,
+    PUSH_REQUEST_SCHEMA,
     LoggedUpdate,
     MalformedMessage,
     OutgoingUpdate,
@@ -32,6 +33,6 @@ from sync.playlist_doc import (
 __all__ = [
     "MAX_SNAPSHOT_BYTES", "MAX_UPDATES_PER_PUSH", "MAX_UPDATE_BYTES", "Entry", "EntryNotFound", "ForeignUpdate",
     "InvalidEdit", "InvalidState", "InvalidUpdate", "LoggedUpdate", "MalformedMessage", "MalformedUpdate",
-    "MissingDependencies", "OutgoingUpdate", "OversizedUpdate", "PlaylistDoc", "PlaylistState", "PullResult",
-    "PushRequest", "PushResult", "SyncError", "genesis_peer",
+    "MissingDependencies", "OutgoingUpdate", "OversizedUpdate", "PUSH_REQUEST_SCHEMA", "PlaylistDoc", "PlaylistState",
+    "PullResult", "PushRequest", "PushResult", "SyncError", "genesis_peer",
 ]

@@ -15,6 +15,23 @@ from sync.errors import SyncError
 MAX_UPDATES_PER_PUSH = 1_000
 _MAX_UPDATE_ID_CHARS = 64
 
+PUSH_REQUEST_SCHEMA: dict[str, Any] = {
+    "title": "PushRequest",
+    "description": "Updates of one playlist, in the order they were made; stored all or none.",
+    "type": "object",
+    "required": ["updates"],
+    "properties": {"updates": {"type": "array", "minItems": 1, "maxItems": MAX_UPDATES_PER_PUSH, "items": {
+        "type": "object",
+        "required": ["update_id", "data"],
+        "properties": {
+            "update_id": {"type": "string", "minLength": 1, "maxLength": _MAX_UPDATE_ID_CHARS,
+                          "description": "chosen by the client; a retried update id gets its first seq back"},
+            "data": {"type": "string", "format": "byte", "description": "the CRDT update bytes, base64"},
+        },
+    }}},
+}
+"""The JSON Schema of what ``PushRequest.from_json`` accepts (for API documentation)."""
+
 
 class MalformedMessage(SyncError, ValueError):
     """A sync message is not of the expected shape (missing field, wrong type, bad base64)."""
@@ -134,6 +151,10 @@ def _object(value: object, what: str) -> dict[str, Any]:
 def _update_id(value: object) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= _MAX_UPDATE_ID_CHARS:
         raise MalformedMessage(f"'update_id' must be text of 1-{_MAX_UPDATE_ID_CHARS} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedMessage("'update_id' must be valid Unicode text; it holds a lone surrogate") from None
     return value
 
 

@@ -51,3 +51,14 @@ def test_a_satisfiable_range_always_lies_within_the_resource(size: int, first: i
     assert first < byte_range.stop <= size
     assert byte_range.length == min(span + 1, size - first)
     assert byte_range.content_range == f"bytes {first}-{byte_range.stop - 1}/{size}"
+
+
+@pytest.mark.parametrize("digits", [4300, 100_000])
+def test_numbers_of_any_length_are_answered_without_converting_them(digits: int) -> None:
+    huge = "9" * digits
+    with pytest.raises(ApiError) as raised:
+        parse_range(f"bytes={huge}-", 100)
+    assert raised.value.status == 416 and len(raised.value.message) < 300
+    assert parse_range(f"bytes=10-{huge}", 100) == ByteRange(10, 100, 100)
+    assert parse_range(f"bytes=-{huge}", 100) == ByteRange(0, 100, 100)
+    assert parse_range(f"bytes={'0' * digits}5-{'0' * digits}7", 100) == ByteRange(5, 8, 100)

@@ -218,3 +218,29 @@ def test_search_forgives_a_typo_and_ranks_the_exact_hit_first(client: httpx.Clie
     assert track["id"] in [t["id"] for t in found["tracks"]]
     exact = client.get("/search", params={"q": track["title"]}).json()
     assert exact["tracks"][0]["id"] == track["id"]
+
+
+def test_openapi_documents_every_body_and_every_error_status(anonymous: httpx.Client) -> None:
+    schema = anonymous.get("/openapi.json").json()
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    assert response["content"]["application/json"]["schema"] == error_body, where
+            if "security" in operation:
+                assert "401" in responses, where
+            if operation.get("parameters") or "requestBody" in operation:
+                assert "422" in responses, where
+            if "requestBody" in operation:
+                assert {"400", "413"} <= set(responses), where
+    push = schema["paths"]["/playlists/{playlist_id}/updates"]["post"]
+    body = push["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["updates"] and body["properties"]["updates"]["items"]["required"] == [
+        "update_id", "data"]
+    assert {"403", "404", "409"} <= set(push["responses"])
+    login = schema["paths"]["/auth/login"]["post"]["responses"]
+    assert "Retry-After" in login["429"]["headers"]
+    assert {"206", "304", "416"} <= set(schema["paths"]["/files/{file_id}"]["get"]["responses"])

@@ -1,0 +1,70 @@
+"""A reference server of a test module's own: a copy of the demo catalog, extra users, its own environment.
+
+For tests that change what a server remembers (login throttling, fuzzing) or watch its process (memory), so the
+session-wide ``live_server`` stays as every other test expects it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from client.bundled import BundledServer
+from server import auth
+from server.catalog import Catalog
+
+USERS = {"alice": ("alice-pw", "GB"), "bob": ("bob-pw", "GB")}
+
+
+@contextmanager
+def own_server(demo_data: Path, folder: Path, environ: Mapping[str, str] | None = None) -> Iterator[BundledServer]:
+    """A server on a copy of ``demo_data`` in ``folder`` with the USERS added, ``environ`` set while it starts."""
+    data_dir = folder / "data"
+    shutil.copytree(demo_data, data_dir)
+    catalog = Catalog.open(data_dir)
+    try:
+        for name, (password, region) in USERS.items():
+            auth.create_user(catalog, name, password, region)
+    finally:
+        catalog.close()
+    saved = {name: os.environ.get(name) for name in environ or {}}
+    os.environ.update(environ or {})
+    server = BundledServer(data_dir)
+    try:
+        server.start()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def server_pid(server: BundledServer) -> int:
+    """The pid of the ``server serve`` process serving ``server``'s data dir (found by its command line)."""
+    wanted = os.fsencode(str(server.data_dir))
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in arguments and wanted in arguments:
+            return int(entry.name)
+    raise LookupError(f"no server process serves {server.data_dir}")
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The process's peak resident memory (VmHWM in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(f"/proc/{pid}/status has no VmHWM")
