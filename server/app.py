@@ -128,7 +128,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
-    methods = {method for route in request.app.routes
+    methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes)
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))
