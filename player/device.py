@@ -67,6 +67,8 @@ class DeviceSink:
     sounddevice's: "high" (safe), "low", or seconds.
     """
 
+    realtime = True
+
     def __init__(self, device: int | str | None = None, latency: str | float = "high") -> None:
         self.device = device
         self.latency = latency

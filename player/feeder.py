@@ -24,7 +24,7 @@ from player.commands import (
     Sync,
     first_changed,
 )
-from player.decoder import DecodeError, Decoder
+from player.decoder import DecodeError, Decoder, StreamInterrupted
 from player.events import (
     Event,
     PlaybackError,
@@ -45,6 +45,8 @@ from player.ring import (
     Ring,
 )
 from player.sinks import Sink
+from player.source import Source
+from player.stall import Reconnector, TrackLost, Unplayable
 from player.timeline import Segment, Timeline
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,12 @@ class Feeder:
     when the output stopped with item `index` as the one to play next.
 
     `emit` delivers an event to the listener while holding `emit_lock`; events due at the same
-    time from several threads are delivered in frame order under that lock."""
+    time from several threads are delivered in frame order under that lock.
+
+    A read that fails with the network (StreamInterrupted) stalls the track: it is retried with backoff
+    while the ring plays, and continues from the exact frame it stopped at; past `reconnect_s` the track
+    ends with an error and the queue goes on. `starving` is True while the ring is not being refilled
+    (the engine fades the output out before it runs dry, and back in once it is refilled)."""
 
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
@@ -81,6 +88,10 @@ class Feeder:
         self._items: tuple[QueueItem, ...] = ()
         self._index = 0
         self._decoder: Decoder | None = None
+        self._source: Source | None = None  # the open decoder's, kept to continue after a stall
+        self._track_rate = 0
+        self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
+        self._reconnect = Reconnector(settings.reconnect_s, emit)
         self._pending: npt.NDArray[np.float32] | None = None
         self._run_start = 0
         self._run_input_frames = 0
@@ -169,7 +180,8 @@ class Feeder:
         if self._deferred is not None:
             command, self._deferred = self._deferred, None
             return command
-        if self._decoder is None and self._pending is None:
+        if self._decoder is None and self._pending is None and not self._reconnect.stalled:
+            self._reconnect.starving = False
             return self.commands.get()
         try:
             return self.commands.get_nowait()
@@ -183,22 +195,61 @@ class Feeder:
             return None
 
     def _feed(self) -> bool:
-        """Move one chunk along; False when the ring is full or there is nothing to decode."""
+        """Move one chunk along; False when the ring is full, there is nothing to decode, or a stalled
+        track is waiting for its next retry."""
+        self._tend_starving()
+        if self._reconnect.stalled:
+            return self._retry_stalled()
         if self._pending is not None:
             return self._write_pending()
         if self._decoder is None:
             return False
         try:
             chunk = self._decoder.read()
+        except StreamInterrupted as error:
+            self._stalled(str(error), self._track_frame)
+            return True
         except DecodeError as error:
             log.warning("decode failed mid-track: %s", error)
             self._event(self._queued(), PlaybackError(self._index, self._items[self._index].key, str(error)))
             chunk = None
+        self._reconnect.read_worked()
         if chunk is None:
             self._next_track()
         else:
-            self._queue(self._gained(chunk), self._decoder.sample_rate)
+            self._track_frame += len(chunk)
+            self._queue(self._gained(chunk), self._track_rate)
         return True
+
+    # -- riding out the network --------------------------------------------------------------------
+
+    def _stalled(self, reason: str, frame: int) -> None:
+        assert self._source is not None
+        self._close_decoder()
+        self._reconnect.stall(self._index, self._items[self._index].key, self._source, frame, reason)
+
+    def _retry_stalled(self) -> bool:
+        try:
+            self._decoder = self._reconnect.reopen(self._items[self._index])
+        except TrackLost as lost:
+            log.warning("%s", lost)
+            self._event(self._queued(), PlaybackError(lost.index, lost.key, str(lost)))
+            self._next_track()
+            return True
+        return self._decoder is not None
+
+    @property
+    def starving(self) -> bool:
+        """The ring is not being refilled: a track stalled, and the ring has not had its prefill since."""
+        return self._reconnect.starving
+
+    def _tend_starving(self) -> None:
+        """The ring is refilled after a stall once it holds the prefill again (or all there is to come)."""
+        if not self._reconnect.starving or self._reconnect.stalled or self.ring is None:
+            return
+        wanted = int(self._settings.prefill_s * self._converter.output_rate)
+        if self.ring.available() >= wanted or (self._decoder is None and self._pending is None):
+            self._reconnect.starving = False
 
     # -- decoding into the ring ------------------------------------------------------------------
 
@@ -236,7 +287,6 @@ class Feeder:
         return self._run_start + round(self._run_input_frames * rate / self._run_rate)
 
     def _next_track(self) -> None:
-        assert self._decoder is not None
         boundary = self._boundary()
         ended = self._items[self._index]
         self._close_decoder()
@@ -256,18 +306,19 @@ class Feeder:
         while index < len(self._items):
             item = self._items[index]
             try:
-                self._decoder = Decoder(item.open_source(), item.frames, name=item.key)
-                self._index = index
-                return True
-            except Exception as error:  # noqa: BLE001 - a Source from above may fail in any way: skip it
-                log.warning("cannot play %s: %s", item.key, error)
+                source, self._decoder = self._reconnect.open_item(item)
+            except Unplayable as error:
                 self._event(frame, PlaybackError(index, item.key, str(error)))
                 index += 1
+                continue
+            self._source, self._index, self._track_frame = source, index, 0
+            self._track_rate = self._decoder.sample_rate
+            return True
         return False
 
     def _start_run(self, frame: int, track_frames: int, announce: bool) -> None:
-        assert self._decoder is not None and self.timeline is not None
-        rate = self._decoder.sample_rate
+        assert self.timeline is not None
+        rate = self._track_rate
         if rate != self._run_rate:
             self._append(self._converter.flush())
             frame = self._queued()
@@ -303,6 +354,7 @@ class Feeder:
     def _jump(self, jump: Jump) -> None:
         self._wait_for_hold()
         heard = self._drop_queued()
+        self._reconnect.network.back()  # the listener chose: try the network again
         self._items = jump.items
         if not self._open_from(jump.index, self._queued() if self.ring else 0):
             if heard is not None:
@@ -311,8 +363,7 @@ class Feeder:
             self._stop_output()
             self._on_stopped(0)
             return
-        assert self._decoder is not None
-        rate = self._decoder.sample_rate
+        rate = self._track_rate
         start_frame = self._seek(round(jump.seconds * rate))
         if self.ring is None:
             self._create_output(self._sink.output_rate(rate))
@@ -341,6 +392,7 @@ class Feeder:
             self._items = old[:self._index + 1] + command.items[self._index + 1:]
             return
         self._close_decoder()
+        self._reconnect.forget()
         self._pending, self._end_queued = None, False
         with self.lock:
             ring.truncate(start)
@@ -359,14 +411,19 @@ class Feeder:
     def _seek(self, frame: int) -> int:
         """Seek the open decoder; returns the frame playback will start at."""
         assert self._decoder is not None
+        self._track_frame = max(0, frame)
         if frame <= 0:
             return 0
         try:
             self._decoder.seek(frame)
             return frame
+        except StreamInterrupted as error:
+            self._stalled(str(error), frame)
+            return frame
         except DecodeError as error:
             self._emit(PlaybackError(self._index, self._items[self._index].key, str(error)))
             self._decoder.seek(0)
+            self._track_frame = 0
             return 0
 
     def _stop(self) -> None:
@@ -388,6 +445,7 @@ class Feeder:
     def _drop_queued(self) -> Position | None:
         """Forget everything queued but unheard; returns what the listener was hearing."""
         self._close_decoder()
+        self._reconnect.forget()
         self._pending = None
         self._end_queued = False
         self._converter.reset()
@@ -422,6 +480,7 @@ class Feeder:
 
     def _stop_output(self) -> None:
         self._close_decoder()
+        self._reconnect.forget()
         self._pending = None
         self._end_queued = False
         self._output.stop()

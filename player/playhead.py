@@ -27,9 +27,10 @@ class Playhead:
         self._steps = np.arange(1, max_block_frames + 1, dtype=np.float32)
         self._gains = np.empty((max_block_frames, 1), np.float32)
 
-    def fill(self, out: npt.NDArray[np.float32]) -> None:
+    def fill(self, out: npt.NDArray[np.float32]) -> int:
         """Device side: fill all of `out`; silence where there is no audio, counting an underrun
-        when audio was due (playing, not at the end of the queue) but had not arrived."""
+        when audio was due (playing, not at the end of the queue) but had not arrived. Returns the
+        frames that came from the ring."""
         step = len(self._steps)
         filled = 0
         while filled < len(out):
@@ -41,6 +42,7 @@ class Playhead:
             out[filled:] = 0.0
             if self.wants_audio() and not self.at_end():
                 self._ring.ints[UNDERRUNS] += 1
+        return filled
 
     def produce(self, out: npt.NDArray[np.float32], stop_at_event: bool) -> int:
         """Write up to len(out) frames of gained audio to the front of `out`; returns how many.
