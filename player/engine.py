@@ -19,7 +19,6 @@ from player.events import (
     StateChanged,
 )
 from player.feeder import Feeder
-from player.ring import JUMPING, READ, TARGET_GAIN
 from player.sinks import Sink
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ class Engine:
         with self._feeder.lock:
             ring, timeline = self._feeder.ring, self._feeder.timeline
             if ring is not None and timeline is not None:
-                heard = timeline.position(int(ring.ints[READ]))
+                heard = timeline.position(ring.consumed)
                 if heard is not None:
                     return heard
         with self._lock:
@@ -224,15 +223,15 @@ class Engine:
         with self._feeder.lock:
             ring = self._feeder.ring
             if ring is not None:
-                ring.ints[JUMPING] = 1
-                ring.floats[TARGET_GAIN] = 0.0
+                ring.jumping = True
+                ring.target_gain = 0.0
         self._feeder.commands.put(Jump(self._items, index, seconds))
 
     def _set_target(self, gain: float) -> None:
         with self._feeder.lock:
             ring = self._feeder.ring
             if ring is not None:
-                ring.floats[TARGET_GAIN] = gain
+                ring.target_gain = gain
 
     def _gain_now(self) -> float:
         with self._lock:
@@ -264,8 +263,8 @@ class Engine:
                 with self._feeder.lock:
                     ring = self._feeder.ring
                     if ring is not None:
-                        ring.ints[JUMPING] = 0
-                        ring.floats[TARGET_GAIN] = self._gain_now()
+                        ring.jumping = False
+                        ring.target_gain = self._gain_now()
 
     def _on_stopped(self, index: int) -> None:
         with self._lock:

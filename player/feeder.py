@@ -37,13 +37,7 @@ from player.events import (
 from player.loudness import Limiter, normalisation_gain
 from player.output import Output
 from player.resample import RateConverter
-from player.ring import (
-    CURRENT_GAIN,
-    END,
-    READ,
-    WRITE,
-    Ring,
-)
+from player.ring import Ring
 from player.sinks import Sink
 from player.source import Source
 from player.stall import Reconnector, TrackLost, Unplayable
@@ -122,7 +116,7 @@ class Feeder:
             with self.lock:
                 if self.ring is None or self.timeline is None:
                     return
-                events = self.timeline.due(int(self.ring.ints[READ]))
+                events = self.timeline.due(self.ring.consumed)
             for event in events:
                 if isinstance(event, QueueFinished):
                     self.commands.put(Finish())
@@ -274,12 +268,12 @@ class Feeder:
         written = self.ring.write(self._pending)
         self._pending = self._pending[written:] if written < len(self._pending) else None
         if self._pending is None and self._end_queued:
-            self.ring.ints[END] = self.ring.ints[WRITE]
+            self.ring.end = self.ring.written
         return written > 0
 
     def _queued(self) -> int:
         assert self.ring is not None
-        return int(self.ring.ints[WRITE]) + (0 if self._pending is None else len(self._pending))
+        return self.ring.written + (0 if self._pending is None else len(self._pending))
 
     def _boundary(self) -> int:
         """Ring frame where the current run's next input frame will come out."""
@@ -299,7 +293,7 @@ class Feeder:
             self._event(self._queued(), QueueFinished())
             if self._pending is None:
                 assert self.ring is not None
-                self.ring.ints[END] = self.ring.ints[WRITE]
+                self.ring.end = self.ring.written
 
     def _open_from(self, index: int, frame: int) -> bool:
         """Open the first playable item from `index` on; errors become events at `frame`."""
@@ -348,7 +342,7 @@ class Feeder:
         if ring is None or not self._output.running:
             return
         deadline = time.monotonic() + _HOLD_TIMEOUT_S
-        while ring.floats[CURRENT_GAIN] != 0.0 and time.monotonic() < deadline:
+        while ring.current_gain != 0.0 and time.monotonic() < deadline:
             time.sleep(0.001)
 
     def _jump(self, jump: Jump) -> None:
@@ -387,7 +381,7 @@ class Feeder:
         start = timeline.segment_start(changed) if timeline is not None and changed <= self._index else None
         start = self._queued() if start is None and changed > self._index else start
         margin = int(_SPLICE_MARGIN_S * self._converter.output_rate)
-        if ring is None or timeline is None or start is None or start - int(ring.ints[READ]) < margin:
+        if ring is None or timeline is None or start is None or start - ring.consumed < margin:
             log.info("queue edit too close to the next track to splice; it applies from the one after")
             self._items = old[:self._index + 1] + command.items[self._index + 1:]
             return
@@ -396,7 +390,7 @@ class Feeder:
         self._pending, self._end_queued = None, False
         with self.lock:
             ring.truncate(start)
-            ring.ints[END] = -1
+            ring.end = -1
             timeline.forget_from(start)
         self._converter, self._run_rate = RateConverter(self._converter.output_rate), 0
         self._index = changed - 1
@@ -406,7 +400,7 @@ class Feeder:
         else:
             self._end_queued = True
             self._event(start, QueueFinished())
-            ring.ints[END] = start
+            ring.end = start
 
     def _seek(self, frame: int) -> int:
         """Seek the open decoder; returns the frame playback will start at."""
@@ -436,7 +430,7 @@ class Feeder:
 
     def _finish(self) -> None:
         ring = self.ring
-        if ring is None or not 0 <= int(ring.ints[END]) <= int(ring.ints[READ]):
+        if ring is None or not ring.at_end():
             return  # a jump came in after the queue ran out: it plays on
         self._sink.finish(timeout_s=self._settings.buffer_s + 5.0)
         self._stop_output()
@@ -454,17 +448,17 @@ class Feeder:
         with self.lock:
             if self.ring is None or self.timeline is None:
                 return None
-            read = int(self.ring.ints[READ])
+            read = self.ring.consumed
             heard = self.timeline.position(read)
             self.timeline.forget_after(read)
-            self.ring.ints[END] = -1
+            self.ring.end = -1
             self.ring.drop_queued()
             return heard
 
     def _prefill(self) -> None:
         assert self.ring is not None
         wanted = int(self._settings.prefill_s * self._converter.output_rate)
-        while self.commands.empty() and self._queued() < int(self.ring.ints[READ]) + wanted:
+        while self.commands.empty() and self._queued() < self.ring.consumed + wanted:
             if self._decoder is None and self._pending is None:
                 break
             if not self._feed():

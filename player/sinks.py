@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from player.playhead import Playhead
-from player.ring import JUMPING, Ring
+from player.ring import Ring
 from player.wav import Subtype, WavWriter
 
 _BLOCK_FRAMES = 4096
@@ -185,7 +185,7 @@ class RenderSink:
         head, ring = self._head, self._ring
         if head is None or ring is None:
             return True
-        return head.at_end() or (head.holding() and not ring.ints[JUMPING])
+        return head.at_end() or (head.holding() and not ring.jumping)
 
     def _flush_header(self) -> None:
         if self._writer is not None:
