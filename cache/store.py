@@ -127,6 +127,11 @@ class ContentStore:
         """Indices of the file's chunks the disk tier holds (checked again when they are read)."""
         return {i for i in range(manifest.chunk_count) if self._disk.has_chunk(manifest.file_id, i)}
 
+    def playable_offline(self, manifest: FileManifest) -> bool:
+        """Whether the file plays without the network: every chunk on disk and its key stored."""
+        held = self._disk.wrapped_key(manifest.file_id) is not None
+        return held and len(self.stored_chunks(manifest)) == manifest.chunk_count
+
     def save_chunk(self, manifest: FileManifest, index: int, data: bytes) -> None:
         """Store a downloaded chunk in the disk tier; refuses one that does not match the manifest."""
         if not chunk_intact(manifest, index, data):

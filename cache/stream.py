@@ -13,6 +13,7 @@ from typing import Protocol
 
 from cache.cipher import FileKey, decrypt_at
 from cache.manifest import FileManifest
+from player import SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ class ChunkSupply(Protocol):
     def chunk(self, index: int) -> bytes: ...
 
 
-class ChunkIntegrityError(OSError):
-    """A ciphertext chunk kept failing its SHA-256 check."""
+class ChunkIntegrityError(SourceUnavailable):
+    """A ciphertext chunk kept failing its SHA-256 check (fetching it again later may still succeed)."""
 
 
 def chunk_intact(manifest: FileManifest, index: int, data: bytes) -> bool:
@@ -93,6 +94,18 @@ class PlaintextSource:
         return self._manifest.size_bytes
 
     def read_at(self, offset: int, size: int) -> bytes:
+        """Raises SourceUnavailable when a chunk cannot be had now (network, corrupt in transit, disk),
+        SourceError for anything else: never another exception type (the Source protocol)."""
+        try:
+            return self._read(offset, size)
+        except SourceError:
+            raise
+        except OSError as exc:
+            raise SourceUnavailable(f"{self!r}: cannot get byte {offset} now: {exc}") from exc
+        except Exception as exc:  # the chunk supply is handed in from above and may fail in any way
+            raise SourceError(f"{self!r}: cannot read byte {offset}: {type(exc).__name__}: {exc}") from exc
+
+    def _read(self, offset: int, size: int) -> bytes:
         end = min(offset + size, self._manifest.size_bytes)
         if offset >= end:
             return b""

@@ -147,10 +147,6 @@ class Downloader:
     def paused(self) -> bool:
         return self.queue.flag(_PAUSED_FLAG)
 
-    def cancel_all(self) -> None:
-        for pin in self.queue.pins():
-            self.unpin(pin.key)
-
     # -- what the views read ---------------------------------------------------------------------------
 
     def snapshot(self) -> DownloadsSnapshot:

@@ -1,11 +1,13 @@
 """One file's download: fetch the chunks the disk tier lacks, by HTTP Range in batches, and store each verified.
 
-Never fetches a chunk that is already stored, so a resumed download starts where the last one stopped.
+Never fetches a chunk that is already stored, so a resumed download starts where the last one stopped; each
+request is sized to the link so that it lands within about a second, so a kill loses little of what arrived.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,10 @@ from offline.rate import RateMeter
 
 Stop = Literal["pause", "requeue", "cancel", "close"]
 Fetch = Callable[[FileManifest, int, int], bytes]
+
+# How long one request should take: what a killed download can lose (the bytes of the request in flight).
+REQUEST_TARGET_S = 0.5
+_GROWTH = 4  # a request at most this many times the last one, so one lucky fast answer does not overshoot
 
 
 class Stopped(Exception):
@@ -66,19 +72,26 @@ class DiskBudget:
 def fetch_missing_chunks(manifest: FileManifest, active: ActiveDownload, store: ContentStore, fetch: Fetch,
                          fetched: Callable[[], None], progressed: Callable[[], None], disk: DiskBudget,
                          request_bytes: int) -> None:
-    """Download what the disk tier lacks of ``manifest``. ``fetched()`` follows every answered request,
-    ``progressed()`` every stored batch. Raises Stopped, DiskFullError, or the fetch's OSError."""
+    """Download what the disk tier lacks of ``manifest``: requests of at most ``request_bytes``, starting at
+    one chunk and sized to the measured link (about REQUEST_TARGET_S each). ``fetched()`` follows every answered
+    request, ``progressed()`` every stored batch. Raises Stopped, DiskFullError, or the fetch's OSError."""
     stored = store.stored_chunks(manifest)
     missing = [index for index in range(manifest.chunk_count) if index not in stored]
     remaining = sum(_span_bytes(manifest, index) for index in missing)
     active.set_progress(manifest.size_bytes - remaining, manifest.size_bytes)
     progressed()
     disk.ensure(remaining)
-    for first, stop in batches(missing, max(1, request_bytes // manifest.chunk_size)):
+    most = max(1, request_bytes // manifest.chunk_size)
+    size = 1
+    while missing:
+        first, stop = first_batch(missing, size)
+        missing = missing[stop - first:]
         active.check()
         start, end = manifest.chunk_span(first)[0], manifest.chunk_span(stop - 1)[1]
         disk.ensure(end - start)
+        began = time.monotonic()
         data = fetch(manifest, start, end)
+        size = next_request_chunks(manifest.chunk_size, len(data), time.monotonic() - began, stop - first, most)
         fetched()
         for index in range(first, stop):
             chunk_start, chunk_end = manifest.chunk_span(index)
@@ -87,15 +100,22 @@ def fetch_missing_chunks(manifest: FileManifest, active: ActiveDownload, store: 
         progressed()
 
 
-def batches(indices: Sequence[int], most: int) -> list[tuple[int, int]]:
-    """Sorted chunk indices as [first, stop) runs of at most ``most`` adjacent chunks: one Range request each."""
-    runs: list[tuple[int, int]] = []
-    for index in indices:
-        if runs and runs[-1][1] == index and index - runs[-1][0] < most:
-            runs[-1] = (runs[-1][0], index + 1)
-        else:
-            runs.append((index, index + 1))
-    return runs
+def next_request_chunks(chunk_bytes: int, got_bytes: int, took_s: float, asked: int, most: int) -> int:
+    """Chunks the next request should ask for: what the link carried in REQUEST_TARGET_S at the rate the last
+    request saw, within [1, most] and at most _GROWTH times the last request."""
+    if took_s <= 0:
+        return min(most, asked * _GROWTH)
+    fits = int(got_bytes / took_s * REQUEST_TARGET_S // chunk_bytes)
+    return max(1, min(most, asked * _GROWTH, fits))
+
+
+def first_batch(indices: Sequence[int], most: int) -> tuple[int, int]:
+    """The first of the sorted chunk ``indices`` and the adjacent ones after it, at most ``most`` in all, as
+    [first, stop): one Range request."""
+    stop = indices[0] + 1
+    while stop - indices[0] < min(most, len(indices)) and indices[stop - indices[0]] == stop:
+        stop += 1
+    return indices[0], stop
 
 
 def _span_bytes(manifest: FileManifest, index: int) -> int:

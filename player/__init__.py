@@ -13,13 +13,15 @@ from player.events import (
     Position,
     QueueFinished,
     QueueItem,
+    Reconnected,
+    Reconnecting,
     State,
     StateChanged,
     TrackEnded,
     TrackStarted,
 )
 from player.sinks import RenderSink, Sink
-from player.source import BytesSource, FileSource, Source, SourceError, SourceReader
+from player.source import BytesSource, FileSource, Source, SourceError, SourceReader, SourceUnavailable
 
 __all__ = [
     "BytesSource",
@@ -36,11 +38,14 @@ __all__ = [
     "Position",
     "QueueFinished",
     "QueueItem",
+    "Reconnected",
+    "Reconnecting",
     "RenderSink",
     "Sink",
     "Source",
     "SourceError",
     "SourceReader",
+    "SourceUnavailable",
     "State",
     "StateChanged",
     "TrackEnded",

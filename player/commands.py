@@ -61,8 +61,10 @@ Command = Jump | Replace | Sync | Stop | Finish | Shutdown
 
 @dataclass(frozen=True)
 class FeederSettings:
-    """Ring length, how much to decode before starting, and the gain ramp, all in seconds."""
+    """Ring length, how much to decode before starting, the gain ramp, and how long a track whose
+    bytes stopped arriving is retried before the queue goes on without it, all in seconds."""
 
     buffer_s: float
     prefill_s: float
     ramp_s: float
+    reconnect_s: float = 30.0

@@ -12,7 +12,7 @@ import av.error
 import numpy as np
 import numpy.typing as npt
 
-from player.source import Source, SourceError, SourceReader
+from player.source import Source, SourceError, SourceReader, SourceUnavailable
 
 CHANNELS = 2
 LAYOUT = "stereo"
@@ -31,6 +31,17 @@ _AAC_PRIMING_FRAMES = 1024
 
 class DecodeError(Exception):
     """A track cannot be decoded: not audio, corrupt, truncated, or its bytes are unavailable."""
+
+
+class StreamInterrupted(DecodeError):
+    """The track's bytes stopped arriving (the source raised SourceUnavailable). A new Decoder on the
+    same source, seeked to the frames read so far, continues exactly where this one stopped."""
+
+
+def _source_failure(name: str, error: SourceError) -> DecodeError:
+    if isinstance(error, SourceUnavailable):
+        return StreamInterrupted(f"{name}: {error}")
+    return DecodeError(f"{name}: {error}")
 
 
 class Decoder:
@@ -123,6 +134,8 @@ class Decoder:
                 self._container.seek(target_pts, stream=self._stream, backward=True)
                 self._frames = self._decoded()
                 self._position = None
+            except SourceError as error:
+                raise _source_failure(self._name, error) from error
             except av.error.FFmpegError:
                 # Some files cannot seek near their end (FLAC without a seek table): decode through.
                 self._restart()
@@ -135,7 +148,7 @@ class Decoder:
         try:
             container = av.open(SourceReader(self._source), mode="r")
         except SourceError as error:
-            raise DecodeError(f"{self._name}: {error}") from error
+            raise _source_failure(self._name, error) from error
         except (av.error.FFmpegError, ValueError, EOFError) as error:
             raise DecodeError(f"{self._name}: not a readable audio file ({error})") from error
         if not container.streams.audio:
@@ -192,6 +205,6 @@ class Decoder:
                         yield pts, np.asarray(converted.to_ndarray(), np.float32).reshape(-1, CHANNELS)
                         pts = None
         except SourceError as error:
-            raise DecodeError(f"{self._name}: {error}") from error
+            raise _source_failure(self._name, error) from error
         except (av.error.FFmpegError, ValueError) as error:
             raise DecodeError(f"{self._name}: corrupt audio data ({error})") from error

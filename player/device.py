@@ -15,7 +15,7 @@ from typing import Any
 import sounddevice as sd
 
 from player.output_process import CloseStream, OpenStream, Quit, serve
-from player.ring import CALLBACKS, END, READ, Ring
+from player.ring import Ring
 
 _START_TIMEOUT_S = 20.0
 # PortAudio (ALSA -> PulseAudio) pauses ~2 s to recover from an xrun: longer silence means trouble.
@@ -67,6 +67,8 @@ class DeviceSink:
     sounddevice's: "high" (safe), "low", or seconds.
     """
 
+    realtime = True
+
     def __init__(self, device: int | str | None = None, latency: str | float = "high") -> None:
         self.device = device
         self.latency = latency
@@ -103,14 +105,13 @@ class DeviceSink:
             self.stream_latency_s = float(detail)
             self._ring = ring
             self._failure = None
-            self._heartbeat = (int(ring.ints[CALLBACKS]), time.monotonic())
+            self._heartbeat = (ring.callbacks, time.monotonic())
 
     def finish(self, timeout_s: float) -> None:
         ring = self._ring
         deadline = time.monotonic() + timeout_s
         while ring is not None and self.failure() is None and time.monotonic() < deadline:
-            end = int(ring.ints[END])
-            if 0 <= end <= int(ring.ints[READ]):
+            if ring.at_end():
                 break
             time.sleep(0.005)
         self.stop()
@@ -142,7 +143,7 @@ class DeviceSink:
                         self._failure = str(detail)
             finally:
                 self._lock.release()
-        callbacks = int(ring.ints[CALLBACKS])
+        callbacks = ring.callbacks
         if callbacks != self._heartbeat[0]:
             self._heartbeat = (callbacks, time.monotonic())
         elif time.monotonic() - self._heartbeat[1] > _SILENT_DEVICE_S:

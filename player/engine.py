@@ -19,13 +19,16 @@ from player.events import (
     StateChanged,
 )
 from player.feeder import Feeder
-from player.ring import JUMPING, READ, TARGET_GAIN
 from player.sinks import Sink
 
 log = logging.getLogger(__name__)
 
 RESTART_THRESHOLD_S = 3.0
+RECONNECT_S = 30.0
 _DISPATCH_INTERVAL_S = 0.005
+# While a stalled track is not refilling the ring, fade out once less than this is left: more than a
+# device's callback takes at once, so the fade always runs over real audio and never hits the empty ring.
+_STARVING_GUARD_S = 0.3
 
 
 class Engine:
@@ -33,10 +36,13 @@ class Engine:
 
     Commands return at once; the work happens on the engine's threads, and `listener(event)` is
     called from one of them (never with an engine lock held, so it may call back into the engine).
+    A track whose bytes stop arriving is retried for `reconnect_s` (Reconnecting, then Reconnected or
+    a PlaybackError for it); on a real-time sink the output fades out before the ring runs dry and
+    back in once it is refilled, so a stall is heard as a short fade, never a click.
     """
 
     def __init__(self, sink: Sink, listener: Listener | None = None, *, buffer_s: float = 2.0,
-                 prefill_s: float = 0.5, ramp_ms: float = 8.0) -> None:
+                 prefill_s: float = 0.5, ramp_ms: float = 8.0, reconnect_s: float = RECONNECT_S) -> None:
         self._sink = sink
         self._listener = listener
         self._lock = threading.RLock()
@@ -47,9 +53,10 @@ class Engine:
         self._volume = 1.0
         self._normalise = False
         self._jumps_pending = 0
+        self._starved = False  # faded out because a stalled track left the ring nearly empty
         self._closed = threading.Event()
         self._feeder = Feeder(
-            sink, self._emit, self._emit_lock, FeederSettings(buffer_s, prefill_s, ramp_ms / 1000.0),
+            sink, self._emit, self._emit_lock, FeederSettings(buffer_s, prefill_s, ramp_ms / 1000.0, reconnect_s),
             gain_now=self._gain_now, normalising=lambda: self._normalise,
             on_jump_done=self._on_jump_done, on_stopped=self._on_stopped,
         )
@@ -87,7 +94,7 @@ class Engine:
         with self._feeder.lock:
             ring, timeline = self._feeder.ring, self._feeder.timeline
             if ring is not None and timeline is not None:
-                heard = timeline.position(int(ring.ints[READ]))
+                heard = timeline.position(ring.consumed)
                 if heard is not None:
                     return heard
         with self._lock:
@@ -192,7 +199,7 @@ class Engine:
         with self._lock:
             self._volume = min(1.0, max(0.0, float(volume)))
             if self._state == "playing" and self._jumps_pending == 0:
-                self._set_target(self._volume)
+                self._set_target(self._gain_now())
 
     def set_normalisation(self, enabled: bool) -> None:
         """Loudness normalisation to -14 LUFS (takes effect for audio decoded from now on)."""
@@ -212,22 +219,42 @@ class Engine:
     def _jump(self, index: int, seconds: float) -> None:
         """Called with the lock held: fade out now, the feeder moves playback and fades back in."""
         self._jumps_pending += 1
+        self._starved = False
         with self._feeder.lock:
             ring = self._feeder.ring
             if ring is not None:
-                ring.ints[JUMPING] = 1
-                ring.floats[TARGET_GAIN] = 0.0
+                ring.jumping = True
+                ring.target_gain = 0.0
         self._feeder.commands.put(Jump(self._items, index, seconds))
 
     def _set_target(self, gain: float) -> None:
         with self._feeder.lock:
             ring = self._feeder.ring
             if ring is not None:
-                ring.floats[TARGET_GAIN] = gain
+                ring.target_gain = gain
 
     def _gain_now(self) -> float:
         with self._lock:
-            return self._volume if self._state == "playing" else 0.0
+            return self._volume if self._state == "playing" and not self._starved else 0.0
+
+    def _tend_starving(self) -> None:
+        """Fade out before a stalled track's ring runs dry; fade back in once the worker refilled it."""
+        if not self._sink.realtime:
+            return  # an offline render waits for the audio: nothing is heard meanwhile
+        starving = self._feeder.starving
+        with self._lock:
+            if starving == self._starved:
+                return
+            if starving:
+                with self._feeder.lock:
+                    ring, timeline = self._feeder.ring, self._feeder.timeline
+                    if ring is None or timeline is None:
+                        return
+                    if ring.available() > _STARVING_GUARD_S * timeline.sample_rate:
+                        return
+            self._starved = starving
+            if self._jumps_pending == 0:
+                self._set_target(self._gain_now())
 
     def _on_jump_done(self) -> None:
         with self._lock:
@@ -236,8 +263,8 @@ class Engine:
                 with self._feeder.lock:
                     ring = self._feeder.ring
                     if ring is not None:
-                        ring.ints[JUMPING] = 0
-                        ring.floats[TARGET_GAIN] = self._gain_now()
+                        ring.jumping = False
+                        ring.target_gain = self._gain_now()
 
     def _on_stopped(self, index: int) -> None:
         with self._lock:
@@ -261,6 +288,7 @@ class Engine:
         reported: str | None = None
         while not self._closed.wait(_DISPATCH_INTERVAL_S):
             self._feeder.emit_due()
+            self._tend_starving()
             failure = self._sink.failure()
             if failure is not None and failure != reported:
                 reported = failure

@@ -20,6 +20,9 @@ class QueueItem:
     frames: int | None = None
     loudness_lufs: float | None = None
     peak_dbfs: float | None = None
+    # Whether every byte of the item is on this device (downloaded or fully cached); None: unknown.
+    # While the network is gone the engine skips items that say False instead of stalling on each.
+    playable_offline: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,26 @@ class StateChanged:
 
 
 @dataclass(frozen=True)
+class Reconnecting:
+    """Item `index`'s bytes stopped arriving; the engine retries for up to `limit_s` while what is
+    buffered plays, then goes on with the next playable item."""
+
+    index: int
+    key: str
+    reason: str
+    limit_s: float
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """Item `index`'s bytes arrive again after `waited_s`: it continues from the frame it stalled at."""
+
+    index: int
+    key: str
+    waited_s: float
+
+
+@dataclass(frozen=True)
 class PlaybackError:
     """Item `index` could not be played (index -1: the output device failed)."""
 
@@ -67,5 +90,5 @@ class PlaybackError:
     message: str
 
 
-Event = TrackStarted | TrackEnded | QueueFinished | StateChanged | PlaybackError
+Event = TrackStarted | TrackEnded | QueueFinished | StateChanged | PlaybackError | Reconnecting | Reconnected
 Listener = Callable[[Event], None]

@@ -24,7 +24,7 @@ from player.commands import (
     Sync,
     first_changed,
 )
-from player.decoder import DecodeError, Decoder
+from player.decoder import DecodeError, Decoder, StreamInterrupted
 from player.events import (
     Event,
     PlaybackError,
@@ -37,14 +37,10 @@ from player.events import (
 from player.loudness import Limiter, normalisation_gain
 from player.output import Output
 from player.resample import RateConverter
-from player.ring import (
-    CURRENT_GAIN,
-    END,
-    READ,
-    WRITE,
-    Ring,
-)
+from player.ring import Ring
 from player.sinks import Sink
+from player.source import Source
+from player.stall import Reconnector, TrackLost, Unplayable
 from player.timeline import Segment, Timeline
 
 log = logging.getLogger(__name__)
@@ -60,7 +56,12 @@ class Feeder:
     when the output stopped with item `index` as the one to play next.
 
     `emit` delivers an event to the listener while holding `emit_lock`; events due at the same
-    time from several threads are delivered in frame order under that lock."""
+    time from several threads are delivered in frame order under that lock.
+
+    A read that fails with the network (StreamInterrupted) stalls the track: it is retried with backoff
+    while the ring plays, and continues from the exact frame it stopped at; past `reconnect_s` the track
+    ends with an error and the queue goes on. `starving` is True while the ring is not being refilled
+    (the engine fades the output out before it runs dry, and back in once it is refilled)."""
 
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
@@ -81,6 +82,10 @@ class Feeder:
         self._items: tuple[QueueItem, ...] = ()
         self._index = 0
         self._decoder: Decoder | None = None
+        self._source: Source | None = None  # the open decoder's, kept to continue after a stall
+        self._track_rate = 0
+        self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
+        self._reconnect = Reconnector(settings.reconnect_s, emit)
         self._pending: npt.NDArray[np.float32] | None = None
         self._run_start = 0
         self._run_input_frames = 0
@@ -111,7 +116,7 @@ class Feeder:
             with self.lock:
                 if self.ring is None or self.timeline is None:
                     return
-                events = self.timeline.due(int(self.ring.ints[READ]))
+                events = self.timeline.due(self.ring.consumed)
             for event in events:
                 if isinstance(event, QueueFinished):
                     self.commands.put(Finish())
@@ -169,7 +174,8 @@ class Feeder:
         if self._deferred is not None:
             command, self._deferred = self._deferred, None
             return command
-        if self._decoder is None and self._pending is None:
+        if self._decoder is None and self._pending is None and not self._reconnect.stalled:
+            self._reconnect.starving = False
             return self.commands.get()
         try:
             return self.commands.get_nowait()
@@ -183,22 +189,61 @@ class Feeder:
             return None
 
     def _feed(self) -> bool:
-        """Move one chunk along; False when the ring is full or there is nothing to decode."""
+        """Move one chunk along; False when the ring is full, there is nothing to decode, or a stalled
+        track is waiting for its next retry."""
+        self._tend_starving()
+        if self._reconnect.stalled:
+            return self._retry_stalled()
         if self._pending is not None:
             return self._write_pending()
         if self._decoder is None:
             return False
         try:
             chunk = self._decoder.read()
+        except StreamInterrupted as error:
+            self._stalled(str(error), self._track_frame)
+            return True
         except DecodeError as error:
             log.warning("decode failed mid-track: %s", error)
             self._event(self._queued(), PlaybackError(self._index, self._items[self._index].key, str(error)))
             chunk = None
+        self._reconnect.read_worked()
         if chunk is None:
             self._next_track()
         else:
-            self._queue(self._gained(chunk), self._decoder.sample_rate)
+            self._track_frame += len(chunk)
+            self._queue(self._gained(chunk), self._track_rate)
         return True
+
+    # -- riding out the network --------------------------------------------------------------------
+
+    def _stalled(self, reason: str, frame: int) -> None:
+        assert self._source is not None
+        self._close_decoder()
+        self._reconnect.stall(self._index, self._items[self._index].key, self._source, frame, reason)
+
+    def _retry_stalled(self) -> bool:
+        try:
+            self._decoder = self._reconnect.reopen(self._items[self._index])
+        except TrackLost as lost:
+            log.warning("%s", lost)
+            self._event(self._queued(), PlaybackError(lost.index, lost.key, str(lost)))
+            self._next_track()
+            return True
+        return self._decoder is not None
+
+    @property
+    def starving(self) -> bool:
+        """The ring is not being refilled: a track stalled, and the ring has not had its prefill since."""
+        return self._reconnect.starving
+
+    def _tend_starving(self) -> None:
+        """The ring is refilled after a stall once it holds the prefill again (or all there is to come)."""
+        if not self._reconnect.starving or self._reconnect.stalled or self.ring is None:
+            return
+        wanted = int(self._settings.prefill_s * self._converter.output_rate)
+        if self.ring.available() >= wanted or (self._decoder is None and self._pending is None):
+            self._reconnect.starving = False
 
     # -- decoding into the ring ------------------------------------------------------------------
 
@@ -223,12 +268,12 @@ class Feeder:
         written = self.ring.write(self._pending)
         self._pending = self._pending[written:] if written < len(self._pending) else None
         if self._pending is None and self._end_queued:
-            self.ring.ints[END] = self.ring.ints[WRITE]
+            self.ring.end = self.ring.written
         return written > 0
 
     def _queued(self) -> int:
         assert self.ring is not None
-        return int(self.ring.ints[WRITE]) + (0 if self._pending is None else len(self._pending))
+        return self.ring.written + (0 if self._pending is None else len(self._pending))
 
     def _boundary(self) -> int:
         """Ring frame where the current run's next input frame will come out."""
@@ -236,7 +281,6 @@ class Feeder:
         return self._run_start + round(self._run_input_frames * rate / self._run_rate)
 
     def _next_track(self) -> None:
-        assert self._decoder is not None
         boundary = self._boundary()
         ended = self._items[self._index]
         self._close_decoder()
@@ -249,25 +293,26 @@ class Feeder:
             self._event(self._queued(), QueueFinished())
             if self._pending is None:
                 assert self.ring is not None
-                self.ring.ints[END] = self.ring.ints[WRITE]
+                self.ring.end = self.ring.written
 
     def _open_from(self, index: int, frame: int) -> bool:
         """Open the first playable item from `index` on; errors become events at `frame`."""
         while index < len(self._items):
             item = self._items[index]
             try:
-                self._decoder = Decoder(item.open_source(), item.frames, name=item.key)
-                self._index = index
-                return True
-            except Exception as error:  # noqa: BLE001 - a Source from above may fail in any way: skip it
-                log.warning("cannot play %s: %s", item.key, error)
+                source, self._decoder = self._reconnect.open_item(item)
+            except Unplayable as error:
                 self._event(frame, PlaybackError(index, item.key, str(error)))
                 index += 1
+                continue
+            self._source, self._index, self._track_frame = source, index, 0
+            self._track_rate = self._decoder.sample_rate
+            return True
         return False
 
     def _start_run(self, frame: int, track_frames: int, announce: bool) -> None:
-        assert self._decoder is not None and self.timeline is not None
-        rate = self._decoder.sample_rate
+        assert self.timeline is not None
+        rate = self._track_rate
         if rate != self._run_rate:
             self._append(self._converter.flush())
             frame = self._queued()
@@ -297,12 +342,13 @@ class Feeder:
         if ring is None or not self._output.running:
             return
         deadline = time.monotonic() + _HOLD_TIMEOUT_S
-        while ring.floats[CURRENT_GAIN] != 0.0 and time.monotonic() < deadline:
+        while ring.current_gain != 0.0 and time.monotonic() < deadline:
             time.sleep(0.001)
 
     def _jump(self, jump: Jump) -> None:
         self._wait_for_hold()
         heard = self._drop_queued()
+        self._reconnect.network.back()  # the listener chose: try the network again
         self._items = jump.items
         if not self._open_from(jump.index, self._queued() if self.ring else 0):
             if heard is not None:
@@ -311,8 +357,7 @@ class Feeder:
             self._stop_output()
             self._on_stopped(0)
             return
-        assert self._decoder is not None
-        rate = self._decoder.sample_rate
+        rate = self._track_rate
         start_frame = self._seek(round(jump.seconds * rate))
         if self.ring is None:
             self._create_output(self._sink.output_rate(rate))
@@ -336,15 +381,16 @@ class Feeder:
         start = timeline.segment_start(changed) if timeline is not None and changed <= self._index else None
         start = self._queued() if start is None and changed > self._index else start
         margin = int(_SPLICE_MARGIN_S * self._converter.output_rate)
-        if ring is None or timeline is None or start is None or start - int(ring.ints[READ]) < margin:
+        if ring is None or timeline is None or start is None or start - ring.consumed < margin:
             log.info("queue edit too close to the next track to splice; it applies from the one after")
             self._items = old[:self._index + 1] + command.items[self._index + 1:]
             return
         self._close_decoder()
+        self._reconnect.forget()
         self._pending, self._end_queued = None, False
         with self.lock:
             ring.truncate(start)
-            ring.ints[END] = -1
+            ring.end = -1
             timeline.forget_from(start)
         self._converter, self._run_rate = RateConverter(self._converter.output_rate), 0
         self._index = changed - 1
@@ -354,19 +400,24 @@ class Feeder:
         else:
             self._end_queued = True
             self._event(start, QueueFinished())
-            ring.ints[END] = start
+            ring.end = start
 
     def _seek(self, frame: int) -> int:
         """Seek the open decoder; returns the frame playback will start at."""
         assert self._decoder is not None
+        self._track_frame = max(0, frame)
         if frame <= 0:
             return 0
         try:
             self._decoder.seek(frame)
             return frame
+        except StreamInterrupted as error:
+            self._stalled(str(error), frame)
+            return frame
         except DecodeError as error:
             self._emit(PlaybackError(self._index, self._items[self._index].key, str(error)))
             self._decoder.seek(0)
+            self._track_frame = 0
             return 0
 
     def _stop(self) -> None:
@@ -379,7 +430,7 @@ class Feeder:
 
     def _finish(self) -> None:
         ring = self.ring
-        if ring is None or not 0 <= int(ring.ints[END]) <= int(ring.ints[READ]):
+        if ring is None or not ring.at_end():
             return  # a jump came in after the queue ran out: it plays on
         self._sink.finish(timeout_s=self._settings.buffer_s + 5.0)
         self._stop_output()
@@ -388,6 +439,7 @@ class Feeder:
     def _drop_queued(self) -> Position | None:
         """Forget everything queued but unheard; returns what the listener was hearing."""
         self._close_decoder()
+        self._reconnect.forget()
         self._pending = None
         self._end_queued = False
         self._converter.reset()
@@ -396,17 +448,17 @@ class Feeder:
         with self.lock:
             if self.ring is None or self.timeline is None:
                 return None
-            read = int(self.ring.ints[READ])
+            read = self.ring.consumed
             heard = self.timeline.position(read)
             self.timeline.forget_after(read)
-            self.ring.ints[END] = -1
+            self.ring.end = -1
             self.ring.drop_queued()
             return heard
 
     def _prefill(self) -> None:
         assert self.ring is not None
         wanted = int(self._settings.prefill_s * self._converter.output_rate)
-        while self.commands.empty() and self._queued() < int(self.ring.ints[READ]) + wanted:
+        while self.commands.empty() and self._queued() < self.ring.consumed + wanted:
             if self._decoder is None and self._pending is None:
                 break
             if not self._feed():
@@ -422,6 +474,7 @@ class Feeder:
 
     def _stop_output(self) -> None:
         self._close_decoder()
+        self._reconnect.forget()
         self._pending = None
         self._end_queued = False
         self._output.stop()

@@ -8,17 +8,7 @@ from collections.abc import Callable
 
 from player.commands import FeederSettings
 from player.decoder import CHANNELS
-from player.ring import (
-    CURRENT_GAIN,
-    EVENT_AT,
-    JUMPING,
-    LATE,
-    PLAYED,
-    RAMP_FRAMES,
-    TARGET_GAIN,
-    UNDERRUNS,
-    Ring,
-)
+from player.ring import Ring
 from player.sinks import Sink
 from player.timeline import Timeline
 
@@ -42,16 +32,16 @@ class Output:
         with self.lock:
             played, underruns, late = self._played_before, self._underruns_before, self._late_before
             if self.ring is not None:
-                played += int(self.ring.ints[PLAYED])
-                underruns += int(self.ring.ints[UNDERRUNS])
-                late += int(self.ring.ints[LATE])
+                played += self.ring.played
+                underruns += self.ring.underruns
+                late += self.ring.late
             return played, underruns, late
 
     def create(self, rate: int) -> None:
         """A fresh ring and timeline for a session at `rate` (the output is held until `start`)."""
         ring = Ring.create(max(4096, int(self._settings.buffer_s * rate)), CHANNELS)
-        ring.floats[RAMP_FRAMES] = max(1.0, self._settings.ramp_s * rate)
-        ring.ints[JUMPING] = 1
+        ring.ramp_frames = max(1.0, self._settings.ramp_s * rate)
+        ring.jumping = True
         with self.lock:
             self.ring = ring
             self.timeline = Timeline(rate, self._set_event_frame)
@@ -60,8 +50,8 @@ class Output:
         """Let the sink drain the ring, fading in from silence unless the audio starts at a track's start."""
         assert self.ring is not None and self.timeline is not None
         if not self.running:
-            self.ring.floats[TARGET_GAIN] = gain
-            self.ring.floats[CURRENT_GAIN] = gain if from_silence else 0.0
+            self.ring.target_gain = gain
+            self.ring.current_gain = gain if from_silence else 0.0
             self.sink.start(self.ring, self.timeline.sample_rate, on_progress)
             self.running = True
 
@@ -73,12 +63,12 @@ class Output:
         with self.lock:
             ring, self.ring, self.timeline = self.ring, None, None
             if ring is not None:
-                self._played_before += int(ring.ints[PLAYED])
-                self._underruns_before += int(ring.ints[UNDERRUNS])
-                self._late_before += int(ring.ints[LATE])
+                self._played_before += ring.played
+                self._underruns_before += ring.underruns
+                self._late_before += ring.late
         if ring is not None:
             ring.close()
 
     def _set_event_frame(self, frame: int) -> None:
         if self.ring is not None:
-            self.ring.ints[EVENT_AT] = frame
+            self.ring.event_at = frame

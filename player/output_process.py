@@ -16,7 +16,7 @@ import numpy.typing as npt
 import sounddevice as sd
 
 from player.playhead import Playhead
-from player.ring import CALLBACKS, LATE, Ring
+from player.ring import Ring
 
 MAX_BLOCK_FRAMES = 8192
 _POLL_S = 0.05
@@ -76,12 +76,12 @@ def _play(request: OpenStream, connection: Connection) -> bool:
 
     def callback(outdata: npt.NDArray[np.float32], frames: int, time: Any, status: sd.CallbackFlags) -> None:
         try:
-            ring.ints[CALLBACKS] += 1
+            ring.count_callback()
             if counts[0] < counts[1]:
                 outdata.fill(0.0)
             else:
                 if status.output_underflow:
-                    ring.ints[LATE] += 1
+                    ring.count_late()
                 head.fill(outdata)
             counts[0] += frames
         except BaseException:  # noqa: BLE001 - the callback must never raise; play silence instead

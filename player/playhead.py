@@ -6,17 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from player.ring import (
-    CURRENT_GAIN,
-    END,
-    EVENT_AT,
-    PLAYED,
-    RAMP_FRAMES,
-    READ,
-    TARGET_GAIN,
-    UNDERRUNS,
-    Ring,
-)
+from player.ring import Ring
 
 
 class Playhead:
@@ -27,9 +17,10 @@ class Playhead:
         self._steps = np.arange(1, max_block_frames + 1, dtype=np.float32)
         self._gains = np.empty((max_block_frames, 1), np.float32)
 
-    def fill(self, out: npt.NDArray[np.float32]) -> None:
+    def fill(self, out: npt.NDArray[np.float32]) -> int:
         """Device side: fill all of `out`; silence where there is no audio, counting an underrun
-        when audio was due (playing, not at the end of the queue) but had not arrived."""
+        when audio was due (playing, not at the end of the queue) but had not arrived. Returns the
+        frames that came from the ring."""
         step = len(self._steps)
         filled = 0
         while filled < len(out):
@@ -40,7 +31,8 @@ class Playhead:
         if filled < len(out):
             out[filled:] = 0.0
             if self.wants_audio() and not self.at_end():
-                self._ring.ints[UNDERRUNS] += 1
+                self._ring.count_underrun()
+        return filled
 
     def produce(self, out: npt.NDArray[np.float32], stop_at_event: bool) -> int:
         """Write up to len(out) frames of gained audio to the front of `out`; returns how many.
@@ -49,21 +41,20 @@ class Playhead:
         it stops at the next event frame so the caller can deliver the event at that exact frame.
         """
         ring = self._ring
-        floats = ring.floats
-        current = float(floats[CURRENT_GAIN])
-        target = float(floats[TARGET_GAIN])
+        current = ring.current_gain
+        target = ring.target_gain
         if current == 0.0 and target == 0.0:
             return 0
         limit = len(out)
-        ramp_frames = max(1.0, float(floats[RAMP_FRAMES]))
+        ramp_frames = max(1.0, ring.ramp_frames)
         if current != target:
             frames_to_target = int(np.ceil(abs(target - current) * ramp_frames))
             if target == 0.0:
                 limit = min(limit, frames_to_target)
         if stop_at_event:
-            event_at = int(ring.ints[EVENT_AT])
+            event_at = ring.event_at
             if event_at >= 0:
-                limit = min(limit, max(0, event_at - int(ring.ints[READ])))
+                limit = min(limit, max(0, event_at - ring.consumed))
         count = ring.read_into(out, limit)
         if count == 0:
             return 0
@@ -82,17 +73,16 @@ class Playhead:
                 np.maximum(gains, np.float32(target), out=gains)
             np.multiply(audio, gains, out=audio)
             last = gains[count - 1, 0]
-            floats[CURRENT_GAIN] = target if last == np.float32(target) else float(last)
-        ring.ints[PLAYED] += count
+            ring.current_gain = target if last == np.float32(target) else float(last)
+        ring.count_played(count)
         return count
 
     def wants_audio(self) -> bool:
-        floats = self._ring.floats
-        return bool(floats[TARGET_GAIN] != 0.0 or floats[CURRENT_GAIN] != 0.0)
+        ring = self._ring
+        return ring.target_gain != 0.0 or ring.current_gain != 0.0
 
     def at_end(self) -> bool:
-        end = int(self._ring.ints[END])
-        return 0 <= end <= int(self._ring.ints[READ])
+        return self._ring.at_end()
 
     def holding(self) -> bool:
         """True once faded to zero and told to stay silent (paused, stopped, seeking)."""

@@ -64,6 +64,110 @@ class Ring:
     def name(self) -> str:
         return self._memory.name
 
+    # -- the control block, by name: other modules never index its slots -------------------------
+
+    @property
+    def written(self) -> int:
+        """Frames ever written (the producer's counter)."""
+        return int(self.ints[WRITE])
+
+    @property
+    def consumed(self) -> int:
+        """Frames ever consumed (the consumer's counter)."""
+        return int(self.ints[READ])
+
+    @property
+    def end(self) -> int:
+        """`written` at the end of the queue, -1 while more may come."""
+        return int(self.ints[END])
+
+    @end.setter
+    def end(self, frame: int) -> None:
+        self.ints[END] = frame
+
+    def at_end(self) -> bool:
+        """The consumer has played the queue's last frame."""
+        end = int(self.ints[END])
+        return 0 <= end <= int(self.ints[READ])
+
+    @property
+    def jumping(self) -> bool:
+        """True while the worker moves playback elsewhere (a hold is not a pause then)."""
+        return bool(self.ints[JUMPING])
+
+    @jumping.setter
+    def jumping(self, value: bool) -> None:
+        self.ints[JUMPING] = 1 if value else 0
+
+    @property
+    def event_at(self) -> int:
+        """The frame the next event is due at, -1 for none (render sinks stop there)."""
+        return int(self.ints[EVENT_AT])
+
+    @event_at.setter
+    def event_at(self, frame: int) -> None:
+        self.ints[EVENT_AT] = frame
+
+    @property
+    def target_gain(self) -> float:
+        """Where the consumer ramps to (the volume, or 0 for pause/stop/seek)."""
+        return float(self.floats[TARGET_GAIN])
+
+    @target_gain.setter
+    def target_gain(self, gain: float) -> None:
+        self.floats[TARGET_GAIN] = gain
+
+    @property
+    def current_gain(self) -> float:
+        """Where the consumer's ramp is."""
+        return float(self.floats[CURRENT_GAIN])
+
+    @current_gain.setter
+    def current_gain(self, gain: float) -> None:
+        self.floats[CURRENT_GAIN] = gain
+
+    @property
+    def ramp_frames(self) -> float:
+        """Frames for a full-scale gain ramp."""
+        return float(self.floats[RAMP_FRAMES])
+
+    @ramp_frames.setter
+    def ramp_frames(self, frames: float) -> None:
+        self.floats[RAMP_FRAMES] = frames
+
+    @property
+    def played(self) -> int:
+        """Frames of audio handed to the output."""
+        return int(self.ints[PLAYED])
+
+    @property
+    def underruns(self) -> int:
+        """Output blocks that found the ring short of audio."""
+        return int(self.ints[UNDERRUNS])
+
+    @property
+    def late(self) -> int:
+        """Callbacks the device reported as late (output underflow), not the ring's fault."""
+        return int(self.ints[LATE])
+
+    @property
+    def callbacks(self) -> int:
+        """Output callbacks so far: the device's heartbeat."""
+        return int(self.ints[CALLBACKS])
+
+    def count_played(self, frames: int) -> None:
+        """Consumer: `frames` more were handed to the output."""
+        self.ints[PLAYED] += frames
+
+    def count_underrun(self) -> None:
+        self.ints[UNDERRUNS] += 1
+
+    def count_late(self) -> None:
+        self.ints[LATE] += 1
+
+    def count_callback(self) -> None:
+        self.ints[CALLBACKS] += 1
+
     def available(self) -> int:
         """Frames queued and not yet consumed, as the consumer will see them."""
         ints = self.ints

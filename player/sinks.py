@@ -1,5 +1,5 @@
 """The output contract (`Sink`) and the render sink, which writes the played audio to a WAV
-file faster than real time through the same ring and playhead as the device."""
+file through the same ring and playhead as the device: faster than real time, or paced like a device."""
 
 from __future__ import annotations
 
@@ -12,15 +12,21 @@ from typing import Protocol
 import numpy as np
 
 from player.playhead import Playhead
-from player.ring import JUMPING, Ring
+from player.ring import Ring
 from player.wav import Subtype, WavWriter
 
 _BLOCK_FRAMES = 4096
+_PACED_BLOCK_FRAMES = 1024
 _IDLE_WAIT_S = 0.002
 
 
 class Sink(Protocol):
-    """Consumes the engine's ring. The engine starts it once the ring holds audio."""
+    """Consumes the engine's ring. The engine starts it once the ring holds audio.
+
+    `realtime`: an empty ring is heard as silence (a device), rather than waited for (an offline render).
+    """
+
+    realtime: bool
 
     def output_rate(self, track_rate: int) -> int:
         """The rate to run at for a queue starting with a track at `track_rate`."""
@@ -50,11 +56,18 @@ class RenderSink:
     """Writes the output to a WAV file as fast as the decoder goes; never inserts silence.
 
     With `manual=True` nothing is consumed until `advance` is called, so tests run in lock-step.
+    With `speed` it plays like a device instead, `speed` times faster than real time: it takes a block
+    on every tick of its clock and writes silence (counted in `silent_frames`) when the ring is short.
     """
 
     def __init__(self, path: str | os.PathLike[str], rate: int | None = None,
-                 subtype: Subtype = "float32", *, manual: bool = False) -> None:
+                 subtype: Subtype = "float32", *, manual: bool = False, speed: float | None = None) -> None:
+        if speed is not None and (manual or speed <= 0):
+            raise ValueError("a paced render sink needs a positive speed and cannot be manual")
         self.path = path
+        self.realtime = speed is not None
+        self.silent_frames = 0
+        self._speed = speed
         self._rate = rate
         self._subtype: Subtype = subtype
         self._manual = manual
@@ -83,7 +96,8 @@ class RenderSink:
         self._stopping.clear()
         self._started.set()
         if not self._manual:
-            self._thread = threading.Thread(target=self._run, name="legato-render", daemon=True)
+            run = self._run if self._speed is None else lambda: self._run_paced(rate)
+            self._thread = threading.Thread(target=run, name="legato-render", daemon=True)
             self._thread.start()
 
     def advance(self, frames: int, timeout_s: float = 10.0) -> int:
@@ -134,6 +148,26 @@ class RenderSink:
                     return
                 self._stopping.wait(_IDLE_WAIT_S)
 
+    def _run_paced(self, rate: int) -> None:
+        assert self._speed is not None
+        tick_s = _PACED_BLOCK_FRAMES / rate / self._speed
+        due = time.monotonic()
+        while not self._stopping.is_set():
+            head, writer = self._head, self._writer
+            if head is None or writer is None:
+                return
+            self._on_progress()
+            block = self._buffer[:_PACED_BLOCK_FRAMES]
+            got = head.fill(block)
+            self._on_progress()
+            if got < len(block) and head.at_end():
+                writer.write(block[:got])
+                return
+            writer.write(block)
+            self.silent_frames += len(block) - got
+            due += tick_s
+            self._stopping.wait(max(0.0, due - time.monotonic()))
+
     def _step(self, frames: int) -> int:
         head, writer = self._head, self._writer
         if head is None or writer is None:
@@ -151,7 +185,7 @@ class RenderSink:
         head, ring = self._head, self._ring
         if head is None or ring is None:
             return True
-        return head.at_end() or (head.holding() and not ring.ints[JUMPING])
+        return head.at_end() or (head.holding() and not ring.jumping)
 
     def _flush_header(self) -> None:
         if self._writer is not None:

@@ -14,6 +14,11 @@ class SourceError(OSError):
     """Bytes of a track could not be read (missing, truncated, corrupt chunk, network down)."""
 
 
+class SourceUnavailable(SourceError):
+    """The bytes cannot be had right now (the network is down or stalled, a chunk arrived corrupt);
+    the same read may succeed later, so the engine retries it rather than ending the track."""
+
+
 @runtime_checkable
 class Source(Protocol):
     """Random-access encoded bytes of one file; `read_at` may block while bytes arrive."""
@@ -25,7 +30,8 @@ class Source(Protocol):
     def read_at(self, offset: int, size: int) -> bytes:
         """Up to `size` bytes at `offset`; fewer only at the end of the stream.
 
-        Raises SourceError with a message naming the source when the bytes cannot be had.
+        Raises SourceError with a message naming the source when the bytes cannot be had, and its
+        subclass SourceUnavailable when they may come later (network down, chunk corrupt in transit).
         """
         ...
 

@@ -21,6 +21,8 @@ from player import (
     PlaybackError,
     QueueFinished,
     QueueItem,
+    Reconnected,
+    Reconnecting,
     Sink,
     Source,
     StateChanged,
@@ -43,12 +45,14 @@ class PlaybackController(QObject):
         state_changed(str): "playing", "paused" or "stopped".
         queue_changed(): the upcoming entries changed (edit, shuffle, repeat, or a track moved on).
         error_occurred(str): a message fit to show to the user.
+        notice(str): a passing status fit for the status bar ("Reconnecting…", then what happened).
     """
 
     track_changed = Signal(dict)
     state_changed = Signal(str)
     queue_changed = Signal()
     error_occurred = Signal(str)
+    notice = Signal(str)
     _engine_event = Signal(object)
 
     def __init__(self, api: ApiClient, sink: Sink, store: ContentStore | None = None,
@@ -243,7 +247,12 @@ class PlaybackController(QObject):
             return DecryptingSource(manifest, api.licence(manifest.file_id), api)
 
         return QueueItem(key=str(entry.entry_id), open_source=open_source, frames=manifest.frames,
-                         loudness_lufs=track.get("loudness_lufs"), peak_dbfs=track.get("peak_dbfs"))
+                         loudness_lufs=track.get("loudness_lufs"), peak_dbfs=track.get("peak_dbfs"),
+                         playable_offline=lambda: store is not None and store.playable_offline(manifest))
+
+    def _title_of(self, key: str) -> str:
+        entry = next((e for e in reversed(self._flat) if str(e.entry_id) == key), None)
+        return str(entry.track["title"]) if entry is not None else "the track"
 
     def _plan_prefetch(self) -> None:
         if self._store is not None:
@@ -261,6 +270,10 @@ class PlaybackController(QObject):
                 self._queue_edited()
         elif isinstance(event, StateChanged):
             self.state_changed.emit(event.state)
+        elif isinstance(event, Reconnecting):
+            self.notice.emit(f"Reconnecting… “{self._title_of(event.key)}” plays on from what is buffered")
+        elif isinstance(event, Reconnected):
+            self.notice.emit(f"Reconnected: “{self._title_of(event.key)}” continues")
         elif isinstance(event, PlaybackError):
             self.error_occurred.emit(f"Could not play: {event.message}")
         elif isinstance(event, QueueFinished):

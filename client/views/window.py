@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         playback.state_changed.connect(self._on_playback_state_changed)
         playback.queue_changed.connect(self._on_playback_queue_changed)
         playback.error_occurred.connect(self.show_message)
+        playback.notice.connect(self.show_message)
         self.queue_panel.model.move_requested.connect(playback.move)
         self.queue_panel.remove_requested.connect(playback.remove)
         self.queue_panel.clear_requested.connect(playback.clear_queue)

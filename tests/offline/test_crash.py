@@ -1,4 +1,5 @@
-"""kill -9 in the middle of a download: the queue comes back, the download resumes by Range, nothing is corrupt."""
+"""kill -9 in the middle of a download: the queue comes back, the download resumes by Range, nothing is corrupt;
+killed every 2 s on a slow link, a download still completes, keeping what it had received each time."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from offline_harness import WAIT_S, RecordingSource, disk_matches, make_parts
+from offline_harness import WAIT_S, RecordingSource, album_tracks, disk_matches, make_parts
+from throttled_link import ThrottledLink
 
-from cache import DiskCache, MasterKey
+from cache import DiskCache, FileManifest, MasterKey
 from client.api import ApiClient
 
 HERE = Path(__file__).parent
+KILL_EVERY_S = 2.0
+SLOW_LINK_BPS = 64 * 1024  # the track's file takes several seconds: longer than the process lives
 
 
 def test_killed_download_restores_its_queue_and_resumes_without_corruption(
@@ -67,3 +71,54 @@ def test_killed_download_restores_its_queue_and_resumes_without_corruption(
     finally:
         parts.close()
     assert all(cached.pinned for cached in DiskCache(tmp_path / "cache").files())
+
+
+def _stored_bytes(cache_dir: Path) -> int:
+    cache = DiskCache(cache_dir)
+    try:
+        return cache.total_bytes()
+    finally:
+        cache.close()
+
+
+def test_a_download_killed_every_2_s_on_a_slow_link_still_completes_keeping_what_it_got(
+        tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
+        make_api: Callable[[Any], ApiClient]) -> None:
+    api = make_api(live_server)
+    _, tracks = album_tracks(api, 0)
+    files = {f["quality"]: f for f in api.manifest(tracks[0].track_id)["files"]}
+    manifest = FileManifest.from_json(files["lossless"])
+    link = ThrottledLink(int(live_server.url.rsplit(":", 1)[1]), SLOW_LINK_BPS)
+    assert manifest.size_bytes > SLOW_LINK_BPS * KILL_EVERY_S  # one request for the file would never land
+    key = os.urandom(32)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[1])])}
+    stored = [0]
+    outcome = ""
+    try:
+        for _ in range(15):
+            process = subprocess.Popen(
+                [sys.executable, str(HERE / "throttled_download_process.py"), str(tmp_path), link.url,
+                 *demo_login, key.hex()], stdout=subprocess.PIPE, text=True, env=env)
+            assert process.stdout is not None
+            try:
+                assert process.stdout.readline().strip() == "pinned"
+                try:
+                    process.wait(KILL_EVERY_S)  # the slow link's schedule, not a wait for a result
+                    outcome = process.stdout.read().strip()
+                except subprocess.TimeoutExpired:
+                    process.send_signal(signal.SIGKILL)
+                    process.wait(WAIT_S)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            stored.append(_stored_bytes(tmp_path / "cache"))
+            if outcome:
+                break
+    finally:
+        link.close()
+    assert outcome == "done"
+    assert len(stored) >= 4, stored  # it was killed at least twice before it completed
+    assert all(later > earlier for earlier, later in zip(stored, stored[1:])), stored
+    assert stored[-1] == manifest.size_bytes
+    assert disk_matches(tmp_path / "cache", manifest)

@@ -23,6 +23,7 @@ from offline_harness import (
 from cache import DiskCache, MasterKey
 from client.api import ApiClient
 from offline import PinKey, ServerBusy, TrackRef
+from offline.transfer import REQUEST_TARGET_S, first_batch, next_request_chunks
 
 
 def manifests_of(parts: Parts) -> dict[int, Any]:
@@ -277,3 +278,24 @@ def test_a_corrupt_range_is_refused_and_fetched_again(
         assert disk_matches(tmp_path / "cache", manifest)
     finally:
         parts.close()
+
+
+CHUNK = 64 * 1024
+
+
+@pytest.mark.parametrize(("bytes_per_s", "asked", "expected"), [
+    (CHUNK / REQUEST_TARGET_S, 1, 1),        # a slow link: one chunk per request, a kill loses one at most
+    (10 * CHUNK / REQUEST_TARGET_S, 1, 4),   # faster: grows, but at most 4x the last request
+    (10 * CHUNK / REQUEST_TARGET_S, 4, 10),  # ... until a request takes about the target time
+    (1e12, 8, 16),                           # never more than request_bytes
+    (1.0, 16, 1),                            # a stalling link: back to one chunk
+])
+def test_requests_are_sized_to_the_link(bytes_per_s: float, asked: int, expected: int) -> None:
+    took_s = asked * CHUNK / bytes_per_s
+    assert next_request_chunks(CHUNK, asked * CHUNK, took_s, asked, most=16) == expected
+
+
+def test_a_request_covers_only_adjacent_missing_chunks() -> None:
+    assert first_batch([3, 4, 5, 9], most=8) == (3, 6)
+    assert first_batch([3, 4, 5, 9], most=2) == (3, 5)
+    assert first_batch([9], most=8) == (9, 10)

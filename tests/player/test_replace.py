@@ -11,7 +11,6 @@ from audio_fixtures import Album
 from render_harness import TIMEOUT_S, Recorder, as_float, start_engine
 
 from player import Engine, QueueFinished, QueueItem, RenderSink, TrackStarted
-from player.ring import WRITE
 from player.wav import read_wav
 
 
@@ -20,7 +19,7 @@ def decoded_ahead(engine: Engine, frames: int) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     while True:
         ring = engine._feeder.ring  # the engine's own test may look at its worker's ring
-        if ring is not None and int(ring.ints[WRITE]) >= frames:
+        if ring is not None and ring.written >= frames:
             return
         assert time.monotonic() < deadline, "the worker did not decode ahead"
         time.sleep(0.005)

@@ -11,15 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from player.playhead import Playhead
-from player.ring import (
-    CURRENT_GAIN,
-    END,
-    PLAYED,
-    RAMP_FRAMES,
-    TARGET_GAIN,
-    UNDERRUNS,
-    Ring,
-)
+from player.ring import Ring
 
 
 @pytest.fixture
@@ -61,8 +53,8 @@ def test_dropped_frames_are_never_read(ring: Ring) -> None:
 
 
 def _playing(ring: Ring, gain: float = 1.0) -> Playhead:
-    ring.floats[TARGET_GAIN] = ring.floats[CURRENT_GAIN] = gain
-    ring.floats[RAMP_FRAMES] = 10
+    ring.target_gain = ring.current_gain = gain
+    ring.ramp_frames = 10
     return Playhead(ring, max_block_frames=16)
 
 
@@ -72,7 +64,7 @@ def test_full_gain_copies_exactly(ring: Ring) -> None:
     out = np.zeros((40, 2), np.float32)
     head.fill(out)
     assert np.array_equal(out, _frames(1, 40))
-    assert ring.ints[PLAYED] == 40 and ring.ints[UNDERRUNS] == 0
+    assert ring.played == 40 and ring.underruns == 0
 
 
 def test_a_short_ring_is_silence_and_one_underrun(ring: Ring) -> None:
@@ -81,28 +73,28 @@ def test_a_short_ring_is_silence_and_one_underrun(ring: Ring) -> None:
     out = np.ones((20, 2), np.float32)
     head.fill(out)
     assert np.array_equal(out[:5], _frames(1, 5)) and not out[5:].any()
-    assert ring.ints[UNDERRUNS] == 1
+    assert ring.underruns == 1
 
 
 def test_running_dry_at_the_end_of_the_queue_is_not_an_underrun(ring: Ring) -> None:
     head = _playing(ring)
     ring.write(_frames(1, 5))
-    ring.ints[END] = 5
+    ring.end = 5
     head.fill(np.zeros((20, 2), np.float32))
-    assert ring.ints[UNDERRUNS] == 0
+    assert ring.underruns == 0
 
 
 def test_fading_to_zero_ramps_then_holds_without_consuming(ring: Ring) -> None:
     head = _playing(ring)
     ring.write(np.ones((60, 2), np.float32))
-    ring.floats[TARGET_GAIN] = 0.0
+    ring.target_gain = 0.0
     out = np.zeros((30, 2), np.float32)
     head.fill(out)
     assert np.allclose(out[:10, 0], np.arange(9, -1, -1) / 10) and not out[10:].any()
-    assert ring.ints[PLAYED] == 10 and ring.ints[UNDERRUNS] == 0
+    assert ring.played == 10 and ring.underruns == 0
     head.fill(out)
-    assert ring.ints[PLAYED] == 10 and head.holding()
-    ring.floats[TARGET_GAIN] = 1.0
+    assert ring.played == 10 and head.holding()
+    ring.target_gain = 1.0
     head.fill(out)
     assert np.allclose(out[:10, 0], np.arange(1, 11) / 10) and np.all(out[10:] == 1.0)
 
@@ -110,8 +102,8 @@ def test_fading_to_zero_ramps_then_holds_without_consuming(ring: Ring) -> None:
 def test_volume_is_reached_exactly_after_the_ramp(ring: Ring) -> None:
     head = _playing(ring)
     ring.write(np.ones((60, 2), np.float32))
-    ring.floats[TARGET_GAIN] = 0.7
+    ring.target_gain = 0.7
     out = np.zeros((40, 2), np.float32)
     head.fill(out)
     assert np.all(np.diff(out[:3, 0]) < 0) and np.all(out[2:] == np.float32(0.7))
-    assert ring.floats[CURRENT_GAIN] == 0.7
+    assert ring.current_gain == 0.7
