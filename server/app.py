@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from server.exceptions import ApiError
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.routes import router
+from server.update_pool import UpdateWorkers
 
 _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -25,10 +28,11 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 4
 def create_app(data_dir: Path) -> FastAPI:
     """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing)."""
     Catalog.open(data_dir).close()
-    app = FastAPI(title="Legato reference server",
+    app = FastAPI(title="Legato reference server", lifespan=_update_workers_running,
                   description="Catalog, manifests, licences and encrypted files for the Legato player.")
     app.state.data_dir = data_dir
     app.state.playlist_hub = PlaylistHub()
+    app.state.update_workers = UpdateWorkers.from_environment()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -36,6 +40,17 @@ def create_app(data_dir: Path) -> FastAPI:
     app.include_router(router)
     app.include_router(playlist_router)
     return app
+
+
+@asynccontextmanager
+async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
+    """The processes that check pushed playlist updates live as long as the app serves."""
+    workers: UpdateWorkers = app.state.update_workers
+    workers.start()
+    try:
+        yield
+    finally:
+        workers.close()
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
