@@ -185,6 +185,8 @@ def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, upd
            author_id: int, author: str) -> tuple[PushResult, list[LoggedUpdate]]:
     """Check the new ``updates`` in the playlist's update worker, then log them in one transaction, all or none.
 
+    The log stores each update as the worker exported it again after applying it, never the pushed bytes.
+
     Call with pushes to this playlist serialised and ``record`` read under that serialisation. Raises an
     ``InvalidUpdate`` (nothing stored) when the worker refuses the push.
     """
@@ -199,8 +201,8 @@ def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, upd
     compact = last_seq - record.snapshot_seq >= COMPACT_AFTER_UPDATES
     verdict = workers.merge(record.playlist_id, record.last_seq, author, [update.data for update in fresh.values()],
                             lambda: stored_log(catalog, record), want_snapshot=compact)
-    logged = [LoggedUpdate(record.last_seq + offset, update.update_id, update.data)
-              for offset, update in enumerate(fresh.values(), start=1)]
+    logged = [LoggedUpdate(record.last_seq + offset, update.update_id, data)
+              for offset, (update, data) in enumerate(zip(fresh.values(), verdict.updates, strict=True), start=1)]
     try:
         with catalog.transaction():
             _check_unchanged(catalog, record)

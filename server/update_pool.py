@@ -50,10 +50,12 @@ class StoredLogUnloadable(RuntimeError):
 
 @dataclass(frozen=True)
 class Verdict:
-    """A push a worker applied and proved: the playlist's size after it, and its snapshot when asked for."""
+    """A push a worker applied and proved: the playlist's size after it, each update as loro exported it again
+    once applied (what the log stores), and the playlist's snapshot when asked for."""
 
     entries: int
     snapshot_bytes: int
+    updates: tuple[bytes, ...]
     snapshot: bytes | None
 
 
@@ -104,7 +106,7 @@ class UpdateWorkers:
             if reply.header.get("status") == "need_log":
                 log = load_log()
                 reply = worker.call(Frame({**header, "log": len(log)}, (*log, *updates)))
-        return _verdict(playlist_id, reply)
+        return _verdict(playlist_id, reply, len(updates))
 
     def forget(self, playlist_id: str) -> None:
         """Make the playlist's worker reload it from the log next time (a write failed after it was checked)."""
@@ -116,11 +118,15 @@ class UpdateWorkers:
                 pass  # the worker died with what it remembered: nothing is left to forget
 
 
-def _verdict(playlist_id: str, reply: Frame) -> Verdict:
+def _verdict(playlist_id: str, reply: Frame, expected: int) -> Verdict:
     status = reply.header.get("status")
     if status == "ok":
-        return Verdict(int(reply.header["entries"]), int(reply.header["snapshot_bytes"]),
-                       reply.blobs[0] if reply.blobs else None)
+        with_snapshot = bool(reply.header.get("snapshot"))
+        if len(reply.blobs) != expected + with_snapshot:
+            raise UpdateUnprocessable(f"the update worker answered {len(reply.blobs)} blobs for {expected} updates")
+        updates = reply.blobs[:expected]
+        return Verdict(int(reply.header["entries"]), int(reply.header["snapshot_bytes"]), updates,
+                       reply.blobs[expected] if with_snapshot else None)
     message = str(reply.header.get("message", "no reason given"))
     if status == "refused":
         raise _REFUSALS.get(str(reply.header.get("code")), InvalidUpdate)(message)

@@ -67,8 +67,9 @@ def handle(request: Frame, docs: _Docs) -> tuple[Frame, bool]:
     except InvalidUpdate as exc:
         return Frame({"status": "refused", "code": exc.code, "message": str(exc)}), isinstance(exc, DecoderFault)
     docs.put(playlist_id, seq + len(updates), merged.doc)
-    reply = {"status": "ok", "entries": len(merged.doc), "snapshot_bytes": len(merged.snapshot)}
-    return Frame(reply, (merged.snapshot,) if header.get("want_snapshot") else ()), False
+    reply = {"status": "ok", "entries": len(merged.doc), "snapshot_bytes": len(merged.snapshot),
+             "snapshot": bool(header.get("want_snapshot"))}
+    return Frame(reply, (*merged.updates, *((merged.snapshot,) if reply["snapshot"] else ()))), False
 
 
 def serve(requests: int, replies: int, memory_bytes: int) -> int:

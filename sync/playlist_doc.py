@@ -61,10 +61,12 @@ class Entry:
 
 @dataclass(frozen=True)
 class MergedPush:
-    """A push the server may store: the playlist with it applied (loaded from ``snapshot``) and that snapshot."""
+    """A push the server may store: the playlist with it applied (loaded from ``snapshot``), that snapshot, and
+    each pushed update as loro exported it again after applying it (what the log should hold)."""
 
     doc: PlaylistDoc
     snapshot: bytes
+    updates: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -258,15 +260,20 @@ class PlaylistDoc:
     def merge_push(self, updates: Sequence[bytes], author: str) -> MergedPush:
         """The server's check of one push by ``author``: this playlist with every update applied, proven to load.
 
-        Unlike ``import_updates`` nothing is skipped as an echo: every update is applied in order to a copy.
+        Unlike ``import_updates`` nothing is skipped as an echo: every update is applied in order to a copy, and
+        what it added is exported again by loro: those exports, not the pushed bytes, are what a server stores
+        (a pushed blob may carry corrupt parts that loro skips as already known, and other replicas would not).
         The result must be a well-formed playlist within ``MAX_ENTRIES`` whose new entries name ``author``,
         and its snapshot (at most ``MAX_STORED_SNAPSHOT_BYTES``) must load again into an equal, valid playlist.
         Raises an ``InvalidUpdate`` subclass (``PlaylistTooLarge`` for the limits); this replica is unchanged.
         """
         with _loro_faults():
             candidate = self._copy()
+            exported = []
             for update in updates:
+                before = candidate.oplog_vv
                 self._merge(candidate, _sized(update, MAX_UPDATE_BYTES))
+                exported.append(_sized(bytes(candidate.export(ExportMode.Updates(before))), MAX_UPDATE_BYTES))
             entries = check_state(candidate, self._playlist_id, MAX_ENTRIES)
             check_authors({entry_key(item) for item in _plain(self._list.get_value())}, entries, author)
             snapshot = bytes(candidate.export(ExportMode.Snapshot()))
@@ -280,7 +287,7 @@ class PlaylistDoc:
             merged = PlaylistDoc(self._playlist_id, reloaded)
             if merged.state() != PlaylistDoc(self._playlist_id, candidate).state():
                 raise InvalidState("the playlist with this update applied changes when loaded from its snapshot")
-        return MergedPush(merged, snapshot)
+        return MergedPush(merged, snapshot, tuple(exported))
 
     # -- internals -----------------------------------------------------------------------------------------
 
