@@ -12,7 +12,7 @@ import resource
 import sys
 from collections import OrderedDict
 
-from server.update_frames import Frame, read_frame, write_frame
+from server.update_frames import Frame, FrameError, read_frame, write_frame
 from sync import MAX_SNAPSHOT_BYTES, DecoderFault, InvalidUpdate, PlaylistDoc
 
 EXIT_AFTER_FAULT = 70
@@ -84,7 +84,10 @@ def serve(requests: int, replies: int, memory_bytes: int) -> int:
         except Exception as exc:  # a bug or MemoryError: answer, then leave (state unknown)
             print(f"update worker: failed on a {request.header.get('op')!r} request: {exc!r}", file=sys.stderr)
             reply, must_exit = Frame({"status": "failed", "message": f"{type(exc).__name__}: {exc}"}), True
-        write_frame(replies, reply)
+        try:
+            write_frame(replies, reply)
+        except FrameError:
+            return 0  # the server went away mid-job (stopped, or killed): nobody waits for the answer
         if must_exit:
             return EXIT_AFTER_FAULT
 

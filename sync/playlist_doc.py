@@ -37,6 +37,7 @@ from sync.playlist_shape import (
     REMOVED,
     check_authors,
     check_containers,
+    check_removals,
     check_entry_fields,
     check_state,
     check_text,
@@ -275,7 +276,10 @@ class PlaylistDoc:
                 self._merge(candidate, _sized(update, MAX_UPDATE_BYTES))
                 exported.append(_sized(bytes(candidate.export(ExportMode.Updates(before))), MAX_UPDATE_BYTES))
             entries = check_state(candidate, self._playlist_id, MAX_ENTRIES)
-            check_authors({entry_key(item) for item in _plain(self._list.get_value())}, entries, author)
+            removed_before = set(_plain(self._removed.keys()))
+            check_removals(removed_before, candidate)
+            check_authors({entry_key(item) for item in _plain(self._list.get_value())}, removed_before, entries,
+                          author)
             snapshot = bytes(candidate.export(ExportMode.Snapshot()))
             if len(snapshot) > MAX_STORED_SNAPSHOT_BYTES:
                 raise PlaylistTooLarge(f"the playlist would take {len(snapshot)} bytes, more than the limit of "

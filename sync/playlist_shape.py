@@ -78,12 +78,24 @@ def entry_key(item: dict[str, Any]) -> EntryKey:
     return (item["id"], item["track"], item["by"], item["at"])
 
 
-def check_authors(before: set[EntryKey], after: list[dict[str, Any]], author: str) -> None:
-    """Every entry that was not there before (or whose fields changed) must name ``author`` as its adder."""
+def check_authors(before: set[EntryKey], removed_before: set[str], after: list[dict[str, Any]], author: str) -> None:
+    """Every entry the push added (or whose fields it changed) must name ``author`` as its adder.
+
+    An entry removed before may come back unchanged (a move racing the remove keeps it in loro's list);
+    it stays hidden, since the removed-entries map only grows (``check_removals``).
+    """
     for item in after:
-        if item["by"] != author and entry_key(item) not in before:
+        if item["by"] != author and entry_key(item) not in before and item["id"] not in removed_before:
             raise InvalidState(f"entry {item['id']} is attributed to {item['by']!r}, but {author!r} pushed it; "
                                "a replica may add entries only in its own user's name")
+
+
+def check_removals(removed_before: set[str], doc: LoroDoc) -> None:
+    """The removed-entries map only grows: un-removing an id would reveal whatever sits under it."""
+    removed: Any = doc.get_map(REMOVED).get_value()
+    restored = removed_before - set(removed)
+    if restored:
+        raise InvalidState(f"the update takes {len(restored)} entries off the removed list; removals are final")
 
 
 def check_entry_fields(track_id: object, by: object, error: type[Exception]) -> None:

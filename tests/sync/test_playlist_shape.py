@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from hostile_shapes import WRONG_SHAPES, crafted
+from loro import LoroDoc
 
 from sync import (
     MAX_ENTRIES,
@@ -88,3 +89,30 @@ def test_the_push_limit_on_bytes_is_well_below_what_a_loader_accepts() -> None:
 def test_an_update_that_is_not_loro_at_all_is_refused_by_push() -> None:
     with pytest.raises(InvalidUpdate):
         PlaylistDoc.create(PLAYLIST).merge_push([b"loro" + bytes(40)], "alice")
+
+
+def test_a_move_racing_a_remove_may_bring_back_someone_elses_entry_hidden() -> None:
+    base = PlaylistDoc.create(PLAYLIST)
+    base.add(1, "alice")
+    base.add(2, "alice")
+    remover, mover = (PlaylistDoc.from_updates(PLAYLIST, [base.snapshot()]) for _ in range(2))
+    target = base.entry_ids()[0]
+    version = remover.version()
+    remover.remove(target)
+    removal = base.merge_push([remover.export_since(version)], "alice").doc
+    version = mover.version()
+    mover.move(target, 1)  # bob had not seen the removal: loro keeps the moved element, by alice
+    merged = removal.merge_push([mover.export_since(version)], "bob")
+    raw = LoroDoc()
+    raw.import_(merged.snapshot)
+    assert target in [item["id"] for item in raw.get_movable_list("entries").get_value()]  # back, in loro's list
+    assert target not in merged.doc.entry_ids() and len(merged.doc) == 1  # and hidden from every replica
+
+
+def test_taking_an_id_off_the_removed_list_is_refused() -> None:
+    base = PlaylistDoc.create(PLAYLIST)
+    base.add(1, "alice")
+    base.remove(base.entry_ids()[0])
+    with pytest.raises(InvalidState, match="removals are final"):
+        base.merge_push([crafted(base, lambda doc: doc.get_map("removed").delete(
+            next(iter(doc.get_map("removed").keys()))))], "alice")
