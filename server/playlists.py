@@ -6,6 +6,7 @@ content itself, and every write of more than one statement is one transaction.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +18,7 @@ from server.update_pool import UpdateWorkers
 from sync import LoggedUpdate, OutgoingUpdate, PullResult, PushResult
 
 COMPACT_AFTER_UPDATES = 256
+_log = logging.getLogger(__name__)
 
 
 class Role(str, Enum):
@@ -170,14 +172,14 @@ def stored_log(catalog: Catalog, record: PlaylistRecord) -> list[bytes]:
     """The playlist as the log holds it, as blobs to load in order: its snapshot, then every update after it."""
     row = catalog.query_one("SELECT snapshot FROM playlists WHERE id = ?", [record.playlist_id])
     head = [bytes(row["snapshot"])] if row is not None and row["snapshot"] is not None else []
-    return head + [update.data for update in _logged_after(catalog, record.playlist_id, record.snapshot_seq)]
+    return head + [update.data for update in _logged_after(catalog, record, record.snapshot_seq)]
 
 
-def known_seqs(catalog: Catalog, playlist_id: str, update_ids: list[str]) -> dict[str, int]:
+def known_seqs(catalog: Catalog, record: PlaylistRecord, update_ids: list[str]) -> dict[str, int]:
     """The seq of each update id the log already holds (still known after compaction)."""
     marks = ", ".join("?" for _ in update_ids)
-    rows = catalog.query(f"SELECT update_id, seq FROM playlist_updates WHERE playlist_id = ? "
-                         f"AND update_id IN ({marks})", [playlist_id, *update_ids])
+    rows = catalog.query(f"SELECT update_id, seq FROM playlist_updates WHERE playlist_id = ? AND seq <= ? "
+                         f"AND update_id IN ({marks})", [record.playlist_id, record.last_seq, *update_ids])
     return {row["update_id"]: int(row["seq"]) for row in rows}
 
 
@@ -190,7 +192,7 @@ def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, upd
     Call with pushes to this playlist serialised and ``record`` read under that serialisation. Raises an
     ``InvalidUpdate`` (nothing stored) when the worker refuses the push.
     """
-    known = known_seqs(catalog, record.playlist_id, [update.update_id for update in updates])
+    known = known_seqs(catalog, record, [update.update_id for update in updates])
     fresh: dict[str, OutgoingUpdate] = {}
     for update in updates:
         if update.update_id not in known:
@@ -206,6 +208,7 @@ def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, upd
     try:
         with catalog.transaction():
             _check_unchanged(catalog, record)
+            _drop_unlogged(catalog, record)
             for entry in logged:
                 catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
                                    "VALUES (?, ?, ?, ?, ?)",
@@ -226,12 +229,11 @@ def since(catalog: Catalog, record: PlaylistRecord, seq: int) -> PullResult:
     if seq > record.last_seq:
         seq = 0  # the replica knows a log this server no longer has: hand it everything, merging is harmless
     if seq >= record.snapshot_seq or record.snapshot_seq == 0:
-        return PullResult(None, record.snapshot_seq, tuple(_logged_after(catalog, record.playlist_id, seq)),
-                          record.last_seq)
+        return PullResult(None, record.snapshot_seq, tuple(_logged_after(catalog, record, seq)), record.last_seq)
     row = catalog.query_one("SELECT snapshot FROM playlists WHERE id = ?", [record.playlist_id])
     assert row is not None
     return PullResult(bytes(row["snapshot"]), record.snapshot_seq,
-                      tuple(_logged_after(catalog, record.playlist_id, record.snapshot_seq)), record.last_seq)
+                      tuple(_logged_after(catalog, record, record.snapshot_seq)), record.last_seq)
 
 
 def _check_unchanged(catalog: Catalog, record: PlaylistRecord) -> None:
@@ -244,6 +246,15 @@ def _check_unchanged(catalog: Catalog, record: PlaylistRecord) -> None:
                        "nothing was stored, push again")
 
 
+def _drop_unlogged(catalog: Catalog, record: PlaylistRecord) -> None:
+    """Rows past last_seq were never part of the log: servers before real transactions could leave them."""
+    cursor = catalog.db.execute("DELETE FROM playlist_updates WHERE playlist_id = ? AND seq > ?",
+                                [record.playlist_id, record.last_seq])
+    if cursor.rowcount:
+        _log.warning("playlist %s: dropped %d update rows past last_seq %d (left by an interrupted write)",
+                     record.playlist_id, cursor.rowcount, record.last_seq)
+
+
 def _compact(catalog: Catalog, playlist_id: str, snapshot: bytes, upto_seq: int) -> None:
     """Replace the log up to ``upto_seq`` by one snapshot; the rows stay (without data) to keep ids idempotent."""
     catalog.db.execute("UPDATE playlists SET snapshot = ?, snapshot_seq = ? WHERE id = ?",
@@ -252,9 +263,9 @@ def _compact(catalog: Catalog, playlist_id: str, snapshot: bytes, upto_seq: int)
                        [playlist_id, upto_seq])
 
 
-def _logged_after(catalog: Catalog, playlist_id: str, seq: int) -> list[LoggedUpdate]:
+def _logged_after(catalog: Catalog, record: PlaylistRecord, seq: int) -> list[LoggedUpdate]:
     rows = catalog.query("SELECT seq, update_id, data FROM playlist_updates WHERE playlist_id = ? AND seq > ? "
-                         "ORDER BY seq", [playlist_id, seq])
+                         "AND seq <= ? ORDER BY seq", [record.playlist_id, seq, record.last_seq])
     return [LoggedUpdate(int(row["seq"]), str(row["update_id"]), bytes(row["data"])) for row in rows]
 
 
