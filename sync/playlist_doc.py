@@ -287,11 +287,10 @@ class PlaylistDoc:
             reloaded = _new_doc()
             if _import(reloaded, snapshot).pending is not None:
                 raise InvalidState("the playlist with this update applied does not load again from its snapshot")
-            check_state(reloaded, self._playlist_id, MAX_LOADED_ENTRIES)
-            merged = PlaylistDoc(self._playlist_id, reloaded)
-            if merged.state() != PlaylistDoc(self._playlist_id, candidate).state():
+            if check_state(reloaded, self._playlist_id, MAX_LOADED_ENTRIES) != entries or any(
+                    reloaded.get_map(name).get_value() != candidate.get_map(name).get_value() for name in (META, REMOVED)):
                 raise InvalidState("the playlist with this update applied changes when loaded from its snapshot")
-        return MergedPush(merged, snapshot, tuple(exported))
+            return MergedPush(PlaylistDoc(self._playlist_id, reloaded), snapshot, tuple(exported))
 
     # -- internals -----------------------------------------------------------------------------------------
 
