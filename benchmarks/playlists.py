@@ -6,7 +6,11 @@
   loro (LoroMovableList by index) and raw pycrdt (Array; a move is delete+insert, it has no move) in this run;
 - the same mix through PlaylistSync (each edit also persisted in SQLite and queued);
 - bytes per edit on the wire (the update, and the JSON push carrying it) and at rest (server log, snapshot);
-- time for an edit on one client to reach a second client over loopback (SSE), p50/p95.
+- time for an edit on one client to reach a second client over loopback (SSE), p50/p95;
+- checking one pushed update, p50/p95: in an update-worker process (merge_push, round trip proven) against
+  the in-process import_updates the server used before (same playlist, same updates, this run);
+- one user's push latency over HTTP while another user pushes ~240 KB updates to another playlist, as a ratio
+  to the same pushes on an idle server: with the two playlists on different workers, and on the same one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import random
 import statistics
+import string
 import sys
 import tempfile
 import threading
@@ -23,6 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pycrdt
 from loro import LoroDoc
 
@@ -33,6 +39,7 @@ from playlist_server import PlaylistServer
 
 from client.api import ApiClient
 from client.playlists import PlaylistChange, PlaylistSync
+from server.update_pool import UpdateWorkers
 from sync import OutgoingUpdate, PlaylistDoc, PushRequest
 
 ENTRIES = 2_000
@@ -187,10 +194,137 @@ def _logged(server: PlaylistServer, playlist_id: str) -> list[bytes]:
         catalog.close()
 
 
+def percentiles_ms(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000
+
+
+def single_edits(doc: PlaylistDoc, count: int, rng: random.Random) -> list[bytes]:
+    updates = []
+    for _ in range(count):
+        version = doc.version()
+        ids = doc.entry_ids()
+        if ids and rng.random() < 0.5:
+            doc.move(rng.choice(ids), rng.randrange(len(ids)))
+        else:
+            doc.add(rng.randrange(1, 500), "alice", rng.randrange(len(ids) + 1))
+        updates.append(doc.export_since(version))
+    return updates
+
+
+def check_latency(edits: int) -> tuple[list[float], list[float]]:
+    """Per-update check time: the old in-process import_updates, and merge_push in a worker process."""
+    rng = random.Random(11)
+    author = PlaylistDoc.create("bench-check")
+    for track in range(ENTRIES):
+        author.add(track + 1, "alice")
+    snapshot = author.snapshot()
+    updates = single_edits(author, edits, rng)
+    replica = PlaylistDoc.from_updates("bench-check", [snapshot])
+    in_process = []
+    for update in updates:
+        started = time.perf_counter()
+        replica.import_updates([update])
+        in_process.append(time.perf_counter() - started)
+    workers = UpdateWorkers(size=1)
+    workers.start()
+    try:
+        workers.merge("bench-check", 0, "alice", [], lambda: [snapshot], False)  # load it once, untimed
+        pooled = []
+        for seq, update in enumerate(updates):
+            started = time.perf_counter()
+            workers.merge("bench-check", seq, "alice", [update], lambda: [snapshot], False)
+            pooled.append(time.perf_counter() - started)
+    finally:
+        workers.close()
+    return in_process, pooled
+
+
+def big_updates(doc: PlaylistDoc, rng: random.Random, count: int) -> list[bytes]:
+    updates = []
+    for _ in range(count):
+        version = doc.version()
+        for _ in range(60):
+            doc.set_description("".join(rng.choices(string.ascii_letters, k=4_000)))
+        updates.append(doc.export_since(version))
+    return updates
+
+
+def ids_by_worker() -> tuple[str, str, str]:
+    """Three playlist ids: the first two handled by one update worker, the third by the other."""
+    slots = UpdateWorkers(size=2)  # the server's default pool size; nothing is started
+    first = str(uuid.uuid4())
+    same = other = None
+    while same is None or other is None:
+        candidate = str(uuid.uuid4())
+        if slots.slot_of(candidate) == slots.slot_of(first):
+            same = same or candidate
+        else:
+            other = other or candidate
+    return first, same, other
+
+
+def contention(folder: Path, pushes: int) -> dict[str, float]:
+    """Alice's single-edit push latency, idle and while bob pushes ~240 KB updates to another playlist."""
+    server = PlaylistServer(folder / "contention", ("alice", "bob"))
+    clients = {user: httpx.Client(base_url=server.url, timeout=120,
+                                  headers={"Authorization": f"Bearer {server.token(user)}"}) for user in ("alice", "bob")}
+    rng = random.Random(12)
+    alice_id, bob_same_id, bob_other_id = ids_by_worker()
+    alice_doc = PlaylistDoc.create(alice_id)
+    clients["alice"].post("/playlists", json={"id": alice_id})
+
+    def alice_pushes() -> list[float]:
+        latencies = []
+        for update in single_edits(alice_doc, pushes, rng):
+            body = PushRequest((OutgoingUpdate(str(uuid.uuid4()), update),)).to_json()
+            started = time.perf_counter()
+            response = clients["alice"].post(f"/playlists/{alice_id}/updates", json=body)
+            latencies.append(time.perf_counter() - started)
+            response.raise_for_status()
+        return latencies
+
+    def under_load(bob_id: str) -> list[float]:
+        stop = threading.Event()
+        bob_doc = PlaylistDoc.create(bob_id)
+        clients["bob"].post("/playlists", json={"id": bob_id})
+        batch = big_updates(bob_doc, random.Random(13), 8)  # ~2 MB per push; re-pushed under fresh ids
+
+        def bob() -> None:
+            while not stop.is_set():
+                body = PushRequest(tuple(OutgoingUpdate(str(uuid.uuid4()), u) for u in batch)).to_json()
+                clients["bob"].post(f"/playlists/{bob_id}/updates", json=body)
+
+        thread = threading.Thread(target=bob, daemon=True)
+        thread.start()
+        try:
+            return alice_pushes()
+        finally:
+            stop.set()
+            thread.join()
+
+    try:
+        alice_pushes()  # warm up: the worker loads alice's playlist
+        idle = alice_pushes()
+        other_worker = under_load(bob_other_id)
+        same_worker = under_load(bob_same_id)
+    finally:
+        for client in clients.values():
+            client.close()
+        server.stop()
+    idle_p50, idle_p95 = percentiles_ms(idle)
+    other_p50, other_p95 = percentiles_ms(other_worker)
+    same_p50, same_p95 = percentiles_ms(same_worker)
+    return {"push_idle_ms_p50": idle_p50, "push_idle_ms_p95": idle_p95,
+            "push_busy_other_worker_ms_p50": other_p50, "push_busy_other_worker_ms_p95": other_p95,
+            "push_busy_same_worker_ms_p50": same_p50, "push_busy_same_worker_ms_p95": same_p95}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", type=int, default=20_000)
     parser.add_argument("--edits", type=int, default=60)
+    parser.add_argument("--pushes", type=int, default=60, help="pushes per push-latency measurement")
     args = parser.parse_args()
     plan = schedule(args.ops, seed=6)
     ours, doc, updates = run_playlist_doc(plan)
@@ -203,6 +337,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="legato-bench-") as folder:
         core_rate = run_sync_core(plan[: min(len(plan), 2_000)], Path(folder) / "core")
         latencies, log_bytes, logged = remote_latency(Path(folder), args.edits)
+        busy = contention(Path(folder), args.pushes)
+    in_process, pooled = check_latency(args.pushes * 2)
+    check_in_process_p50, check_in_process_p95 = percentiles_ms(in_process)
+    check_pool_p50, check_pool_p95 = percentiles_ms(pooled)
     p50 = statistics.median(latencies) * 1000
     p95 = sorted(latencies)[max(0, int(len(latencies) * 0.95) - 1)] * 1000
     figures = {
@@ -215,6 +353,16 @@ def main() -> None:
         "rest_server_log_bytes_per_op": round(log_bytes / logged, 1),
         "rest_snapshot_bytes_per_op": round(snapshot_bytes_per_op, 1),
         "remote_edit_latency_ms_p50": round(p50, 2), "remote_edit_latency_ms_p95": round(p95, 2),
+        "check_in_process_ms_p50": round(check_in_process_p50, 2),
+        "check_in_process_ms_p95": round(check_in_process_p95, 2),
+        "check_worker_pool_ms_p50": round(check_pool_p50, 2), "check_worker_pool_ms_p95": round(check_pool_p95, 2),
+        "check_pool_vs_in_process_p50": round(check_pool_p50 / check_in_process_p50, 2),
+        "check_pool_vs_in_process_p95": round(check_pool_p95 / check_in_process_p95, 2),
+        **{name: round(value, 2) for name, value in busy.items()},
+        "busy_other_worker_vs_idle_p50": round(busy["push_busy_other_worker_ms_p50"] / busy["push_idle_ms_p50"], 2),
+        "busy_other_worker_vs_idle_p95": round(busy["push_busy_other_worker_ms_p95"] / busy["push_idle_ms_p95"], 2),
+        "busy_same_worker_vs_idle_p50": round(busy["push_busy_same_worker_ms_p50"] / busy["push_idle_ms_p50"], 2),
+        "busy_same_worker_vs_idle_p95": round(busy["push_busy_same_worker_ms_p95"] / busy["push_idle_ms_p95"], 2),
     }
     print(f"PlaylistDoc: {ours:,.0f} ops/s on {ENTRIES} entries (60/20/20 move/insert/remove), "
           f"{ours / loro_rate:.2f}x raw loro ({loro_rate:,.0f}/s), {ours / pycrdt_rate:.2f}x raw pycrdt "
@@ -225,6 +373,14 @@ def main() -> None:
           f"in a snapshot ({total_ops} ops of history)")
     print(f"remote edit to second client over loopback (SSE): p50 {p50:.1f} ms, p95 {p95:.1f} ms "
           f"({len(latencies)} edits)")
+    print(f"checking one pushed update ({ENTRIES} entries): in-process import_updates p50 "
+          f"{check_in_process_p50:.2f} ms, p95 {check_in_process_p95:.2f} ms; worker pool (merge_push, round trip "
+          f"proven) p50 {check_pool_p50:.2f} ms, p95 {check_pool_p95:.2f} ms")
+    print(f"one user's push over HTTP: idle p50 {busy['push_idle_ms_p50']:.1f} ms, p95 "
+          f"{busy['push_idle_ms_p95']:.1f} ms; while another pushes ~240 KB updates to a playlist on another "
+          f"worker p50 {busy['push_busy_other_worker_ms_p50']:.1f} ms, p95 {busy['push_busy_other_worker_ms_p95']:.1f}"
+          f" ms; on the same worker p50 {busy['push_busy_same_worker_ms_p50']:.1f} ms, p95 "
+          f"{busy['push_busy_same_worker_ms_p95']:.1f} ms")
     print(json.dumps(figures))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -27,6 +29,7 @@ from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
 from server.routes import router
 from server.throttle import LoginThrottle, ThrottlePolicy
+from server.update_pool import UpdateWorkers
 
 _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -38,11 +41,12 @@ _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: th
 def create_app(data_dir: Path) -> FastAPI:
     """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing)."""
     Catalog.open(data_dir).close()
-    app = _LegatoApi(title="Legato reference server",
+    app = _LegatoApi(title="Legato reference server", lifespan=_update_workers_running,
                      description="Catalog, manifests, licences and encrypted files for the Legato player.",
                      max_body_size=DEFAULT_BODY_BYTES, dependencies=[Depends(declared_size_within_limit)])
     app.state.data_dir = data_dir
     app.state.playlist_hub = PlaylistHub()
+    app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
     app.add_middleware(JsonDepthLimit)
     app.add_exception_handler(ApiError, _api_error)
@@ -53,6 +57,17 @@ def create_app(data_dir: Path) -> FastAPI:
     app.include_router(playlist_router)
     app.include_router(playlist_stream_router)
     return app
+
+
+@asynccontextmanager
+async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
+    """The processes that check pushed playlist updates live as long as the app serves."""
+    workers: UpdateWorkers = app.state.update_workers
+    workers.start()
+    try:
+        yield
+    finally:
+        workers.close()
 
 
 class _LegatoApi(FastAPI):

@@ -1,56 +1,49 @@
-"""The server process's live playlist state: one write lock, recently used docs, and the event feeds.
+"""The server process's live playlist state: a write lock per playlist, and the event feeds.
 
 Pushes run on worker threads and event streams on the event loop; news crosses over through ``Feeds``.
+A push holds only its own playlist's lock, so a slow push never delays another playlist's.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from server.playlist_feeds import AccessNews, Feeds, PlaylistNews
-from sync import PlaylistDoc
 
 __all__ = ["AccessNews", "PlaylistHub", "PlaylistNews"]
 
-_CACHED_DOCS = 32
+
+@dataclass(eq=False)
+class _WriteLock:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    holders: int = 0  # threads holding or waiting for it; at zero it is dropped
 
 
 class PlaylistHub:
-    """Serialises writes to the logs and fans new entries out to every open event stream."""
+    """Serialises writes to each playlist's log and fans new entries out to every open event stream."""
 
     def __init__(self) -> None:
-        self._write_lock = threading.Lock()
-        self._docs: OrderedDict[str, tuple[int, PlaylistDoc]] = OrderedDict()
+        self._write_locks: dict[str, _WriteLock] = {}
+        self._write_locks_lock = threading.Lock()
         self.feeds = Feeds()
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold while reading a playlist's record, validating and appending, so seqs never collide."""
-        with self._write_lock:
-            yield
-
-    def doc(self, playlist_id: str, last_seq: int, load: Callable[[], PlaylistDoc]) -> PlaylistDoc:
-        """The playlist's doc at ``last_seq``, from memory when it is current; call under ``writing()``."""
-        cached = self._docs.get(playlist_id)
-        if cached is not None and cached[0] == last_seq:
-            self._docs.move_to_end(playlist_id)
-            return cached[1]
-        doc = load()
-        self.keep(playlist_id, last_seq, doc)
-        return doc
-
-    def keep(self, playlist_id: str, last_seq: int, doc: PlaylistDoc) -> None:
-        self._docs[playlist_id] = (last_seq, doc)
-        self._docs.move_to_end(playlist_id)
-        while len(self._docs) > _CACHED_DOCS:
-            self._docs.popitem(last=False)
-
-    def forget(self, playlist_id: str) -> None:
-        """Drop a cached doc (deleted playlist, or a failed write that may have left it ahead of the log)."""
-        self._docs.pop(playlist_id, None)
+    def writing(self, playlist_id: str) -> Iterator[None]:
+        """Hold while reading a playlist's record, validating and appending, so its seqs never collide."""
+        with self._write_locks_lock:
+            entry = self._write_locks.setdefault(playlist_id, _WriteLock())
+            entry.holders += 1
+        try:
+            with entry.lock:
+                yield
+        finally:
+            with self._write_locks_lock:
+                entry.holders -= 1
+                if not entry.holders:
+                    del self._write_locks[playlist_id]
 
     def publish(self, news: PlaylistNews | AccessNews) -> None:
         """Queue ``news`` on every open stream it concerns; safe from any thread."""

@@ -22,12 +22,14 @@ from server.playlist_hub import AccessNews, PlaylistHub, PlaylistNews
 from server.playlists import Role
 from server.responses import errors, json_object
 from server.routes import CatalogDep, UserDep
+from server.update_pool import UpdateWorkers
 from sync import (
     PUSH_REQUEST_SCHEMA,
     InvalidUpdate,
     MalformedMessage,
     MissingDependencies,
     OversizedUpdate,
+    PlaylistTooLarge,
     PullResult,
     PushRequest,
 )
@@ -57,6 +59,11 @@ class Invitation(BaseModel):
 def hub_of(request: Request) -> PlaylistHub:
     hub: PlaylistHub = request.app.state.playlist_hub
     return hub
+
+
+def workers_of(request: Request) -> UpdateWorkers:
+    workers: UpdateWorkers = request.app.state.update_workers
+    return workers
 
 
 @router.post("/playlists", responses={
@@ -94,9 +101,9 @@ def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, request: Requ
 @router.delete("/playlists/{playlist_id}", status_code=204, responses=errors(401, 403, 404, 422))
 def delete_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
     hub = hub_of(request)
-    with hub.writing():
+    with hub.writing(playlist_id):
         playlists.delete(catalog, playlists.owned(catalog, playlist_id, user.id))
-        hub.forget(playlist_id)
+        workers_of(request).forget(playlist_id)
     hub.publish(PlaylistNews(playlist_id, None, deleted=True))
     return Response(status_code=204)
 
@@ -147,23 +154,20 @@ async def push_updates(playlist_id: PlaylistId, request: Request, user: UserDep)
         push = PushRequest.from_json(await _json_body(request, MAX_PUSH_BYTES))
     except MalformedMessage as exc:
         raise ApiError(422, "malformed_push", f"the push is not valid: {exc}") from None
-    return await run_in_threadpool(_push, hub_of(request), request.app.state.data_dir, playlist_id, user, push)
+    return await run_in_threadpool(_push, hub_of(request), workers_of(request), request.app.state.data_dir,
+                                   playlist_id, user, push)
 
 
-def _push(hub: PlaylistHub, data_dir: Path, playlist_id: str, user: User, push: PushRequest) -> dict[str, Any]:
+def _push(hub: PlaylistHub, workers: UpdateWorkers, data_dir: Path, playlist_id: str, user: User,
+          push: PushRequest) -> dict[str, Any]:
     catalog = Catalog.open(data_dir)
     try:
-        with hub.writing():
+        with hub.writing(playlist_id):
             record = playlists.writable(catalog, playlist_id, user.id)
-            doc = hub.doc(playlist_id, record.last_seq, lambda: playlists.load_doc(catalog, record))
             try:
-                result, logged = playlists.append(catalog, record, doc, list(push.updates), user.id)
+                result, logged = playlists.append(catalog, record, workers, list(push.updates), user.id, user.name)
             except InvalidUpdate as exc:
                 raise _refusal(exc) from None
-            except BaseException:
-                hub.forget(playlist_id)  # the doc may hold updates the log failed to store
-                raise
-            hub.keep(playlist_id, result.last_seq, doc)
             if logged:
                 hub.publish(PlaylistNews(playlist_id, PullResult(None, record.snapshot_seq, tuple(logged),
                                                                  result.last_seq)))
@@ -178,7 +182,8 @@ def _access_changed(request: Request, playlist_id: str, user_ids: set[int] | fro
 
 
 def _refusal(exc: InvalidUpdate) -> ApiError:
-    status = 413 if isinstance(exc, OversizedUpdate) else 409 if isinstance(exc, MissingDependencies) else 422
+    too_large = isinstance(exc, (OversizedUpdate, PlaylistTooLarge))
+    status = 413 if too_large else 409 if isinstance(exc, MissingDependencies) else 422
     return ApiError(status, exc.code, f"update refused, nothing was stored: {exc}")
 
 

@@ -1,10 +1,12 @@
 """Playlists on the server: who may do what, and each playlist's numbered, validated, compacted update log.
 
-Every update is checked with sync/ before it is stored; nothing here edits a playlist's content itself.
+Every update is checked in an update worker before it is stored; nothing here reads or edits a playlist's
+content itself, and every write of more than one statement is one transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -12,9 +14,11 @@ from typing import Any
 
 from server.catalog import Catalog
 from server.exceptions import ApiError
-from sync import LoggedUpdate, OutgoingUpdate, PlaylistDoc, PullResult, PushResult
+from server.update_pool import UpdateWorkers
+from sync import LoggedUpdate, OutgoingUpdate, PullResult, PushResult
 
 COMPACT_AFTER_UPDATES = 256
+_log = logging.getLogger(__name__)
 
 
 class Role(str, Enum):
@@ -49,18 +53,24 @@ def not_found(playlist_id: str) -> ApiError:
 
 
 def create(catalog: Catalog, playlist_id: str, owner_id: int, public: bool) -> tuple[PlaylistRecord, bool]:
-    """Register a playlist (its genesis is implied); returns it and whether it was new. Retrying is harmless."""
-    existing = find(catalog, playlist_id)
-    if existing is not None:
-        if existing.owner_id != owner_id:
-            raise ApiError(409, "playlist_exists", f"playlist id {playlist_id} is taken; create it with a new id")
-        return existing, False
+    """Register a playlist (its genesis is implied); returns it and whether it was new. Retrying is harmless.
+
+    Safe under concurrency: of many creations of one id, one inserts and the others find the playlist.
+    Someone else's id answers 404 like a playlist the caller cannot see, or 409 when they can see it.
+    """
     with catalog.transaction():
-        catalog.db.execute("INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) "
-                           "VALUES (?, ?, ?, ?, 0, 0)", [playlist_id, owner_id, int(public), int(time.time())])
+        cursor = catalog.db.execute(
+            "INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) VALUES (?, ?, ?, ?, 0, 0) "
+            "ON CONFLICT (id) DO NOTHING", [playlist_id, owner_id, int(public), int(time.time())])
+        created = cursor.rowcount == 1
     record = find(catalog, playlist_id)
-    assert record is not None
-    return record, True
+    if record is None:
+        raise not_found(playlist_id)  # deleted by its owner between our insert attempt and this read
+    if record.owner_id != owner_id:
+        if role_of(catalog, record, owner_id) is None:
+            raise not_found(playlist_id)
+        raise ApiError(409, "playlist_exists", f"playlist id {playlist_id} is taken; create it with a new id")
+    return record, created
 
 
 def find(catalog: Catalog, playlist_id: str) -> PlaylistRecord | None:
@@ -164,47 +174,59 @@ def delete(catalog: Catalog, record: PlaylistRecord) -> None:
 
 # -- the update log -------------------------------------------------------------------------------------------
 
-def load_doc(catalog: Catalog, record: PlaylistRecord) -> PlaylistDoc:
-    """The playlist as the log holds it: its snapshot plus every update logged after it."""
+def stored_log(catalog: Catalog, record: PlaylistRecord) -> list[bytes]:
+    """The playlist as the log holds it, as blobs to load in order: its snapshot, then every update after it."""
     row = catalog.query_one("SELECT snapshot FROM playlists WHERE id = ?", [record.playlist_id])
-    head = [row["snapshot"]] if row is not None and row["snapshot"] is not None else []
-    tail = [update.data for update in _logged_after(catalog, record.playlist_id, record.snapshot_seq)]
-    return PlaylistDoc.from_updates(record.playlist_id, head + tail)
+    head = [bytes(row["snapshot"])] if row is not None and row["snapshot"] is not None else []
+    return head + [update.data for update in _logged_after(catalog, record, record.snapshot_seq)]
 
 
-def known_seqs(catalog: Catalog, playlist_id: str, update_ids: list[str]) -> dict[str, int]:
+def known_seqs(catalog: Catalog, record: PlaylistRecord, update_ids: list[str]) -> dict[str, int]:
     """The seq of each update id the log already holds (still known after compaction)."""
     marks = ", ".join("?" for _ in update_ids)
-    rows = catalog.query(f"SELECT update_id, seq FROM playlist_updates WHERE playlist_id = ? "
-                         f"AND update_id IN ({marks})", [playlist_id, *update_ids])
+    rows = catalog.query(f"SELECT update_id, seq FROM playlist_updates WHERE playlist_id = ? AND seq <= ? "
+                         f"AND update_id IN ({marks})", [record.playlist_id, record.last_seq, *update_ids])
     return {row["update_id"]: int(row["seq"]) for row in rows}
 
 
-def append(catalog: Catalog, record: PlaylistRecord, doc: PlaylistDoc, updates: list[OutgoingUpdate],
-           author_id: int) -> tuple[PushResult, list[LoggedUpdate]]:
-    """Validate ``updates`` against ``doc`` (merging them into it) and log the new ones, all or none.
+def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, updates: list[OutgoingUpdate],
+           author_id: int, author: str) -> tuple[PushResult, list[LoggedUpdate]]:
+    """Check the new ``updates`` in the playlist's update worker, then log them in one transaction, all or none.
 
-    Call with pushes to this playlist serialised and ``record`` read under that serialisation. Raises an ``InvalidUpdate`` (doc unchanged, nothing stored) when any new update is refused.
+    The log stores each update as the worker exported it again after applying it, never the pushed bytes.
+
+    Call with pushes to this playlist serialised and ``record`` read under that serialisation. Raises an
+    ``InvalidUpdate`` (nothing stored) when the worker refuses the push.
     """
-    known = known_seqs(catalog, record.playlist_id, [update.update_id for update in updates])
+    known = known_seqs(catalog, record, [update.update_id for update in updates])
     fresh: dict[str, OutgoingUpdate] = {}
     for update in updates:
         if update.update_id not in known:
             fresh.setdefault(update.update_id, update)
-    doc.import_updates([update.data for update in fresh.values()])
-    logged = []
-    with catalog.transaction():
-        last_seq = record.last_seq
-        for update in fresh.values():
-            last_seq += 1
-            catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
-                               "VALUES (?, ?, ?, ?, ?)",
-                               [record.playlist_id, last_seq, update.update_id, author_id, update.data])
-            known[update.update_id] = last_seq
-            logged.append(LoggedUpdate(last_seq, update.update_id, update.data))
-        catalog.db.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [last_seq, record.playlist_id])
-        if last_seq - record.snapshot_seq >= COMPACT_AFTER_UPDATES:
-            _compact(catalog, record.playlist_id, doc, last_seq)
+    if not fresh:
+        return PushResult(tuple(known[update.update_id] for update in updates), record.last_seq), []
+    last_seq = record.last_seq + len(fresh)
+    compact = last_seq - record.snapshot_seq >= COMPACT_AFTER_UPDATES
+    verdict = workers.merge(record.playlist_id, record.last_seq, author, [update.data for update in fresh.values()],
+                            lambda: stored_log(catalog, record), want_snapshot=compact)
+    logged = [LoggedUpdate(record.last_seq + offset, update.update_id, data)
+              for offset, (update, data) in enumerate(zip(fresh.values(), verdict.updates, strict=True), start=1)]
+    try:
+        with catalog.transaction():
+            _check_unchanged(catalog, record)
+            _drop_unlogged(catalog, record)
+            for entry in logged:
+                catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                                   "VALUES (?, ?, ?, ?, ?)",
+                                   [record.playlist_id, entry.seq, entry.update_id, author_id, entry.data])
+            catalog.db.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [last_seq, record.playlist_id])
+            if compact:
+                assert verdict.snapshot is not None
+                _compact(catalog, record.playlist_id, verdict.snapshot, last_seq)
+    except BaseException:
+        workers.forget(record.playlist_id)  # it holds the playlist with updates the log failed to store
+        raise
+    known.update({entry.update_id: entry.seq for entry in logged})
     return PushResult(tuple(known[update.update_id] for update in updates), last_seq), logged
 
 
@@ -213,25 +235,43 @@ def since(catalog: Catalog, record: PlaylistRecord, seq: int) -> PullResult:
     if seq > record.last_seq:
         seq = 0  # the replica knows a log this server no longer has: hand it everything, merging is harmless
     if seq >= record.snapshot_seq or record.snapshot_seq == 0:
-        return PullResult(None, record.snapshot_seq, tuple(_logged_after(catalog, record.playlist_id, seq)),
-                          record.last_seq)
+        return PullResult(None, record.snapshot_seq, tuple(_logged_after(catalog, record, seq)), record.last_seq)
     row = catalog.query_one("SELECT snapshot FROM playlists WHERE id = ?", [record.playlist_id])
     assert row is not None
     return PullResult(bytes(row["snapshot"]), record.snapshot_seq,
-                      tuple(_logged_after(catalog, record.playlist_id, record.snapshot_seq)), record.last_seq)
+                      tuple(_logged_after(catalog, record, record.snapshot_seq)), record.last_seq)
 
 
-def _compact(catalog: Catalog, playlist_id: str, doc: PlaylistDoc, upto_seq: int) -> None:
+def _check_unchanged(catalog: Catalog, record: PlaylistRecord) -> None:
+    """Inside the write: the log still ends where the push was checked against (another process may write)."""
+    row = catalog.query_one("SELECT last_seq, snapshot_seq FROM playlists WHERE id = ?", [record.playlist_id])
+    if row is None:
+        raise not_found(record.playlist_id)
+    if (int(row["last_seq"]), int(row["snapshot_seq"])) != (record.last_seq, record.snapshot_seq):
+        raise ApiError(409, "push_conflict", f"playlist {record.playlist_id} changed while this push was checked; "
+                       "nothing was stored, push again")
+
+
+def _drop_unlogged(catalog: Catalog, record: PlaylistRecord) -> None:
+    """Rows past last_seq were never part of the log: servers before real transactions could leave them."""
+    cursor = catalog.db.execute("DELETE FROM playlist_updates WHERE playlist_id = ? AND seq > ?",
+                                [record.playlist_id, record.last_seq])
+    if cursor.rowcount:
+        _log.warning("playlist %s: dropped %d update rows past last_seq %d (left by an interrupted write)",
+                     record.playlist_id, cursor.rowcount, record.last_seq)
+
+
+def _compact(catalog: Catalog, playlist_id: str, snapshot: bytes, upto_seq: int) -> None:
     """Replace the log up to ``upto_seq`` by one snapshot; the rows stay (without data) to keep ids idempotent."""
     catalog.db.execute("UPDATE playlists SET snapshot = ?, snapshot_seq = ? WHERE id = ?",
-                       [doc.snapshot(), upto_seq, playlist_id])
+                       [snapshot, upto_seq, playlist_id])
     catalog.db.execute("UPDATE playlist_updates SET data = NULL WHERE playlist_id = ? AND seq <= ?",
                        [playlist_id, upto_seq])
 
 
-def _logged_after(catalog: Catalog, playlist_id: str, seq: int) -> list[LoggedUpdate]:
+def _logged_after(catalog: Catalog, record: PlaylistRecord, seq: int) -> list[LoggedUpdate]:
     rows = catalog.query("SELECT seq, update_id, data FROM playlist_updates WHERE playlist_id = ? AND seq > ? "
-                         "ORDER BY seq", [playlist_id, seq])
+                         "AND seq <= ? ORDER BY seq", [record.playlist_id, seq, record.last_seq])
     return [LoggedUpdate(int(row["seq"]), str(row["update_id"]), bytes(row["data"])) for row in rows]
 
 

@@ -1,6 +1,7 @@
 """Legato's playlist CRDT and sync messages: pure logic, no I/O."""
 
 from sync.errors import (
+    DecoderFault,
     EntryNotFound,
     ForeignUpdate,
     InvalidEdit,
@@ -9,6 +10,7 @@ from sync.errors import (
     MalformedUpdate,
     MissingDependencies,
     OversizedUpdate,
+    PlaylistTooLarge,
     SyncError,
 )
 from sync.messages import (
@@ -23,16 +25,20 @@ from sync.messages import (
 )
 from sync.playlist_doc import (
     MAX_SNAPSHOT_BYTES,
+    MAX_STORED_SNAPSHOT_BYTES,
     MAX_UPDATE_BYTES,
     Entry,
+    MergedPush,
     PlaylistDoc,
     PlaylistState,
     genesis_peer,
 )
+from sync.playlist_shape import MAX_ENTRIES
 
 __all__ = [
-    "MAX_SNAPSHOT_BYTES", "MAX_UPDATES_PER_PUSH", "MAX_UPDATE_BYTES", "Entry", "EntryNotFound", "ForeignUpdate",
-    "InvalidEdit", "InvalidState", "InvalidUpdate", "LoggedUpdate", "MalformedMessage", "MalformedUpdate",
-    "MissingDependencies", "OutgoingUpdate", "OversizedUpdate", "PUSH_REQUEST_SCHEMA", "PlaylistDoc", "PlaylistState",
-    "PullResult", "PushRequest", "PushResult", "SyncError", "genesis_peer",
+    "MAX_ENTRIES", "MAX_SNAPSHOT_BYTES", "MAX_STORED_SNAPSHOT_BYTES", "MAX_UPDATES_PER_PUSH", "MAX_UPDATE_BYTES",
+    "PUSH_REQUEST_SCHEMA", "DecoderFault", "Entry", "EntryNotFound", "ForeignUpdate", "InvalidEdit", "InvalidState",
+    "InvalidUpdate", "LoggedUpdate", "MalformedMessage", "MalformedUpdate", "MergedPush", "MissingDependencies",
+    "OutgoingUpdate", "OversizedUpdate", "PlaylistDoc", "PlaylistState", "PlaylistTooLarge", "PullResult",
+    "PushRequest", "PushResult", "SyncError", "genesis_peer",
 ]

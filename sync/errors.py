@@ -4,9 +4,11 @@
     ├── InvalidUpdate           a remote update was refused; the document is unchanged
     │   ├── OversizedUpdate     larger than the limit for one update
     │   ├── MalformedUpdate     does not decode as a Loro update (corrupt, truncated, not an update)
+    │   │   └── DecoderFault    made loro itself fail (panic); the process that saw it must not trust loro again
     │   ├── ForeignUpdate       written for another playlist (its history does not start at this one's genesis)
     │   ├── MissingDependencies depends on edits this replica has not seen; pull earlier updates first
-    │   └── InvalidState        decodes, but the playlist it would produce breaks an invariant
+    │   ├── InvalidState        decodes, but the playlist it would produce breaks an invariant
+    │   └── PlaylistTooLarge    the playlist it would produce holds too many entries or bytes
     ├── EntryNotFound           a local edit named an entry id the playlist does not hold
     └── InvalidEdit             a local edit with an out-of-range index or a bad value
 """
@@ -32,6 +34,12 @@ class MalformedUpdate(InvalidUpdate):
     code = "malformed_update"
 
 
+class DecoderFault(MalformedUpdate):
+    """Loro panicked on the update: a panic may poison state shared by every doc of the process."""
+
+    code = "decoder_fault"
+
+
 class ForeignUpdate(InvalidUpdate):
     code = "foreign_update"
 
@@ -42,6 +50,10 @@ class MissingDependencies(InvalidUpdate):
 
 class InvalidState(InvalidUpdate):
     code = "invalid_state"
+
+
+class PlaylistTooLarge(InvalidUpdate):
+    code = "playlist_too_large"
 
 
 class EntryNotFound(SyncError, KeyError):

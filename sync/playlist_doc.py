@@ -8,13 +8,15 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from loro import ID, ExportMode, LoroDoc, LoroMap, LoroMovableList, VersionVector
 
 from sync.errors import (
+    DecoderFault,
     EntryNotFound,
     ForeignUpdate,
     InvalidEdit,
@@ -22,19 +24,29 @@ from sync.errors import (
     MalformedUpdate,
     MissingDependencies,
     OversizedUpdate,
+    PlaylistTooLarge,
+)
+from sync.playlist_shape import (
+    ENTRIES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_ENTRIES,
+    MAX_ENTRY_ID_CHARS,
+    MAX_LOADED_ENTRIES,
+    MAX_NAME_CHARS,
+    META,
+    REMOVED,
+    check_authors,
+    check_containers,
+    check_removals,
+    check_entry_fields,
+    check_state,
+    check_text,
+    entry_key,
 )
 
 MAX_UPDATE_BYTES = 256 * 1024
-MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
-MAX_ENTRIES = 20_000
-MAX_NAME_CHARS = 200
-MAX_DESCRIPTION_CHARS = 4_000
-MAX_USER_CHARS = 200
-_MAX_ENTRY_ID_CHARS = 64
-_MAX_TRACK_ID = 2**63 - 1
-_META, _ENTRIES, _REMOVED = "meta", "entries", "removed"
-_META_KEYS = {"playlist_id", "name", "description", "collaborative"}
-_ENTRY_KEYS = {"id", "track", "by", "at"}
+MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # the largest blob a loader accepts
+MAX_STORED_SNAPSHOT_BYTES = MAX_SNAPSHOT_BYTES // 2  # the largest playlist a push may leave: well below the above
 _EMPTY_FRONTIERS = b"\x00"
 
 
@@ -46,6 +58,16 @@ class Entry:
     track_id: int
     added_by: str
     added_at_ms: int
+
+
+@dataclass(frozen=True)
+class MergedPush:
+    """A push the server may store: the playlist with it applied (loaded from ``snapshot``), that snapshot, and
+    each pushed update as loro exported it again after applying it (what the log should hold)."""
+
+    doc: PlaylistDoc
+    snapshot: bytes
+    updates: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -84,11 +106,11 @@ class PlaylistDoc:
     @classmethod
     def create(cls, playlist_id: str) -> PlaylistDoc:
         """A new, empty replica; every replica of ``playlist_id`` starts from the same genesis change."""
-        if not playlist_id or len(playlist_id) > _MAX_ENTRY_ID_CHARS:
-            raise InvalidEdit(f"a playlist id must be 1-{_MAX_ENTRY_ID_CHARS} characters, not {playlist_id!r}")
+        if not playlist_id or len(playlist_id) > MAX_ENTRY_ID_CHARS:
+            raise InvalidEdit(f"a playlist id must be 1-{MAX_ENTRY_ID_CHARS} characters, not {playlist_id!r}")
         doc = _new_doc()
         doc.peer_id = genesis_peer(playlist_id)
-        doc.get_map(_META).insert("playlist_id", playlist_id)
+        doc.get_map(META).insert("playlist_id", playlist_id)
         doc.commit()
         doc.peer_id = _random_peer()
         return cls(playlist_id, doc)
@@ -154,7 +176,7 @@ class PlaylistDoc:
             raise InvalidEdit(f"a playlist holds at most {MAX_ENTRIES} entries; start another one")
         self._purge_zombies()
         entry = Entry(str(uuid.uuid4()), track_id, by, int(time.time() * 1000) if at_ms is None else at_ms)
-        _check_entry_fields(entry.track_id, entry.added_by, InvalidEdit)
+        check_entry_fields(entry.track_id, entry.added_by, InvalidEdit)
         self._list.insert(position, {"id": entry.entry_id, "track": entry.track_id, "by": entry.added_by,
                                      "at": entry.added_at_ms})
         self._doc.commit()
@@ -182,11 +204,11 @@ class PlaylistDoc:
         self._ids.insert(to_index, self._ids.pop(position))
 
     def rename(self, name: str) -> None:
-        _check_text("name", name, MAX_NAME_CHARS, InvalidEdit)
+        check_text("name", name, MAX_NAME_CHARS, InvalidEdit)
         self._set_meta("name", name)
 
     def set_description(self, description: str) -> None:
-        _check_text("description", description, MAX_DESCRIPTION_CHARS, InvalidEdit)
+        check_text("description", description, MAX_DESCRIPTION_CHARS, InvalidEdit)
         self._set_meta("description", description)
 
     def set_collaborative(self, collaborative: bool) -> None:
@@ -220,34 +242,63 @@ class PlaylistDoc:
         blobs = []
         held = self._doc.oplog_vv
         for update in updates:
-            blob = bytes(update)
-            if len(blob) > max_bytes:
-                raise OversizedUpdate(f"an update of {len(blob)} bytes exceeds the limit of {max_bytes} bytes")
+            blob = _sized(update, max_bytes)
             if not held.includes_vv(_decode_end(blob)):
                 blobs.append(blob)
         if not blobs:
             return False  # echoes of what this replica already holds (its own pushes coming back, say)
-        candidate = self._copy()
-        before = candidate.oplog_vv.encode()
-        for blob in blobs:
-            status = _import(candidate, blob)
-            if status.pending is not None:
-                raise MissingDependencies(f"the update for playlist {self._playlist_id} depends on edits this "
-                                          "replica has not seen; pull the earlier updates first")
-            self._check_history(candidate, status.success.inner())
-        if candidate.oplog_vv.encode() == before:
-            return False
-        _check_state(candidate, self._playlist_id)
+        with _loro_faults():
+            candidate = self._copy()
+            before = candidate.oplog_vv.encode()
+            for blob in blobs:
+                self._merge(candidate, blob)
+            if candidate.oplog_vv.encode() == before:
+                return False
+            check_state(candidate, self._playlist_id, MAX_LOADED_ENTRIES)
         self._attach(candidate)
         return True
+
+    def merge_push(self, updates: Sequence[bytes], author: str) -> MergedPush:
+        """The server's check of one push by ``author``: this playlist with every update applied, proven to load.
+
+        Unlike ``import_updates`` nothing is skipped as an echo: every update is applied in order to a copy, and
+        what it added is exported again by loro: those exports, not the pushed bytes, are what a server stores
+        (a pushed blob may carry corrupt parts that loro skips as already known, and other replicas would not).
+        The result must be a well-formed playlist within ``MAX_ENTRIES`` whose new entries name ``author``,
+        and its snapshot (at most ``MAX_STORED_SNAPSHOT_BYTES``) must load again into an equal, valid playlist.
+        Raises an ``InvalidUpdate`` subclass (``PlaylistTooLarge`` for the limits); this replica is unchanged.
+        """
+        with _loro_faults():
+            candidate = self._copy()
+            exported = []
+            for update in updates:
+                before = candidate.oplog_vv
+                self._merge(candidate, _sized(update, MAX_UPDATE_BYTES))
+                exported.append(_sized(bytes(candidate.export(ExportMode.Updates(before))), MAX_UPDATE_BYTES))
+            entries = check_state(candidate, self._playlist_id, MAX_ENTRIES)
+            removed_before = set(_plain(self._removed.keys()))
+            check_removals(removed_before, candidate)
+            check_authors({entry_key(item) for item in _plain(self._list.get_value())}, removed_before, entries,
+                          author)
+            snapshot = bytes(candidate.export(ExportMode.Snapshot()))
+            if len(snapshot) > MAX_STORED_SNAPSHOT_BYTES:
+                raise PlaylistTooLarge(f"the playlist would take {len(snapshot)} bytes, more than the limit of "
+                                       f"{MAX_STORED_SNAPSHOT_BYTES}; remove entries or start another playlist")
+            reloaded = _new_doc()
+            if _import(reloaded, snapshot).pending is not None:
+                raise InvalidState("the playlist with this update applied does not load again from its snapshot")
+            if check_state(reloaded, self._playlist_id, MAX_LOADED_ENTRIES) != entries or any(
+                    reloaded.get_map(name).get_value() != candidate.get_map(name).get_value() for name in (META, REMOVED)):
+                raise InvalidState("the playlist with this update applied changes when loaded from its snapshot")
+            return MergedPush(PlaylistDoc(self._playlist_id, reloaded), snapshot, tuple(exported))
 
     # -- internals -----------------------------------------------------------------------------------------
 
     def _attach(self, doc: LoroDoc) -> None:
         self._doc = doc
-        self._meta: LoroMap = doc.get_map(_META)
-        self._list: LoroMovableList = doc.get_movable_list(_ENTRIES)
-        self._removed: LoroMap = doc.get_map(_REMOVED)
+        self._meta: LoroMap = doc.get_map(META)
+        self._list: LoroMovableList = doc.get_movable_list(ENTRIES)
+        self._removed: LoroMap = doc.get_map(REMOVED)
         ids = [str(value["id"]) for value in _plain(self._list.get_value())]
         removed = set(_plain(self._removed.keys())) if ids else set()
         # Zombies: entries a concurrent move kept in the list after another replica removed them.
@@ -269,6 +320,15 @@ class PlaylistDoc:
         copy.import_(self._doc.export(ExportMode.Snapshot()))
         copy.peer_id = self._doc.peer_id
         return copy
+
+    def _merge(self, candidate: LoroDoc, blob: bytes) -> None:
+        status = _import(candidate, blob)
+        if status.pending is not None:
+            raise MissingDependencies(f"the update for playlist {self._playlist_id} depends on edits this "
+                                      "replica has not seen; pull the earlier updates first")
+        spans = status.success.inner()
+        self._check_history(candidate, spans)
+        check_containers(candidate, spans)
 
     def _check_history(self, doc: LoroDoc, spans: dict[int, tuple[int, int]]) -> None:
         """Every imported change must descend from this playlist's genesis: no foreign roots, no forged genesis."""
@@ -300,13 +360,20 @@ def _random_peer() -> int:
     return uuid.uuid4().int >> 65
 
 
+def _sized(update: bytes, max_bytes: int) -> bytes:
+    blob = bytes(update)
+    if len(blob) > max_bytes:
+        raise OversizedUpdate(f"an update of {len(blob)} bytes exceeds the limit of {max_bytes} bytes")
+    return blob
+
+
 def _import(doc: LoroDoc, blob: bytes) -> Any:
     try:
         return doc.import_(blob)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - loro raises a bare BaseException for undecodable input
-        raise MalformedUpdate(f"the update does not decode as a playlist update ({exc})") from None
+        raise _refusal(exc) from None
 
 
 def _decode_end(blob: bytes) -> VersionVector:
@@ -316,56 +383,31 @@ def _decode_end(blob: bytes) -> VersionVector:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - loro raises a bare BaseException for undecodable input
-        raise MalformedUpdate(f"the update does not decode as a playlist update ({exc})") from None
+        raise _refusal(exc) from None
     if "Shallow" in str(meta.mode):
         raise MalformedUpdate("a shallow snapshot lacks the playlist's history; send updates or a full snapshot")
     return meta.partial_end_vv
 
 
-def _check_state(doc: LoroDoc, playlist_id: str) -> None:
-    """Raise unless a merged candidate is a well-formed playlist: known fields, valid values, unique entry ids."""
-    value = _plain(doc.get_deep_value())
-    unknown = set(value) - {_META, _ENTRIES, _REMOVED}
-    if unknown:
-        raise InvalidState(f"the update adds containers a playlist does not have: {sorted(unknown)}")
-    meta = value.get(_META, {})
-    if not isinstance(meta, dict) or set(meta) - _META_KEYS:
-        raise InvalidState(f"the playlist's metadata has unknown fields: {sorted(set(meta) - _META_KEYS)}")
-    if meta.get("playlist_id") != playlist_id:
-        raise ForeignUpdate(f"the update belongs to playlist {meta.get('playlist_id')!r}, not {playlist_id}")
-    _check_text("name", meta.get("name", ""), MAX_NAME_CHARS, InvalidState)
-    _check_text("description", meta.get("description", ""), MAX_DESCRIPTION_CHARS, InvalidState)
-    if not isinstance(meta.get("collaborative", False), bool):
-        raise InvalidState("the collaborative flag must be true or false")
-    entries = value.get(_ENTRIES, [])
-    if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
-        raise InvalidState(f"the entries must be a list of at most {MAX_ENTRIES}")
-    seen: set[str] = set()
-    for item in entries:
-        if not isinstance(item, dict) or set(item) != _ENTRY_KEYS:
-            raise InvalidState(f"an entry must have exactly the fields {sorted(_ENTRY_KEYS)}: {item!r}")
-        entry_id = item["id"]
-        if not isinstance(entry_id, str) or not 0 < len(entry_id) <= _MAX_ENTRY_ID_CHARS or entry_id in seen:
-            raise InvalidState(f"entry id {entry_id!r} is malformed or appears twice")
-        seen.add(entry_id)
-        _check_entry_fields(item["track"], item["by"], InvalidState)
-        if not isinstance(item["at"], int) or isinstance(item["at"], bool):
-            raise InvalidState(f"entry {entry_id} has a non-integer time {item['at']!r}")
-    removed = value.get(_REMOVED, {})
-    if not isinstance(removed, dict) or any(flag is not True or len(key) > _MAX_ENTRY_ID_CHARS
-                                             for key, flag in removed.items()):
-        raise InvalidState("the removed-entries map must map entry ids to true")
+@contextmanager
+def _loro_faults() -> Iterator[None]:
+    """Loro decodes lazily, so reading a doc after an import may panic too: that is the update's fault."""
+    try:
+        yield
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise _refusal(exc) from None
+        raise
 
 
-def _check_entry_fields(track_id: object, by: object, error: type[Exception]) -> None:
-    if not isinstance(track_id, int) or isinstance(track_id, bool) or not 0 < track_id <= _MAX_TRACK_ID:
-        raise error(f"a track id must be a positive integer, not {track_id!r}")
-    _check_text("user name", by, MAX_USER_CHARS, error)
+def _is_panic(exc: BaseException) -> bool:
+    return type(exc).__name__ == "PanicException"  # pyo3_runtime's, not importable by name
 
 
-def _check_text(field: str, text: object, limit: int, error: type[Exception]) -> None:
-    if not isinstance(text, str) or len(text) > limit:
-        raise error(f"the {field} must be text of at most {limit} characters")
+def _refusal(exc: BaseException) -> MalformedUpdate:
+    if _is_panic(exc):
+        return DecoderFault(f"the update made the CRDT library fail ({exc}); it was refused")
+    return MalformedUpdate(f"the update does not decode as a playlist update ({exc})")
 
 
 def _entry(value: dict[str, Any]) -> Entry:

@@ -72,9 +72,9 @@ def push(client: httpx.Client, playlist_id: str, *updates: bytes, ids: list[str]
     return client.post(f"/playlists/{playlist_id}/updates", json=body.to_json())
 
 
-def edit(doc: PlaylistDoc, track: int) -> bytes:
+def edit(doc: PlaylistDoc, track: int, by: str = "alice") -> bytes:
     version = doc.version()
-    doc.add(track, "alice")
+    doc.add(track, by)
     return doc.export_since(version)
 
 
@@ -117,14 +117,14 @@ def test_collaborators_write_followers_read_and_strangers_see_nothing(clients: d
     assert_error(carol.post(f"/playlists/{playlist_id}/followers"), 404, "not_found")
     assert_error(alice.post(f"/playlists/{playlist_id}/collaborators", json={"user": "nobody"}), 404, "unknown_user")
     assert alice.post(f"/playlists/{playlist_id}/collaborators", json={"user": "bob"}).json()["collaborators"] == ["bob"]
-    assert push(bob, playlist_id, edit(doc, 3)).status_code == 200
+    assert push(bob, playlist_id, edit(doc, 3, by="bob")).status_code == 200
     assert_error(bob.delete(f"/playlists/{playlist_id}"), 403, "not_owner")
     assert alice.patch(f"/playlists/{playlist_id}", json={"public": True}).status_code == 200
     assert carol.post(f"/playlists/{playlist_id}/followers").status_code == 200
     assert {item["id"]: item["role"] for item in carol.get("/playlists").json()["playlists"]}[playlist_id] == "follower"
     assert len(pulled(carol, playlist_id).updates) == 1
     before = pulled(alice, playlist_id).last_seq
-    assert_error(push(carol, playlist_id, edit(doc, 4)), 403, "read_only")
+    assert_error(push(carol, playlist_id, edit(doc, 4, by="carol")), 403, "read_only")
     assert pulled(alice, playlist_id).last_seq == before
     assert alice.patch(f"/playlists/{playlist_id}", json={"public": False}).status_code == 200
     assert_error(carol.get(f"/playlists/{playlist_id}/updates"), 404, "not_found")
@@ -177,7 +177,7 @@ def test_a_collaborators_push_reaches_an_open_event_stream(clients: dict[str, ht
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     assert connected.wait(10)
-    assert push(bob, playlist_id, edit(doc, 7)).status_code == 200
+    assert push(bob, playlist_id, edit(doc, 7, by="bob")).status_code == 200
     assert arrived.wait(10)
     assert '"seq":1' in events[1]
     listener.join(10)
@@ -193,7 +193,7 @@ def test_the_log_survives_a_restart(tmp_path: Path) -> None:
         token = httpx.post(f"{running.url}/auth/login", json=login).json()["token"]
         client = httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {token}"})
         playlist_id, doc = new_playlist(client)
-        push(client, playlist_id, edit(doc, 1), edit(doc, 2))
+        assert push(client, playlist_id, edit(doc, 1, by="dora"), edit(doc, 2, by="dora")).status_code == 200
         client.close()
     finally:
         stop_server(running)
