@@ -150,6 +150,7 @@ def test_eviction_keeps_the_most_recently_played_unpinned_files(ops: list[tuple[
         played: list[int] = []  # play order, most recent last
         pinned: set[int] = set()
         ever_pinned_bytes: dict[int, int] = {}
+        held_before: set[int] = set()
         for op, file_id, amount in ops:
             if op == "play":
                 play(disk, file_id, amount)
@@ -171,9 +172,11 @@ def test_eviction_keeps_the_most_recently_played_unpinned_files(ops: list[tuple[
                 assert held[file_id_pinned].stored_bytes >= size, "a pinned file lost bytes"
             unpinned_bytes = sum(f.stored_bytes for f in held.values() if not f.pinned)
             assert disk.total_bytes() <= disk.cap_bytes or unpinned_bytes == 0, "over the cap with evictable files"
+            # Judge each eviction when it happens: a file pinned then and unpinned later rightly outlived it.
             survivors = [f for f in played if f in held and f not in pinned]
             unpinned_order = [f for f in played if f not in pinned]
-            evicted = [f for f in unpinned_order if f not in held]
+            evicted = [f for f in unpinned_order if f in held_before and f not in held]
+            held_before = set(held)
             if survivors and evicted:
                 assert max(unpinned_order.index(f) for f in evicted) < min(
                     unpinned_order.index(f) for f in survivors), "a more recently played file was evicted first"
