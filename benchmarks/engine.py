@@ -1,6 +1,6 @@
 """Benchmark of the gapless engine (issue 3). Not a test: prints figures, then one JSON line.
 
-  python benchmarks/engine.py [--seconds 300]      (--seconds 20 for a smoke run)
+  python -m benchmarks.engine [--seconds 300]      (--seconds 20 for a smoke run)
 
 - per codec: samples lost/added at each track boundary, and the largest step at a boundary
   against the largest step in the signal itself;
@@ -14,29 +14,23 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import av
 import numpy as np
 import sounddevice as sd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "player")]
-
-import itertools
-from typing import Self
-
-from audio_fixtures import CODECS, SPLITS, encode, make_signal, running_pulse
-from render_harness import as_float, best_lag, render
-
 from player import DeviceSink, Engine, FileSource, QueueFinished, QueueItem
+from tests.helpers.audio_fixtures import CODECS, SPLITS, encode, make_signal, running_pulse
+from tests.helpers.render_harness import as_float, best_lag, render
 
 
 def boundaries(folder: Path) -> dict[str, dict[str, float]]:
@@ -54,7 +48,8 @@ def boundaries(folder: Path) -> dict[str, dict[str, float]]:
         own_step = float(np.abs(np.diff(reference, axis=0)).max())
         errors, steps = [], []
         for boundary in cuts[1:-1]:
-            errors.append(abs(best_lag(frames, reference, boundary - 4096)) + abs(best_lag(frames, reference, boundary)))
+            errors.append(abs(best_lag(frames, reference, boundary - 4096))
+                          + abs(best_lag(frames, reference, boundary)))
             steps.append(float(np.abs(frames[boundary] - frames[boundary - 1]).max()))
         figures[codec] = {
             "length_error_frames": len(frames) - len(reference),

@@ -35,7 +35,6 @@ from player import (
     QueueFinished,
     QueueItem,
     Reconnected,
-    Reconnecting,
     RenderSink,
     TrackStarted,
 )

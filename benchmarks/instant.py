@@ -15,14 +15,11 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cache import ContentStore, FileKey, FileManifest, MasterKey, PrefetchItem
 from client.api import ApiClient
@@ -193,7 +190,8 @@ def run(api: ApiClient, work: Path) -> dict[str, object]:
         lines.append(f"Next, {case:15s}: p50 {figures['p50_ms']:7.2f} ms   p95 {figures['p95_ms']:7.2f} ms")
     lines.append(f"cache read+verify+decrypt: {cache_bps / 1e6:8.1f} MB/s; openssl aes-128-ctr "
                  f"({big.chunk_size} B blocks): {openssl_bps / 1e6:8.1f} MB/s; ratio {cache_bps / openssl_bps:.3f}")
-    lines.append(f"disk-cached store stats (incl. the throughput reads): plays ram/disk/network {stats.plays_from_ram}/{stats.plays_from_disk}/"
+    lines.append(f"disk-cached store stats (incl. the throughput reads): plays ram/disk/network "
+                 f"{stats.plays_from_ram}/{stats.plays_from_disk}/"
                  f"{stats.plays_from_network}, hit ratio {stats.hit_ratio:.2f}, bytes saved {stats.bytes_saved}")
     return {
         "lines": lines, "delay_ms": DELAY_S * 1000, "skips": SKIPS, "audio_period_ms": round(period_ms, 2),

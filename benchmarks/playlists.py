@@ -1,6 +1,6 @@
 """Benchmark of playlist sync (issue 6). Not a test: prints figures, then one JSON line.
 
-  python benchmarks/playlists.py [--ops 20000] [--edits 60]
+  python -m benchmarks.playlists [--ops 20000] [--edits 60]
 
 - edits/s on a 2,000-entry playlist (60 % moves, 20 % inserts, 20 % removes) through PlaylistDoc, against raw
   loro (LoroMovableList by index) and raw pycrdt (Array; a move is delete+insert, it has no move) in this run;
@@ -19,8 +19,6 @@ import argparse
 import json
 import random
 import statistics
-import string
-import sys
 import tempfile
 import threading
 import time
@@ -32,15 +30,12 @@ import httpx
 import pycrdt
 from loro import LoroDoc
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "client")]
-
-from playlist_server import PlaylistServer
-
 from client.api import ApiClient
 from client.playlists import PlaylistChange, PlaylistSync
 from server.update_pool import UpdateWorkers
 from sync import OutgoingUpdate, PlaylistDoc, PushRequest
+from tests.helpers.playlist_server import PlaylistServer
+from tests.helpers.server_api import description_updates
 
 ENTRIES = 2_000
 
@@ -240,16 +235,6 @@ def check_latency(edits: int) -> tuple[list[float], list[float]]:
     return in_process, pooled
 
 
-def big_updates(doc: PlaylistDoc, rng: random.Random, count: int) -> list[bytes]:
-    updates = []
-    for _ in range(count):
-        version = doc.version()
-        for _ in range(60):
-            doc.set_description("".join(rng.choices(string.ascii_letters, k=4_000)))
-        updates.append(doc.export_since(version))
-    return updates
-
-
 def ids_by_worker() -> tuple[str, str, str]:
     """Three playlist ids: the first two handled by one update worker, the third by the other."""
     slots = UpdateWorkers(size=2)  # the server's default pool size; nothing is started
@@ -268,7 +253,8 @@ def contention(folder: Path, pushes: int) -> dict[str, float]:
     """Alice's single-edit push latency, idle and while bob pushes ~240 KB updates to another playlist."""
     server = PlaylistServer(folder / "contention", ("alice", "bob"))
     clients = {user: httpx.Client(base_url=server.url, timeout=120,
-                                  headers={"Authorization": f"Bearer {server.token(user)}"}) for user in ("alice", "bob")}
+                                  headers={"Authorization": f"Bearer {server.token(user)}"})
+               for user in ("alice", "bob")}
     rng = random.Random(12)
     alice_id, bob_same_id, bob_other_id = ids_by_worker()
     alice_doc = PlaylistDoc.create(alice_id)
@@ -288,7 +274,7 @@ def contention(folder: Path, pushes: int) -> dict[str, float]:
         stop = threading.Event()
         bob_doc = PlaylistDoc.create(bob_id)
         clients["bob"].post("/playlists", json={"id": bob_id})
-        batch = big_updates(bob_doc, random.Random(13), 8)  # ~2 MB per push; re-pushed under fresh ids
+        batch = description_updates(bob_doc, random.Random(13), 8)  # ~2 MB per push; re-pushed under fresh ids
 
         def bob() -> None:
             while not stop.is_set():

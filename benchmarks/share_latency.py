@@ -1,6 +1,6 @@
 """Benchmark of live sharing (issue 11). Not a test: prints figures, then one JSON line.
 
-  python benchmarks/share_latency.py [--shares 30] [--tracks 20]
+  python -m benchmarks.share_latency [--shares 30] [--tracks 20]
 
 Time from the owner's Share (``invite``) to the collaborator's running sync core holding the playlist with all its
 tracks, over loopback, with no action on the collaborator's side; against, in the same run, one authenticated
@@ -12,18 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "client")]
-
-from playlist_server import PlaylistServer
-
 from client.playlists import PlaylistChange, PlaylistSync
+from tests.helpers.playlist_server import PlaylistServer
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -64,7 +59,7 @@ def share_latencies(folder: Path, shares: int, tracks: int) -> tuple[list[float]
             started = time.perf_counter()
             owner.invite(playlist_id, "guest")
             with seen:
-                if not seen.wait_for(lambda: playlist_id in complete, 10):
+                if not seen.wait_for(lambda playlist_id=playlist_id: playlist_id in complete, 10):
                     raise RuntimeError(f"playlist {playlist_id} never became visible to the guest")
             latencies.append(complete[playlist_id] - started)
         return latencies, round_trips

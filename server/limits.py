@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
-
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_BODY_BYTES = 64 * 1024

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from server.catalog import Catalog
@@ -21,7 +21,7 @@ COMPACT_AFTER_UPDATES = 256
 _log = logging.getLogger(__name__)
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     OWNER = "owner"
     COLLABORATOR = "collaborator"
     FOLLOWER = "follower"

@@ -6,6 +6,7 @@ protocol or overruns its time limit is killed and replaced, and that push is ref
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -111,11 +112,9 @@ class UpdateWorkers:
     def forget(self, playlist_id: str) -> None:
         """Make the playlist's worker reload it from the log next time (a write failed after it was checked)."""
         worker = self._workers[self.slot_of(playlist_id)]
-        with worker.lock:
-            try:
+        # If the worker died, it took what it remembered with it: nothing is left to forget.
+        with worker.lock, contextlib.suppress(UpdateUnprocessable):
                 worker.call(Frame({"op": "forget", "playlist": playlist_id}))
-            except UpdateUnprocessable:
-                pass  # the worker died with what it remembered: nothing is left to forget
 
 
 def _verdict(playlist_id: str, reply: Frame, expected: int) -> Verdict:

@@ -1,4 +1,4 @@
-"""An update worker: the only process of the server that hands pushed bytes to loro (``python -m server.update_worker``).
+"""An update worker, the only process of the server that hands pushed bytes to loro (``-m server.update_worker``).
 
 It runs under a memory limit, answers one frame per request on stdout, keeps recently used playlists in memory,
 and exits after loro panics, since a panic may poison state that every doc in the process shares.
@@ -81,7 +81,7 @@ def serve(requests: int, replies: int, memory_bytes: int) -> int:
             return 0  # the server closed the channel: it is stopping, or it died
         try:
             reply, must_exit = handle(request, docs)
-        except Exception as exc:  # a bug or MemoryError: answer, then leave (state unknown)
+        except Exception as exc:  # noqa: BLE001 - a bug or MemoryError: answer, then leave (state unknown)
             print(f"update worker: failed on a {request.header.get('op')!r} request: {exc!r}", file=sys.stderr)
             reply, must_exit = Frame({"status": "failed", "message": f"{type(exc).__name__}: {exc}"}), True
         try:

@@ -37,8 +37,8 @@ from sync.playlist_shape import (
     REMOVED,
     check_authors,
     check_containers,
-    check_removals,
     check_entry_fields,
+    check_removals,
     check_state,
     check_text,
     entry_key,
@@ -288,7 +288,8 @@ class PlaylistDoc:
             if _import(reloaded, snapshot).pending is not None:
                 raise InvalidState("the playlist with this update applied does not load again from its snapshot")
             if check_state(reloaded, self._playlist_id, MAX_LOADED_ENTRIES) != entries or any(
-                    reloaded.get_map(name).get_value() != candidate.get_map(name).get_value() for name in (META, REMOVED)):
+                    reloaded.get_map(name).get_value() != candidate.get_map(name).get_value()
+                    for name in (META, REMOVED)):
                 raise InvalidState("the playlist with this update applied changes when loaded from its snapshot")
             return MergedPush(PlaylistDoc(self._playlist_id, reloaded), snapshot, tuple(exported))
 

@@ -22,7 +22,7 @@ MAX_TRACK_ID = 2**63 - 1
 META, ENTRIES, REMOVED = "meta", "entries", "removed"
 _META_TYPES: dict[str, type] = {"playlist_id": str, "name": str, "description": str, "collaborative": bool}
 _ENTRY_KEYS = {"id", "track", "by", "at"}
-_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ENTRY_ID_CHARS)
+_ENTRY_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ENTRY_ID_CHARS}}}")
 ROOT_CONTAINERS = frozenset({
     ContainerID.Root(META, ContainerType.Map()),
     ContainerID.Root(ENTRIES, ContainerType.MovableList()),

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -128,10 +129,8 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
     finally:
         for pid in (keyring_pid, int(dbus_pid)):
             if pid is not None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         if previous_address is None:
             os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
         else:

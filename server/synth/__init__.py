@@ -154,6 +154,6 @@ def _render_albums(count: int, seconds_per_track: float, seed: int) -> Iterator[
             pcms = [studio_track(rng, design.style, frames)
                     for frames in track_lengths(rng, int(rng.integers(4, 7)), seconds_per_track)]
         tracks = tuple(DemoTrack(title, number, 1, _read_only(pcm))
-                       for number, (title, pcm) in enumerate(zip(design.track_titles, pcms), start=1))
+                       for number, (title, pcm) in enumerate(zip(design.track_titles, pcms, strict=False), start=1))
         yield DemoAlbum(design.title, design.artist, design.year, design.style.genre, index == 0, SAMPLE_RATE,
                         tracks)

@@ -251,11 +251,11 @@ def _play_bar(mix: _Mix, rng: np.random.Generator, song: _Song, kit: Kit, bar: i
         return int(start + (s + (style.swing if s % 2 else 0.0)) * step)
 
     if style.pad is not None and bar % style.bars_per_chord == 0:
-        for pan, midi in zip((-0.4, 0.0, 0.4), chord):
+        for pan, midi in zip((-0.4, 0.0, 0.4), chord, strict=False):
             gate = int(song.bar_frames() * style.bars_per_chord)
             mix.add(at(0), mix.note(style.pad, midi, gate), 0.16, pan, style.room)
     voice, kind = song.comp
-    tones = sorted(chord) + [min(chord) + 12]
+    tones = [*sorted(chord), min(chord) + 12]
     hits = {"arp8": [(s, 2, tones[i % 4:i % 4 + 1]) for i, s in enumerate(range(0, 16, 2))],
             "arp16": [(s, 1, tones[s * 3 % 4:s * 3 % 4 + 1]) for s in range(16)],
             "stabs": [(s, 3, tones[:3]) for s in (0, 6, 10)]}[kind]
@@ -370,5 +370,5 @@ def live_set(rng: np.random.Generator, seconds: float) -> list[Audio]:
     pcm = mix.master()
     _fade(pcm, int(min(1.0 * _SR, 0.1 * lengths[0])), int(min(3.0 * _SR, 0.1 * lengths[-1])))
     pcm = _finish(pcm, rng, style.drive)
-    return [pcm[:, start:end] for start, end in zip((0, *cuts[:-1]), cuts)]
+    return [pcm[:, start:end] for start, end in zip((0, *cuts[:-1]), cuts, strict=True)]
 

@@ -28,7 +28,7 @@ def _partials(freq: float, n: int, ratios: tuple[float, ...], amps: tuple[float,
     """Additive tone: each partial its own sine with its own exponential decay (per second)."""
     t = np.arange(n, dtype=np.float32) / np.float32(_SR)
     out = np.zeros(n, dtype=np.float32)
-    for ratio, amp, decay in zip(ratios, amps, decays):
+    for ratio, amp, decay in zip(ratios, amps, decays, strict=False):
         if freq * ratio < _MAX_PARTIAL_HZ:
             out += amp * np.exp(-decay * t) * np.sin(np.float32(2 * math.pi * freq * ratio) * t)
     return out

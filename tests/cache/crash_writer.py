@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from chunk_data import chunks_of, file_bytes, manifest_for
-
 from cache import DiskCache
+from tests.helpers.chunk_data import chunks_of, file_bytes, manifest_for
 
 CHUNK = 4096
 

@@ -11,11 +11,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from chunk_data import chunks_of, file_bytes, manifest_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cache import DiskCache, FileManifest
+from tests.helpers.chunk_data import chunks_of, file_bytes, manifest_for
 
 CHUNK = 1024
 HERE = Path(__file__).parent

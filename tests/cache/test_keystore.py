@@ -47,7 +47,7 @@ def test_fail_backend_raises_keystore_unavailable_naming_what_to_install() -> No
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        with pytest.raises(KeystoreUnavailable, match="install gnome-keyring .*D-Bus session"):
+        with pytest.raises(KeystoreUnavailable, match=r"install gnome-keyring .*D-Bus session"):
             MasterKey.from_keystore()
     finally:
         keyring.set_keyring(previous)
@@ -62,5 +62,5 @@ def test_chainer_with_no_backend_raises_keystore_unavailable(monkeypatch: pytest
 def test_secret_service_without_a_session_bus_raises_keystore_unavailable(
         monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus-here")
-    with pytest.raises(KeystoreUnavailable, match="did not answer.*install gnome-keyring"):
+    with pytest.raises(KeystoreUnavailable, match=r"did not answer.*install gnome-keyring"):
         MasterKey.from_keystore(SecretService.Keyring())

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from store_harness import WAIT_S, Recorder
-
 from cache import ContentStore, FileManifest, MasterKey, PrefetchItem
 from cache.prefetch import make_plan, opening_chunks, start_chunks
 from client.api import ApiClient
+from tests.helpers.store_harness import WAIT_S, Recorder
 
 SECONDS = 2.0
 
@@ -101,7 +100,7 @@ def test_memory_bound_is_respected_in_queue_order(
     try:
         store.plan_prefetch([item(m) for m in (a, b, c)])
         assert store.wait_prefetched(WAIT_S)
-        assert max(peaks + [store.ram_bytes()]) <= bound
+        assert max([*peaks, store.ram_bytes()]) <= bound
         assert recorder.ranges == [*expected_ranges(a), (b.file_id, 0, b.chunk_size)]
         assert store.ram_bytes() == bound
     finally:

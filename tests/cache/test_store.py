@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 from keyring.backend import KeyringBackend
-from store_harness import WAIT_S, Recorder, decode_all
 
 from cache import (
     ContentStore,
@@ -21,6 +20,7 @@ from cache import (
 )
 from cache.keystore import ACCOUNT, SERVICE
 from client.api import ApiClient
+from tests.helpers.store_harness import WAIT_S, Recorder, decode_all
 
 
 def read_all(source: Any, manifest: FileManifest) -> bytes:

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bus_peer import BusPeer
-from held_audio import PlayUntil, pacer
 from jeepney.io.threading import open_dbus_router
 
 from client.api import ApiClient
 from client.playback.controller import PlaybackController
 from client.playback.queue import Track
 from player import RenderSink
+from tests.helpers.bus_peer import BusPeer
+from tests.helpers.held_audio import PlayUntil, pacer
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bus_peer import BusPeer
-from held_audio import PlayUntil
 from jeepney import HeaderFields, MatchRule, Message
 
 from client.desktop.mpris import BUS_NAME, OBJECT_PATH, PLAYER, ROOT, Mpris, track_object_path
 from client.desktop.session_bus import SessionBus
 from client.playback.controller import PlaybackController
 from client.playback.queue import Repeat, Track
+from tests.helpers.bus_peer import BusPeer
+from tests.helpers.held_audio import PlayUntil
 
 PROPERTIES = "org.freedesktop.DBus.Properties"
 TIMEOUT_MS = 15_000

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from held_audio import PlayUntil
 from jeepney import (
     DBusNameFlags,
     HeaderFields,
@@ -26,6 +25,7 @@ from client.desktop.notify import TrackNotifier
 from client.desktop.session_bus import SessionBus
 from client.playback.controller import PlaybackController
 from client.playback.queue import Track
+from tests.helpers.held_audio import PlayUntil
 
 TIMEOUT_MS = 15_000
 

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from playlist_server import PlaylistServer, SlowListing
 
 from client.api import ApiClient
 from client.playlists import PlaylistSync
+from tests.helpers.playlist_server import PlaylistServer, SlowListing
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
 LISTING_DELAY_S = 0.1

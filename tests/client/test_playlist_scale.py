@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playlist_server import PlaylistServer, Watcher
 
 from client.api import ApiClient
 from client.playlists import PlaylistSync
+from tests.helpers.playlist_server import PlaylistServer, Watcher
 
 PLAYLISTS = 150
 # Per device: the event stream, and the keep-alive connections of the worker and of a caller's sync().

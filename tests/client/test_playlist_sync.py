@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playlist_server import PlaylistServer, Watcher
 
 from client.api import ApiClient, ApiError, ServerUnreachable
 from client.playlists import DetachedPlaylist, PlaylistSync, ReadOnlyPlaylist
 from client.playlists.records import ErrorCallback
+from tests.helpers.playlist_server import PlaylistServer, Watcher
 
 USERS = ("alice", "bob", "carol")
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
-from playlist_server import PlaylistServer
 
 from client.api import ServerUnreachable
 from client.playlists import PlaylistSync
+from tests.helpers.playlist_server import PlaylistServer
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
 USERS = ("alice", "bob", "carol")

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from held_audio import PlayUntil
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from client.desktop.tray import TrayIcon
 from client.playback.controller import PlaybackController
 from client.playback.queue import Track
+from tests.helpers.held_audio import PlayUntil
 
 TIMEOUT_MS = 15_000
 

@@ -7,11 +7,10 @@ import sys
 import threading
 from pathlib import Path
 
-from offline_harness import RecordingSource, album_tracks, make_parts
-
 from cache import FileManifest, MasterKey
 from client.api import ApiClient
 from offline import PinKey
+from tests.helpers.offline_harness import RecordingSource, album_tracks, make_parts
 
 
 class StdinGated(RecordingSource):

@@ -7,9 +7,9 @@ import threading
 
 from hypothesis import given
 from hypothesis import strategies as st
-from offline_harness import FAST_BACKOFF, wait_until
 
 from offline import Backoff, Connectivity, ConnectivityState
+from tests.helpers.offline_harness import FAST_BACKOFF, wait_until
 
 
 class Server:

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from offline_harness import WAIT_S, RecordingSource, album_tracks, disk_matches, make_parts
-from throttled_link import ThrottledLink
-
 from cache import DiskCache, FileManifest, MasterKey
 from client.api import ApiClient
+from tests.helpers.offline_harness import WAIT_S, RecordingSource, album_tracks, disk_matches, make_parts
+from tests.helpers.throttled_link import ThrottledLink
 
 HERE = Path(__file__).parent
 KILL_EVERY_S = 2.0

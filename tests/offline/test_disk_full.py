@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline_harness import (
+
+from cache import DiskCache, MasterKey
+from cache.stream import chunk_intact
+from client.api import ApiClient
+from offline import PinKey
+from tests.helpers.offline_harness import (
     WAIT_S,
     RecordingSource,
     album_tracks,
     disk_matches,
     make_parts,
 )
-
-from cache import DiskCache, MasterKey
-from cache.stream import chunk_intact
-from client.api import ApiClient
-from offline import PinKey
 
 
 @pytest.fixture

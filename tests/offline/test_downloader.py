@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline_harness import (
+
+from cache import DiskCache, MasterKey
+from client.api import ApiClient
+from offline import PinKey, ServerBusy, TrackRef
+from offline.transfer import REQUEST_TARGET_S, first_batch, next_request_chunks
+from tests.helpers.offline_harness import (
     WAIT_S,
     Fetch,
     Parts,
@@ -19,11 +24,6 @@ from offline_harness import (
     make_parts,
     wait_until,
 )
-
-from cache import DiskCache, MasterKey
-from client.api import ApiClient
-from offline import PinKey, ServerBusy, TrackRef
-from offline.transfer import REQUEST_TARGET_S, first_batch, next_request_chunks
 
 
 def manifests_of(parts: Parts) -> dict[int, Any]:

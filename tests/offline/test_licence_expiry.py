@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from offline_harness import (
+
+from cache import MasterKey
+from client.api import ApiClient
+from offline import LicenceExpired, PinKey
+from tests.helpers.offline_harness import (
     WAIT_S,
     Clock,
     RecordingSource,
@@ -17,10 +21,6 @@ from offline_harness import (
     make_parts,
     wait_until,
 )
-
-from cache import MasterKey
-from client.api import ApiClient
-from offline import LicenceExpired, PinKey
 
 DAY_S = 86400.0
 

@@ -9,19 +9,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-from offline_harness import (
-    WAIT_S,
-    RecordingSource,
-    album_tracks,
-    make_parts,
-    wait_until,
-)
 
 from cache import MasterKey
 from client.api import ApiClient
 from offline import PinKey, TrackUnavailable
 from player import Decoder, Engine, QueueFinished, QueueItem, RenderSink
 from player.wav import read_wav
+from tests.helpers.offline_harness import (
+    WAIT_S,
+    RecordingSource,
+    album_tracks,
+    make_parts,
+    wait_until,
+)
 
 
 def decode(source: Any, frames: int) -> np.ndarray:

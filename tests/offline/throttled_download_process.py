@@ -6,11 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from offline_harness import WAIT_S, RecordingSource, album_tracks, make_parts
-
 from cache import MasterKey
 from client.api import ApiClient
 from offline import PinKey
+from tests.helpers.offline_harness import WAIT_S, RecordingSource, album_tracks, make_parts
 
 
 def main(root: Path, url: str, user: str, password: str, key_hex: str) -> None:

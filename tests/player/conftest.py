@@ -13,7 +13,8 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
-from audio_fixtures import (
+
+from tests.helpers.audio_fixtures import (
     CODECS,
     SPLITS,
     Album,

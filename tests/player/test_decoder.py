@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_fixtures import Album, encode, make_signal
-from render_harness import as_float, best_lag
 
 from player import BytesSource, DecodeError, Decoder, FileSource, SourceError, SourceUnavailable
 from player.decoder import StreamInterrupted
+from tests.helpers.audio_fixtures import Album, encode, make_signal
+from tests.helpers.render_harness import as_float, best_lag
 
 
 @pytest.mark.parametrize("codec", ["flac", "opus", "mp3", "aac"])

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from audio_fixtures import Album, Pulse, running_pulse
-from render_harness import TIMEOUT_S, Recorder, as_float
 
 from player import DeviceSink, Engine, PlaybackError, QueueItem, list_output_devices
+from tests.helpers.audio_fixtures import Album, Pulse, running_pulse
+from tests.helpers.render_harness import TIMEOUT_S, Recorder, as_float
 
 pytestmark = pytest.mark.device
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_fixtures import Album, encode, make_signal
-from render_harness import TIMEOUT_S, as_float, best_lag, render, start_engine
 
 from player import (
     BytesSource,
@@ -23,6 +21,8 @@ from player import (
     TrackStarted,
 )
 from player.wav import read_wav
+from tests.helpers.audio_fixtures import Album, encode, make_signal
+from tests.helpers.render_harness import TIMEOUT_S, as_float, best_lag, render, start_engine
 
 RAMP_MS = 8.0
 

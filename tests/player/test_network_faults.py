@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from render_harness import TIMEOUT_S, Recorder
 
 from cache import ContentStore, DecryptingSource, FileManifest, MasterKey
 from client.api import ApiClient
@@ -30,6 +29,7 @@ from player import (
     TrackStarted,
 )
 from player.wav import read_wav
+from tests.helpers.render_harness import TIMEOUT_S, Recorder
 
 OPENING_S = 1.0  # what the RAM tier holds of the first track before the server goes
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from audio_fixtures import Album
 
 from player.wav import read_wav
+from tests.helpers.audio_fixtures import Album
 
 ROOT = Path(__file__).resolve().parents[2]
 

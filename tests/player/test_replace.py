@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from audio_fixtures import Album
-from render_harness import TIMEOUT_S, Recorder, as_float, start_engine
 
 from player import Engine, QueueFinished, QueueItem, RenderSink, TrackStarted
 from player.wav import read_wav
+from tests.helpers.audio_fixtures import Album
+from tests.helpers.render_harness import TIMEOUT_S, Recorder, as_float, start_engine
 
 
 def decoded_ahead(engine: Engine, frames: int) -> None:

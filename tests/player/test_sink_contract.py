@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from audio_fixtures import Album
-from render_harness import TIMEOUT_S, Recorder
 
 from player import (
     DeviceSink,
@@ -20,6 +18,8 @@ from player import (
     TrackEnded,
     TrackStarted,
 )
+from tests.helpers.audio_fixtures import Album
+from tests.helpers.render_harness import TIMEOUT_S, Recorder
 
 
 def _sink(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Sink:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from audio_fixtures import Album
-from render_harness import start_engine
-
 from player import TrackStarted
+from tests.helpers.audio_fixtures import Album
+from tests.helpers.render_harness import start_engine
 
 
 def test_a_burst_of_skips_plays_only_the_last_choice(album: Callable[..., Album], tmp_path: Path) -> None:

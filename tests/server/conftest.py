@@ -2,12 +2,21 @@
 
 - ``sources``: one short tagged stereo clip per input format (WAV, FLAC, MP3, Ogg Opus, M4A AAC) plus its PCM.
 - ``ingested``: a data dir holding those clips ingested, and the ingest report (with two bad files in the batch).
+- ``playlist_server`` and ``clients``: a module's own server with users alice, bob and carol, and a client each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
 import pytest
-from server_sources import (
+
+from client.bundled import BundledServer
+from server.auth import create_user
+from server.catalog import Catalog
+from server.ingest import ingest
+from tests.helpers.server_sources import (
     SOURCE_FORMATS,
     SOURCE_SECONDS,
     Ingested,
@@ -16,8 +25,6 @@ from server_sources import (
     tags_for,
     write_audio,
 )
-
-from server.ingest import ingest
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +46,34 @@ def ingested(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Inge
              sources.paths["opus"], sources.paths["m4a"]]
     data_dir = tmp_path_factory.mktemp("ingested-data")
     return Ingested(data_dir, ingest(data_dir, batch), (corrupt, text))
+
+
+PLAYLIST_USERS = ("alice", "bob", "carol")
+
+
+@pytest.fixture(scope="module")
+def playlist_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """A real server of the module's own with the users alice, bob and carol (passwords ``NAME-pw``)."""
+    data_dir = tmp_path_factory.mktemp("playlist-server")
+    catalog = Catalog.open(data_dir)
+    for name in PLAYLIST_USERS:
+        create_user(catalog, name, f"{name}-pw", "GB")
+    catalog.close()
+    running = BundledServer(data_dir)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def clients(playlist_server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
+    """A logged-in client of ``playlist_server`` per user, by name."""
+    sessions = {}
+    for name in PLAYLIST_USERS:
+        token = httpx.post(f"{playlist_server.url}/auth/login",
+                           json={"username": name, "password": f"{name}-pw"}).json()
+        sessions[name] = httpx.Client(base_url=playlist_server.url, timeout=30,
+                                      headers={"Authorization": f"Bearer {token['token']}"})
+    yield sessions
+    for session in sessions.values():
+        session.close()

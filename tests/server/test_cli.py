@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_sources import stereo_tone, write_audio
 
 from server import auth
 from server.catalog import Catalog
 from server.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from tests.helpers.server_sources import stereo_tone, write_audio
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["ingest"], ["demo"], ["user"], ["user", "add"]])

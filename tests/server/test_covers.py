@@ -1,4 +1,4 @@
-"""Album covers: taken at ingest from a file's attached picture or a folder image, served with ETag; bad ones ignored."""
+"""Album covers: taken at ingest from an attached picture or a folder image, served with ETag; bad ones ignored."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import av
 import httpx
 import numpy as np
 import pytest
-from server_sources import RunningServer, stereo_tone
 
 from server import browse, covers
 from server.auth import create_user
 from server.catalog import Catalog
 from server.ingest import ingest
 from server.synth.artwork import cover_png
+from tests.helpers.server_sources import RunningServer, stereo_tone
 
 RATE = 44100
 ALBUMS = ("Embedded Art", "Folder Art", "No Art")

@@ -9,14 +9,14 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from own_server import USERS, own_server, peak_rss_bytes, server_pid
 
 from client.bundled import BundledServer
+from tests.helpers.own_server import USERS, own_server, peak_rss_bytes, server_pid
+from tests.helpers.server_api import assert_error
 
 STREAMED_BYTES = 40 * 1024 * 1024
 
@@ -41,13 +41,6 @@ def playlist(client: httpx.Client) -> str:
     playlist_id = str(uuid.uuid4())
     assert client.post("/playlists", json={"id": playlist_id}).status_code == 201
     return playlist_id
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def stream_until_answered(url: str, path: str, total_bytes: int, chunked: bool) -> tuple[bytes, bool]:

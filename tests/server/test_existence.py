@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from own_server import USERS, own_server
 
 from client.bundled import BundledServer
+from tests.helpers.own_server import USERS, own_server
 
 PUSH = {"updates": [{"update_id": "u1", "data": "AAAA"}]}
 PLAYLIST_CALLS = [("GET", "/playlists/{id}", None), ("PATCH", "/playlists/{id}", {"public": True}),

@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from server_sources import RunningServer
+
+from tests.helpers.server_api import assert_error
+from tests.helpers.server_sources import RunningServer
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -36,13 +38,6 @@ def first_file(client: httpx.Client) -> dict[str, Any]:
     return dict(max(manifest["files"], key=lambda file: file["size_bytes"]))
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-
-
 def test_health_needs_no_token(anonymous: httpx.Client) -> None:
     assert anonymous.get("/health").json() == {"status": "ok"}
 
@@ -64,7 +59,8 @@ def test_login_with_a_wrong_password_or_unknown_user_is_401(anonymous: httpx.Cli
 
 
 def test_logout_revokes_the_token(anonymous: httpx.Client, demo_login: tuple[str, str]) -> None:
-    token = anonymous.post("/auth/login", json=dict(zip(("username", "password"), demo_login))).json()["token"]
+    username, password = demo_login
+    token = anonymous.post("/auth/login", json={"username": username, "password": password}).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert anonymous.post("/auth/logout", headers=headers).status_code == 204
     assert_error(anonymous.get("/me", headers=headers), 401, "invalid_token")

@@ -9,7 +9,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from server_sources import (
+
+from server.catalog import Catalog
+from server.ingest import ingest
+from server.origin import origin_path, transform
+from server.transcode import QUALITIES
+from tests.helpers.server_sources import (
     SOURCE_FORMATS,
     SOURCE_RATE,
     Ingested,
@@ -18,11 +23,6 @@ from server_sources import (
     tags_for,
     write_audio,
 )
-
-from server.catalog import Catalog
-from server.ingest import ingest
-from server.origin import origin_path, transform
-from server.transcode import QUALITIES
 
 
 def _catalog_rows(data_dir: Path, sql: str, params: list[object] | None = None) -> list[dict[str, object]]:

@@ -40,7 +40,7 @@ def reference(text: bytes) -> tuple[int, int]:
 def scan(text: bytes, cuts: list[int], max_depth: int = MAX_DEPTH) -> int:
     scanner = JsonDepthScanner(max_depth)
     start = 0
-    for cut in sorted(cuts) + [len(text)]:
+    for cut in [*sorted(cuts), len(text)]:
         scanner.feed(text[start:cut])
         start = cut
     return scanner.depth

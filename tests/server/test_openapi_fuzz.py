@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from own_server import USERS, own_server
 
 from client.bundled import BundledServer
+from tests.helpers.own_server import USERS, own_server
 
 FUZZ_SECONDS = 600 if os.environ.get("LEGATO_LONG") == "1" else 45
 CONFIG = Path(__file__).with_name("schemathesis.toml")

@@ -14,9 +14,9 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import strategies as st
-from server_sources import Ingested, RunningServer
 
 from server import origin
+from tests.helpers.server_sources import Ingested, RunningServer
 
 AUDIO_MAGIC = (b"fLaC", b"OggS", b"RIFF", b"ID3")
 PLAINTEXT_MARKERS = (b"OpusHead", b"OggS\x00", b"fLaC\x00")

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playlist_peers import Device, ServerProcess
 
 from server.catalog import DB_NAME
 from server.playlists import COMPACT_AFTER_UPDATES
 from sync import PlaylistDoc
+from tests.helpers.playlist_peers import Device, ServerProcess
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
 ROUNDS = 25 if LONG else 3
@@ -61,7 +61,7 @@ def run_until_killed(server: ServerProcess, devices: list[Device], rng: random.R
                     condition.notify_all()
         except httpx.TransportError:
             return  # the server is gone; the outbox keeps what it did not confirm
-        except Exception as exc:  # reported to the test below
+        except Exception as exc:  # noqa: BLE001 - reported to the test below
             errors.append(exc)
             with condition:
                 condition.notify_all()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from loro_blobs import mutate
-from playlist_peers import Device, Peer, ServerProcess
 
 from sync import PlaylistDoc
+from tests.helpers.loro_blobs import mutate
+from tests.helpers.playlist_peers import Device, Peer, ServerProcess
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
 PUSHES = 20_000 if LONG else 3_000

@@ -5,8 +5,6 @@ concurrent creation, and ids that belong to someone else. Nothing may answer 5xx
 from __future__ import annotations
 
 import random
-import string
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,12 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 from loro import ExportMode, LoroDoc
-from playlist_peers import Peer, ServerProcess
 
 from sync import MAX_SNAPSHOT_BYTES, MAX_STORED_SNAPSHOT_BYTES, PlaylistDoc
-
-sys.path.append(str(Path(__file__).parents[1] / "sync"))
-from hostile_shapes import WRONG_SHAPES, crafted  # noqa: E402 - shared with the CRDT tests in tests/sync
+from tests.helpers.hostile_shapes import WRONG_SHAPES, crafted
+from tests.helpers.playlist_peers import Peer, ServerProcess
+from tests.helpers.server_api import description_updates, edit
 
 FIXTURES = Path(__file__).with_name("fixtures")
 FIXTURE_PLAYLIST = "fixture-playlist"  # the playlist the two crashers were mutated from
@@ -46,12 +43,6 @@ def assert_refused(response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     assert "nothing was stored" in response.json()["error"]["message"]
-
-
-def edit(doc: PlaylistDoc, track: int, by: str) -> bytes:
-    version = doc.version()
-    doc.add(track, by)
-    return doc.export_since(version)
 
 
 def test_the_two_known_crashers_are_refused_and_the_playlist_stays_writable(tmp_path: Path) -> None:
@@ -102,17 +93,6 @@ def test_a_collaborator_cannot_add_an_entry_in_someone_elses_name(peers: dict[st
     assert bob.push(playlist_id, edit(doc, 1, "bob")).status_code == 200
     assert [entry.added_by for entry in PlaylistDoc.from_updates(playlist_id, bob.pull(playlist_id).blobs())
             .entries()] == ["bob"]
-
-
-def description_updates(doc: PlaylistDoc, rng: random.Random, count: int) -> list[bytes]:
-    """Updates of ~240 KB each: sixty rewrites of a 4,000-character description (history keeps them all)."""
-    updates = []
-    for _ in range(count):
-        version = doc.version()
-        for _ in range(60):
-            doc.set_description("".join(rng.choices(string.ascii_letters, k=4_000)))
-        updates.append(doc.export_since(version))
-    return updates
 
 
 @pytest.mark.slow

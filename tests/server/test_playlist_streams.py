@@ -8,45 +8,17 @@ from __future__ import annotations
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from client.bundled import BundledServer
 from client.playlists.events import close_stream, parse_events
-from server.auth import create_user
-from server.catalog import Catalog
 from sync import OutgoingUpdate, PlaylistDoc, PushRequest
+from tests.helpers.server_api import new_playlist
 
-USERS = ("alice", "bob", "carol")
 Event = tuple[str, Any]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    data_dir = tmp_path_factory.mktemp("stream-server")
-    catalog = Catalog.open(data_dir)
-    for name in USERS:
-        create_user(catalog, name, f"{name}-pw", "GB")
-    catalog.close()
-    running = BundledServer(data_dir)
-    running.start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def clients(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    sessions = {}
-    for name in USERS:
-        token = httpx.post(f"{server.url}/auth/login", json={"username": name, "password": f"{name}-pw"}).json()
-        sessions[name] = httpx.Client(base_url=server.url, timeout=30,
-                                      headers={"Authorization": f"Bearer {token['token']}"})
-    yield sessions
-    for session in sessions.values():
-        session.close()
 
 
 class Listener:
@@ -90,12 +62,6 @@ class Listener:
         assert not self._thread.is_alive()
 
 
-def new_playlist(client: httpx.Client, public: bool = False) -> tuple[str, PlaylistDoc]:
-    playlist_id = str(uuid.uuid4())
-    assert client.post("/playlists", json={"id": playlist_id, "public": public}).status_code == 201
-    return playlist_id, PlaylistDoc.create(playlist_id)
-
-
 def push_rename(client: httpx.Client, doc: PlaylistDoc, name: str) -> int:
     before = doc.version()
     doc.rename(name)
@@ -114,7 +80,7 @@ def test_one_device_stream_carries_every_playlist_and_tells_of_shares(clients: d
     own_id, own_doc = new_playlist(alice)
     listener = Listener(alice, "/me/playlist-events")
     try:
-        name, listing = listener.until(lambda event: event[0] == "playlists")[-1]
+        _name, listing = listener.until(lambda event: event[0] == "playlists")[-1]
         assert own_id in [item["id"] for item in listing["playlists"]]
         shared_id, shared_doc = new_playlist(bob)
         assert bob.post(f"/playlists/{shared_id}/collaborators", json={"user": "alice"}).status_code == 200
@@ -167,7 +133,7 @@ def test_a_followers_playlist_stream_ends_once_the_playlist_is_private(clients: 
         listener.close()
 
 
-def test_a_device_stream_needs_a_valid_token(server: BundledServer) -> None:
-    response = httpx.get(f"{server.url}/me/playlist-events", headers={"Authorization": "Bearer forged"})
+def test_a_device_stream_needs_a_valid_token(playlist_server: BundledServer) -> None:
+    response = httpx.get(f"{playlist_server.url}/me/playlist-events", headers={"Authorization": "Bearer forged"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_token"

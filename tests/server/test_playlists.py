@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from client.bundled import BundledServer
 from server import playlists
 from server.auth import create_user
 from server.catalog import Catalog
-from sync import OutgoingUpdate, PlaylistDoc, PullResult, PushRequest
-
-USERS = ("alice", "bob", "carol")
+from sync import PlaylistDoc, PullResult
+from tests.helpers.server_api import assert_error, edit, new_playlist, push
 
 
 def start_server(data_dir: Path) -> BundledServer:
@@ -28,54 +25,6 @@ def start_server(data_dir: Path) -> BundledServer:
 
 def stop_server(server: BundledServer) -> None:
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    data_dir = tmp_path_factory.mktemp("playlist-server")
-    catalog = Catalog.open(data_dir)
-    for name in USERS:
-        create_user(catalog, name, f"{name}-pw", "GB")
-    catalog.close()
-    running = start_server(data_dir)
-    yield running
-    stop_server(running)
-
-
-@pytest.fixture(scope="module")
-def clients(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    sessions = {}
-    for name in USERS:
-        token = httpx.post(f"{server.url}/auth/login", json={"username": name, "password": f"{name}-pw"}).json()
-        sessions[name] = httpx.Client(base_url=server.url, timeout=30,
-                                      headers={"Authorization": f"Bearer {token['token']}"})
-    yield sessions
-    for session in sessions.values():
-        session.close()
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-    assert response.json()["error"]["message"]
-
-
-def new_playlist(client: httpx.Client, public: bool = False) -> tuple[str, PlaylistDoc]:
-    playlist_id = str(uuid.uuid4())
-    assert client.post("/playlists", json={"id": playlist_id, "public": public}).status_code == 201
-    return playlist_id, PlaylistDoc.create(playlist_id)
-
-
-def push(client: httpx.Client, playlist_id: str, *updates: bytes, ids: list[str] | None = None) -> httpx.Response:
-    update_ids = ids or [str(uuid.uuid4()) for _ in updates]
-    body = PushRequest(tuple(OutgoingUpdate(i, data) for i, data in zip(update_ids, updates, strict=True)))
-    return client.post(f"/playlists/{playlist_id}/updates", json=body.to_json())
-
-
-def edit(doc: PlaylistDoc, track: int, by: str = "alice") -> bytes:
-    version = doc.version()
-    doc.add(track, by)
-    return doc.export_since(version)
 
 
 def pulled(client: httpx.Client, playlist_id: str, since: int = 0) -> PullResult:
@@ -116,7 +65,8 @@ def test_collaborators_write_followers_read_and_strangers_see_nothing(clients: d
     assert_error(bob.get(f"/playlists/{playlist_id}/updates"), 404, "not_found")
     assert_error(carol.post(f"/playlists/{playlist_id}/followers"), 404, "not_found")
     assert_error(alice.post(f"/playlists/{playlist_id}/collaborators", json={"user": "nobody"}), 404, "unknown_user")
-    assert alice.post(f"/playlists/{playlist_id}/collaborators", json={"user": "bob"}).json()["collaborators"] == ["bob"]
+    invited = alice.post(f"/playlists/{playlist_id}/collaborators", json={"user": "bob"})
+    assert invited.json()["collaborators"] == ["bob"]
     assert push(bob, playlist_id, edit(doc, 3, by="bob")).status_code == 200
     assert_error(bob.delete(f"/playlists/{playlist_id}"), 403, "not_owner")
     assert alice.patch(f"/playlists/{playlist_id}", json={"public": True}).status_code == 200
@@ -150,11 +100,11 @@ def test_bad_updates_get_a_clear_4xx_and_nothing_is_stored(clients: dict[str, ht
     assert pulled(alice, playlist_id).last_seq == 1
 
 
-def test_every_playlist_endpoint_needs_a_valid_token(server: BundledServer) -> None:
+def test_every_playlist_endpoint_needs_a_valid_token(playlist_server: BundledServer) -> None:
     playlist_id = str(uuid.uuid4())
     for method, path in [("GET", "/playlists"), ("POST", f"/playlists/{playlist_id}/updates"),
                          ("GET", f"/playlists/{playlist_id}/updates"), ("GET", f"/playlists/{playlist_id}/events")]:
-        response = httpx.request(method, f"{server.url}{path}", headers={"Authorization": "Bearer forged"})
+        response = httpx.request(method, f"{playlist_server.url}{path}", headers={"Authorization": "Bearer forged"})
         assert_error(response, 401, "invalid_token")
 
 

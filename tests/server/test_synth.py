@@ -48,11 +48,11 @@ def test_first_album_is_the_only_gapless_one(catalog: list[DemoAlbum]) -> None:
 
 def test_same_seed_gives_identical_albums_and_album_i_ignores_count(catalog: list[DemoAlbum]) -> None:
     again = list(demo_albums(3, seconds_per_track=SECONDS, seed=SEED))
-    for first, second in zip(catalog, again):
+    for first, second in zip(catalog, again, strict=True):
         assert (first.title, first.artist, first.year, first.genre) == \
             (second.title, second.artist, second.year, second.genre)
         assert [t.title for t in first.tracks] == [t.title for t in second.tracks]
-        for a, b in zip(first.tracks, second.tracks):
+        for a, b in zip(first.tracks, second.tracks, strict=True):
             np.testing.assert_array_equal(a.pcm, b.pcm)
 
 

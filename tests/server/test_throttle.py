@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from own_server import own_server
 
 from client.bundled import BundledServer
 from server.throttle import LoginThrottle, ThrottlePolicy, retry_after
+from tests.helpers.own_server import own_server
 
 POLICY = ThrottlePolicy(free_failures=2, backoff_s=10.0, max_backoff_s=40.0, address_failures=6,
                         account_failures=8, window_s=100.0)

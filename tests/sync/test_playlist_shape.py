@@ -7,7 +7,6 @@ client pulling it) and by ``merge_push`` (the server checking a push), with the 
 from __future__ import annotations
 
 import pytest
-from hostile_shapes import WRONG_SHAPES, crafted
 from loro import LoroDoc
 
 from sync import (
@@ -19,6 +18,7 @@ from sync import (
     PlaylistDoc,
     PlaylistTooLarge,
 )
+from tests.helpers.hostile_shapes import WRONG_SHAPES, crafted
 
 PLAYLIST = "8a3e5c1d-0000-4000-8000-00000000beef"
 

@@ -3,6 +3,7 @@ most ``rate_bps`` bytes per second from the server to its clients (all connectio
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -44,18 +45,16 @@ class ThrottledLink:
 
     def _pump(self, source: socket.socket, target: socket.socket, throttled: bool) -> None:
         try:
-            while data := source.recv(_PIECE_BYTES):
-                if throttled:
-                    self._wait_for_room(len(data))
-                target.sendall(data)
-        except OSError:
-            pass  # either end went away (a killed client): the connection is over
+            # An OSError means either end went away (a killed client): the connection is over.
+            with contextlib.suppress(OSError):
+                while data := source.recv(_PIECE_BYTES):
+                    if throttled:
+                        self._wait_for_room(len(data))
+                    target.sendall(data)
         finally:
             for sock in (source, target):
-                try:
+                with contextlib.suppress(OSError):  # already closed by the other direction's pump
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed by the other direction's pump
 
     def _wait_for_room(self, byte_count: int) -> None:
         with self._lock:

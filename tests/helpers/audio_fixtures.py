@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
 import numpy.typing as npt
+from av.audio.stream import AudioStream
 
 from player import FileSource, QueueItem
 
@@ -45,16 +47,23 @@ def make_signal(rate: int, frames: int, seed: int = 1) -> Pcm:
     return np.round(stereo * 32767).astype(np.int16)
 
 
-def encode(pcm: Pcm, rate: int, path: Path, codec: str, timestamps: bool = True) -> Path:
-    """`timestamps=False` feeds the encoder frames without pts, as naive ingest code does: MP4 then
-    gets no edit list (AAC priming stays in) and Ogg gets wrong granules."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=rate)
-        stream.layout = "stereo"
-        if codec in ("libopus", "libmp3lame", "aac"):
-            stream.bit_rate = 160_000
-        target_format = stream.codec_context.codec.audio_formats[0].name
-        resampler = av.AudioResampler(format=target_format, layout="stereo", rate=rate)
+def encode(pcm: Pcm, rate: int, path: Path, codec: str, timestamps: bool = True, *,
+           container_format: str | None = None, sample_format: str | None = None, out_rate: int | None = None,
+           tags: dict[str, str] | None = None, bit_rate: int | None = 160_000) -> Path:
+    """Encode int16 stereo ``pcm`` at ``rate`` into ``path`` with the real encoder ``codec``.
+
+    `timestamps=False` feeds the encoder frames without pts, as naive ingest code does: MP4 then
+    gets no edit list (AAC priming stays in) and Ogg gets wrong granules. ``bit_rate`` applies to the lossy
+    codecs (None: the encoder's default); ``sample_format`` defaults to the codec's first.
+    """
+    with av.open(str(path), "w", format=container_format) as container:
+        container.metadata.update(tags or {})
+        stream = cast(AudioStream, container.add_stream(codec, rate=out_rate or rate, layout="stereo"))
+        if bit_rate is not None and codec in ("libopus", "libmp3lame", "aac"):
+            stream.bit_rate = bit_rate
+        target_format = sample_format or stream.codec_context.codec.audio_formats[0].name
+        stream.format = target_format
+        resampler = av.AudioResampler(format=target_format, layout="stereo", rate=out_rate or rate)
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm).reshape(1, -1), format="s16", layout="stereo")
         frame.sample_rate = rate
         # Without timestamps the Ogg muxer writes wrong granules and Opus loses its exact length.
@@ -81,7 +90,7 @@ class Album:
         return [
             QueueItem(path.name, lambda path=path: FileSource(path),
                       frames=length if self.with_manifest_length else None)
-            for path, length in zip(self.paths, self.lengths)
+            for path, length in zip(self.paths, self.lengths, strict=True)
         ]
 
 

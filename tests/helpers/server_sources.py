@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Protocol
 
-import av
 import numpy as np
-from av.audio.stream import AudioStream
 
 from server.ingest import IngestReport
+from tests.helpers.audio_fixtures import encode
 
 SOURCE_RATE = 44100
 SOURCE_SECONDS = 3.0
@@ -46,22 +44,8 @@ def stereo_tone(seconds: float, rate: int = SOURCE_RATE, gain: float = 0.4) -> n
 def write_audio(path: Path, pcm16: np.ndarray, tags: dict[str, str], rate: int = SOURCE_RATE) -> Path:
     """Encode ``pcm16`` (frames x 2) into ``path`` with the encoder its suffix calls for."""
     container_format, codec, sample_format = SOURCE_FORMATS[path.suffix.lstrip(".")]
-    out_rate = 48000 if codec == "libopus" else rate
-    with av.open(str(path), "w", format=container_format) as container:
-        container.metadata.update(tags)
-        stream = cast(AudioStream, container.add_stream(codec, rate=out_rate, layout="stereo"))
-        stream.format = sample_format
-        resampler = av.AudioResampler(format=sample_format, layout="stereo", rate=out_rate)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm16.reshape(1, -1)), format="s16",
-                                           layout="stereo")
-        frame.sample_rate = rate
-        # Timestamps let the muxers record gapless info (MP4 edit list, Ogg granules), as real encoders do.
-        frame.pts = 0
-        frame.time_base = Fraction(1, rate)
-        for resampled in resampler.resample(frame) + resampler.resample(None):
-            container.mux(stream.encode(resampled))
-        container.mux(stream.encode(None))
-    return path
+    return encode(pcm16, rate, path, codec, container_format=container_format, sample_format=sample_format,
+                  out_rate=48000 if codec == "libopus" else rate, tags=tags, bit_rate=None)
 
 
 def tags_for(suffix: str) -> dict[str, str]:
