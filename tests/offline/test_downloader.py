@@ -197,7 +197,7 @@ def test_server_busy_is_retried_no_sooner_than_retry_after(
         parts.downloader.pin(PinKey("playlist", "one"), "One", tracks[:1])
         assert parts.downloader.wait_idle(WAIT_S)
         assert parts.downloader.queue.item(tracks[0].track_id).state == "done"
-        gaps = [later - earlier for earlier, later in zip(source.busy_at, source.busy_at[1:])][:2]
+        gaps = [later - earlier for earlier, later in zip(source.busy_at, source.busy_at[1:], strict=False)][:2]
         assert len(gaps) == 2 and min(gaps) >= 0.3
     finally:
         parts.close()

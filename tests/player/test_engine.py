@@ -8,14 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from player import (
     BytesSource,
+    Engine,
     FileSource,
     PlaybackError,
     QueueFinished,
     QueueItem,
+    RenderSink,
     StateChanged,
     TrackEnded,
     TrackStarted,
@@ -35,7 +38,7 @@ def test_album_renders_back_to_its_exact_length_and_alignment(
     reference = as_float(tracks.signal)
     assert rate == tracks.rate
     assert len(frames) == len(reference)
-    starts = np.cumsum((0,) + tracks.lengths)
+    starts = np.cumsum((0, *tracks.lengths))
     for start, end in itertools.pairwise(starts):
         assert best_lag(frames, reference, int(start) + 2048) == 0
         assert best_lag(frames, reference, int(end) - 6144) == 0
@@ -177,13 +180,17 @@ def test_pause_and_resume_fade_and_lose_no_sample(album: Callable[..., Album], t
     assert [e.state for e in recorder.of_type(StateChanged)][:3] == ["playing", "paused", "playing"]  # type: ignore[attr-defined]
 
 
-def test_seek_continues_from_the_exact_frame(album: Callable[..., Album], tmp_path: Path) -> None:
-    tracks = album("flac")
-    reference = as_float(tracks.signal)
-    engine, sink, _ = start_engine(tmp_path / "out.wav", manual=True)
-    engine.set_queue(tracks.items())
+def _playing_10_000_frames_in(album: Album, out: Path) -> tuple[npt.NDArray[np.float32], Engine, RenderSink]:
+    """The album's reference signal, and an engine on a manual render sink that has played its first 10,000 frames."""
+    engine, sink, _ = start_engine(out, manual=True)
+    engine.set_queue(album.items())
     engine.play()
     sink.advance(10_000)
+    return as_float(album.signal), engine, sink
+
+
+def test_seek_continues_from_the_exact_frame(album: Callable[..., Album], tmp_path: Path) -> None:
+    reference, engine, sink = _playing_10_000_frames_in(album("flac"), tmp_path / "out.wav")
     target_s = 0.6
     target = round(target_s * 44100)
     engine.seek(target_s)
@@ -252,12 +259,7 @@ def test_previous_after_three_seconds_restarts_the_track(tmp_path: Path) -> None
 
 
 def test_volume_change_is_ramped_and_applied(album: Callable[..., Album], tmp_path: Path) -> None:
-    tracks = album("flac")
-    reference = as_float(tracks.signal)
-    engine, sink, _ = start_engine(tmp_path / "out.wav", manual=True)
-    engine.set_queue(tracks.items())
-    engine.play()
-    sink.advance(10_000)
+    reference, engine, sink = _playing_10_000_frames_in(album("flac"), tmp_path / "out.wav")
     engine.set_volume(0.5)
     sink.advance(20_000)
     engine.close()
