@@ -21,6 +21,7 @@ EVENTS_PATH = "/me/playlist-events"
 # The server sends a keep-alive every 15 s; a silent stream past this is dead.
 READ_TIMEOUT_S = 40.0
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.25, 10.0
+_CLOSE_WAIT_S = 10.0  # an event being handled finishes; the read itself returns at once on close
 
 EventCallback = Callable[[str, Any], None]
 """(event name, decoded data), called on the stream's thread in the order the server sent them."""
@@ -49,14 +50,19 @@ class DeviceEvents:
         with self._lock:
             if self._current is None:
                 self._current = _Connection()
-                threading.Thread(target=self._follow, args=(self._current,), daemon=True,
-                                 name="playlist-events").start()
+                self._current.thread = threading.Thread(target=self._follow, args=(self._current,), daemon=True,
+                                                        name="playlist-events")
+                self._current.thread.start()
 
     def close(self) -> None:
+        """Stop the stream; once this returns no event of it is being handled or will be (the owner may close
+        what the callback writes to)."""
         with self._lock:
             current, self._current = self._current, None
         if current is not None:
             current.stop()
+            if current.thread is not None and current.thread is not threading.current_thread():
+                current.thread.join(_CLOSE_WAIT_S)
 
     def _follow(self, connection: _Connection) -> None:
         delay_s = _RETRY_FIRST_S
@@ -70,6 +76,8 @@ class DeviceEvents:
                     if response.is_success:
                         self._on_connected()
                         for name, data in parse_events(response.iter_lines()):
+                            if connection.stopped.is_set():
+                                break
                             delay_s = _RETRY_FIRST_S
                             self._on_event(name, data)
                     else:
@@ -90,6 +98,7 @@ class _Connection:
     def __init__(self) -> None:
         self.stopped = threading.Event()
         self.response: httpx.Response | None = None
+        self.thread: threading.Thread | None = None
 
     def stop(self) -> None:
         self.stopped.set()

@@ -48,7 +48,7 @@ def test_first_album_is_the_only_gapless_one(catalog: list[DemoAlbum]) -> None:
 
 def test_same_seed_gives_identical_albums_and_album_i_ignores_count(catalog: list[DemoAlbum]) -> None:
     again = list(demo_albums(3, seconds_per_track=SECONDS, seed=SEED))
-    for first, second in zip(catalog, again, strict=True):
+    for first, second in zip(catalog, again, strict=False):  # the catalog holds more albums than `again`
         assert (first.title, first.artist, first.year, first.genre) == \
             (second.title, second.artist, second.year, second.genre)
         assert [t.title for t in first.tracks] == [t.title for t in second.tracks]
