@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from cache import ContentStore, FileManifest, ManifestError
+from client import catalog
 from client.api import ApiClient
 from client.tasks import run_task
 from offline import (
@@ -118,7 +119,7 @@ class DownloadsController(QObject):
             return
         api = self._api
         key = PinKey("album", str(album_id))
-        run_task(lambda: _track_refs(api.album(album_id)["tracks"]),
+        run_task(lambda: [TrackRef(t.id, t.title) for t in catalog.album_with_tracks(api.album(album_id)).tracks],
                  lambda tracks: self.pin_tracks(key, title, tracks),
                  lambda message: self.error_occurred.emit(f"could not download '{title}': {message}"))
 
