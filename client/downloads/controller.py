@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -127,8 +126,8 @@ class DownloadsController(QObject):
         """Pin an album or playlist to exactly these tracks; call again whenever a pinned playlist changes."""
         self.downloader.pin(key, title, tracks)
 
-    def pin_playlist(self, playlist_id: str, title: str, tracks: Sequence[dict[str, Any]]) -> None:
-        self.pin_tracks(PinKey("playlist", playlist_id), title, _track_refs(tracks))
+    def pin_playlist(self, playlist_id: str, title: str, tracks: Sequence[TrackRef]) -> None:
+        self.pin_tracks(PinKey("playlist", playlist_id), title, tracks)
 
     def unpin(self, key: PinKey) -> None:
         self.downloader.unpin(key)
@@ -192,7 +191,3 @@ def open_downloads(api: ApiClient, store: ContentStore, queue_path: Path, disk_d
     downloader = Downloader(queue_path, store, ApiDownloadSource(api, quality), connectivity, disk_dir,
                             concurrency=concurrency)
     return DownloadsController(downloader, connectivity, Availability(downloader.queue, store, connectivity), api)
-
-
-def _track_refs(tracks: Sequence[dict[str, Any]]) -> list[TrackRef]:
-    return [TrackRef(int(track["id"]), str(track.get("title") or f"track {track['id']}")) for track in tracks]

@@ -39,6 +39,7 @@ from client.tasks import run_task
 from client.widgets.controls import named
 from client.widgets.models import ID_ROLE
 from client.widgets.track_table import set_up_track_view
+from offline import TrackRef
 from sync import SyncError
 
 ResolveTracks = Callable[[list[int]], list[Track]]
@@ -51,7 +52,8 @@ class PlaylistsPage(QWidget):
 
     Signals:
         play_requested(list, int): play these track records from this index.
-        playlist_shown(str, str, list): the playlist on view (id, name, [{id, title}]) whenever its tracks change.
+        playlist_shown(str, str, list): the playlist on view (id, name, its tracks as offline.TrackRef) whenever
+            its tracks change.
         playlists_changed(list): the editable playlists as (id, name), for "Add to playlist" menus.
         error_occurred(str): a message fit for the user.
     """
@@ -252,7 +254,8 @@ class PlaylistsPage(QWidget):
         shown = (info.playlist_id, state.name, tuple(entry.track_id for entry in state.entries))
         if shown != self._last_shown:
             self._last_shown = shown
-            tracks = [{"id": track_id, "title": self._tracks[track_id].title if track_id in self._tracks else None}
+            known = self._tracks
+            tracks = [TrackRef(track_id, known[track_id].title if track_id in known else f"track {track_id}")
                       for track_id in shown[2]]
             self.playlist_shown.emit(info.playlist_id, state.name or "Untitled playlist", tracks)
 

@@ -131,8 +131,8 @@ def test_a_failed_download_reads_clearly_in_the_view_and_the_toggle(qtbot: Any, 
     toggle = DownloadToggle(controller)
     qtbot.addWidget(view)
     qtbot.addWidget(toggle)
-    toggle.show_playlist("gone", "Gone", [{"id": 999_999, "title": "No such track"}])
-    controller.pin_playlist("gone", "Gone", [{"id": 999_999, "title": "No such track"}])
+    toggle.show_playlist("gone", "Gone", [TrackRef(999_999, "No such track")])
+    controller.pin_playlist("gone", "Gone", [TrackRef(999_999, "No such track")])
     qtbot.waitUntil(lambda: "there is no track with id 999999" in view.error_label.text(), timeout=WAIT_MS)
     assert view.error_label.objectName() == "downloadsError"
     assert "No such track" in view.error_label.text()
