@@ -17,6 +17,7 @@ Prints human lines; the last line is one JSON object.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -98,16 +99,21 @@ def child_app(url: str, data_dir: str, then_load_library: bool) -> None:
 
 def load_and_scroll_library(app: object, qt: object) -> dict[str, object]:
     """RSS before, after loading 10,000 tracks into the album page's table, and after scrolling it to the end."""
+    import dataclasses
+    import itertools
+
+    from client import catalog
     from client.app import App
 
     assert isinstance(app, App) and app.session is not None and app.window is not None
     qt.processEvents()  # type: ignore[attr-defined]
     before = rss_kb()[0]
-    real = app.session.api.tracks()["tracks"]
-    tracks = [{**real[i % len(real)], "id": 1_000_000 + i, "title": f"{real[i % len(real)]['title']} ({i})"}
-              for i in range(LIBRARY_TRACKS)]
-    library = {"id": 1, "title": "Everything", "artist": "Various", "artist_id": 1, "year": 2024,
-               "track_count": len(tracks), "duration_s": sum(t["duration_s"] for t in tracks), "tracks": tracks}
+    real = [catalog.track(t) for t in app.session.api.tracks()["tracks"]]
+    tracks = tuple(dataclasses.replace(track, id=1_000_000 + i, title=f"{track.title} ({i})")
+                   for i, track in zip(range(LIBRARY_TRACKS), itertools.cycle(real)))
+    library = catalog.AlbumWithTracks(id=1, title="Everything", artist="Various", artist_id=1, year=2024,
+                                      track_count=len(tracks), duration_s=sum(t.duration_s for t in tracks),
+                                      gapless=False, has_cover=False, tracks=tracks)
     started = time.perf_counter()
     app.window.library.show_album(library)
     app.window.go_to("Library")
@@ -222,6 +228,7 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from client import catalog
     from client.app import App
     from client.playback.queue import Repeat
 
@@ -231,7 +238,8 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     wait_until(qt, lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0,
                READY_TIMEOUT_S, "the album grid")
     if app.session is None or app.session.store is None or app.session.downloads is None or app.window is None:
-        raise BenchmarkSetupError("the app started without its disk cache: no keystore, so downloads cannot be measured")
+        raise BenchmarkSetupError("the app started without its disk cache: no keystore, "
+                                  "so downloads cannot be measured")
     playback, downloads, api = app.session.playback, app.session.downloads, app.session.api
     probe = LagProbe()
 
@@ -251,10 +259,10 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
         probe.stop()
         return list(probe.lags_ms)
 
-    tracks = api.tracks()["tracks"]
+    tracks = [catalog.track(t) for t in api.tracks()["tracks"]]
     playback.set_repeat(Repeat.ALL)
     started_tracks: list[int] = []
-    playback.track_changed.connect(lambda track: started_tracks.append(int(track["id"])))
+    playback.track_changed.connect(lambda track: started_tracks.append(track.id))
     playback.play_context(tracks, 0)
     wait_until(qt, lambda: bool(started_tracks), READY_TIMEOUT_S, "the first track")
     skips = {"done": 0, "last_at": 0.0}
@@ -270,7 +278,8 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
             skips["last_at"] = time.perf_counter()
             # The render sink runs faster than real time, so tracks also move on by themselves between skips:
             # wait for the track the last skip chose, heard after that skip.
-            chosen["id"], chosen["mark"] = int(playback.current_track["id"]), len(started_tracks)
+            current = playback.current_track
+            chosen["id"], chosen["mark"] = current.id if current is not None else -1, len(started_tracks)
 
     def last_choice_heard() -> bool:
         return bool(chosen) and chosen["id"] in started_tracks[chosen["mark"]:]
@@ -283,14 +292,14 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     # Streaming left every track in the disk cache: forget it (not on the clock), so the download fetches them all.
     app.session.store.clear()
 
-    albums = api.albums()
-    total = sum(int(album.get("track_count", 0)) for album in albums)
+    albums = [catalog.album(a) for a in api.albums()]
+    total = sum(album.track_count for album in albums)
 
     def all_done() -> bool:
         items = downloads.snapshot.items
         return len(items) == total and all(item.state == "done" for item in items)
 
-    download_lags, download_s = measured(lambda: [downloads.pin_album(int(a["id"]), str(a["title"])) for a in albums],
+    download_lags, download_s = measured(lambda: [downloads.pin_album(a.id, a.title) for a in albums],
                                          all_done, DOWNLOAD_TIMEOUT_S)
     download_idle = idle(download_s)
     downloaded_mb = app.session.store.stats().pinned_bytes / 1024 / 1024
@@ -356,10 +365,8 @@ def main() -> None:
                 server.stop()
         finally:
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 15)
-                except ProcessLookupError:
-                    pass
     print(json.dumps(figures))
 
 

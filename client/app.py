@@ -153,7 +153,7 @@ class App(QObject):
             self.settings, volume=playback.engine.volume, shuffle=queue.shuffle, repeat=queue.repeat.value,
             offline_mode=downloads.forced_offline if downloads is not None else self.settings.offline_mode,
             window_geometry=bytes(window.saveGeometry().data()),
-            last_queue=tuple(int(e.track["id"]) for e in entries),
+            last_queue=tuple(e.track.id for e in entries),
             last_position_s=playback.position_seconds())
 
     def _save(self, settings: Settings, window: MainWindow) -> None:

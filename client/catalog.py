@@ -1,16 +1,20 @@
 """The catalog's records as the server's API sends them: one declaration of each, used by every part of client/.
 
-They are the JSON objects themselves (TypedDicts), so mypy checks every field a view or controller reads; the
-functions below check a record's fields once, where it arrives from the API. Nothing here fetches or changes one.
+They are frozen dataclasses, parsed once where the API's JSON arrives (the functions below), so nothing inside reads
+a record by a string key; a record missing a field or holding one of the wrong type is refused there, the field named.
+Nothing here fetches or changes one.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, TypeVar, cast, get_type_hints
+import types
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 
-class Track(TypedDict):
-    """A track as ``/tracks``, ``/albums/{id}`` and ``/search`` send it."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Track:
+    """A track as ``/tracks``, ``/tracks/{id}``, ``/albums/{id}`` and ``/search`` send it."""
 
     id: int
     title: str
@@ -28,99 +32,119 @@ class Track(TypedDict):
     peak_dbfs: float | None
 
 
-class Album(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Album:
     """An album's summary, as ``/albums`` and ``/search`` send it."""
 
     id: int
     title: str
     artist_id: int
     artist: str
-    year: int
+    year: int | None  # None: its tracks carried no release date
     track_count: int
     duration_s: float
     gapless: bool
     has_cover: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlbumWithTracks(Album):
     """An album with its tracks in disc and track order, as ``/albums/{id}`` sends it."""
 
-    tracks: list[Track]
+    tracks: tuple[Track, ...]
 
 
-class ArtistSummary(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtistSummary:
     """An artist as ``/search`` sends it."""
 
     id: int
     name: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Artist(ArtistSummary):
     """An artist with their albums, as ``/artists/{id}`` sends it."""
 
-    albums: list[Album]
+    albums: tuple[Album, ...]
 
 
-class SearchResults(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchResults:
     """What ``/search`` finds, best first in each list."""
 
-    tracks: list[Track]
-    albums: list[Album]
-    artists: list[ArtistSummary]
-
-
-_R = TypeVar("_R", Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchResults)
-
-
-# Every field of each record is required (the server always sends them all).
-_RECORDS = (Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchResults)
-_FIELDS: dict[type, frozenset[str]] = {kind: frozenset(get_type_hints(kind)) for kind in _RECORDS}
+    tracks: tuple[Track, ...]
+    albums: tuple[Album, ...]
+    artists: tuple[ArtistSummary, ...]
 
 
 class MalformedRecord(ValueError):
-    """The server sent a record without a field Legato needs: a server of another version, or a broken one."""
+    """The server sent a record without a field Legato needs, or with one of the wrong type: a server of another
+    version, or a broken one."""
 
 
-def _checked(raw: Any, kind: type[_R]) -> _R:
+_R = TypeVar("_R", Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchResults)
+_RECORDS = (Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchResults)
+# Each record's fields and their types, resolved once. Every field is required: the server always sends them all.
+_HINTS: dict[type, dict[str, Any]] = {kind: {field.name: get_type_hints(kind)[field.name] for field in fields(kind)}
+                                      for kind in _RECORDS}
+_KINDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _parse(raw: object, kind: type[_R]) -> _R:
     if not isinstance(raw, dict):
         raise MalformedRecord(f"the server sent a {type(raw).__name__}, not an object, "
                               f"for a record of type {kind.__name__}")
-    missing = sorted(_FIELDS[kind] - raw.keys())
+    missing = sorted(_HINTS[kind].keys() - raw.keys())
     if missing:
-        raise MalformedRecord(f"the server sent a {kind.__name__} record without {', '.join(missing)}: "
+        raise MalformedRecord(f"the server sent a record of type {kind.__name__} without {', '.join(missing)}: "
                               "is it a Legato server of the same version?")
-    return cast(_R, raw)
+    return kind(**{name: _value(raw[name], hint, kind, name) for name, hint in _HINTS[kind].items()})
 
 
-def track(raw: Any) -> Track:
-    """The API's JSON for a track, checked to hold every field of a Track."""
-    return _checked(raw, Track)
+def _value(raw: object, hint: Any, kind: type, name: str) -> Any:
+    """``raw`` as a value of type ``hint`` (int, float, str, bool, ``X | None``, a tuple of records)."""
+    if get_origin(hint) is types.UnionType:
+        if raw is None:
+            return None
+        (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
+    if get_origin(hint) is tuple:
+        if not isinstance(raw, list):
+            raise MalformedRecord(f"the server sent a record of type {kind.__name__} whose {name} is a "
+                                  f"{type(raw).__name__}, not a list")
+        return tuple(_item(each, get_args(hint)[0], kind, f"{name}[{index}]") for index, each in enumerate(raw))
+    # JSON has one kind of number: a whole one is a fine float, but true and false are not numbers.
+    if hint is float and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, hint) and (hint is bool or not isinstance(raw, bool)):
+        return raw
+    raise MalformedRecord(f"the server sent a record of type {kind.__name__} whose {name} is "
+                          f"{'null' if raw is None else 'a ' + type(raw).__name__}, not {_KINDS[hint]}")
 
 
-def album(raw: Any) -> Album:
-    return _checked(raw, Album)
+def _item(raw: object, kind: type[_R], within: type, where: str) -> _R:
+    try:
+        return _parse(raw, kind)
+    except MalformedRecord as exc:
+        raise MalformedRecord(f"{exc} (in {where} of a record of type {within.__name__})") from exc
 
 
-def album_with_tracks(raw: Any) -> AlbumWithTracks:
-    checked = _checked(raw, AlbumWithTracks)
-    for each in checked["tracks"]:
-        track(each)
-    return checked
+def track(raw: object) -> Track:
+    """The API's JSON for a track as a Track; MalformedRecord naming the field it lacks or has wrong."""
+    return _parse(raw, Track)
 
 
-def artist(raw: Any) -> Artist:
-    checked = _checked(raw, Artist)
-    for each in checked["albums"]:
-        album(each)
-    return checked
+def album(raw: object) -> Album:
+    return _parse(raw, Album)
 
 
-def search_results(raw: Any) -> SearchResults:
-    checked = _checked(raw, SearchResults)
-    for each_track in checked["tracks"]:
-        track(each_track)
-    for each_album in checked["albums"]:
-        album(each_album)
-    for each_artist in checked["artists"]:
-        _checked(each_artist, ArtistSummary)
-    return checked
+def album_with_tracks(raw: object) -> AlbumWithTracks:
+    return _parse(raw, AlbumWithTracks)
+
+
+def artist(raw: object) -> Artist:
+    return _parse(raw, Artist)
+
+
+def search_results(raw: object) -> SearchResults:
+    return _parse(raw, SearchResults)

@@ -108,7 +108,7 @@ class _Property:
 
 
 def track_object_path(track: Track) -> str:
-    return "/org/legato/track/" + re.sub(r"[^A-Za-z0-9_]", "_", str(track["id"]))
+    return "/org/legato/track/" + re.sub(r"[^A-Za-z0-9_]", "_", str(track.id))
 
 
 class Mpris(QObject):
@@ -202,17 +202,15 @@ class Mpris(QObject):
             return {"mpris:trackid": ("o", NO_TRACK)}
         metadata: dict[str, Variant] = {
             "mpris:trackid": ("o", track_object_path(track)),
-            "mpris:length": ("x", round(float(track.get("duration_s") or 0.0) * US_PER_S)),
-            "xesam:title": ("s", str(track.get("title") or "")),
+            "mpris:length": ("x", round(track.duration_s * US_PER_S)),
+            "xesam:title": ("s", track.title),
+            "xesam:trackNumber": ("i", track.track_no),
+            "xesam:discNumber": ("i", track.disc_no),
         }
-        if track.get("artist"):
-            metadata["xesam:artist"] = ("as", [str(track["artist"])])
-        if track.get("album"):
-            metadata["xesam:album"] = ("s", str(track["album"]))
-        if track.get("track_no") is not None:
-            metadata["xesam:trackNumber"] = ("i", int(track["track_no"]))
-        if track.get("disc_no") is not None:
-            metadata["xesam:discNumber"] = ("i", int(track["disc_no"]))
+        if track.artist:
+            metadata["xesam:artist"] = ("as", [track.artist])
+        if track.album:
+            metadata["xesam:album"] = ("s", track.album)
         art = self._art_path(track) if self._art_path is not None else None
         if art is not None:
             metadata["mpris:artUrl"] = ("s", Path(art).absolute().as_uri())
@@ -264,7 +262,7 @@ class Mpris(QObject):
         if track is None:
             return
         target_s = max(0.0, self._player.position_seconds() + offset_us / US_PER_S)
-        if target_s > float(track.get("duration_s") or 0.0):
+        if target_s > track.duration_s:
             self._player.next()  # MPRIS: seeking past the end acts like Next
         else:
             self._seek_to(target_s)
@@ -273,7 +271,7 @@ class Mpris(QObject):
         track = self._player.current_track
         if track is None or track_id != track_object_path(track):
             return  # MPRIS: a stale track id is ignored
-        if 0 <= position_us <= float(track.get("duration_s") or 0.0) * US_PER_S:
+        if 0 <= position_us <= track.duration_s * US_PER_S:
             self._seek_to(position_us / US_PER_S)
 
     def _seek_to(self, seconds: float) -> None:

@@ -51,12 +51,12 @@ class TrackNotifier(QObject):
         if self._in_flight:
             self._waiting = track  # skipping fast: only the latest track is shown, in the same notification
             return
-        body = " — ".join(str(track[key]) for key in ("artist", "album") if track.get(key))
+        body = " — ".join(part for part in (track.artist, track.album) if part)
         art = self._art_path(track) if self._art_path is not None else None
         icon = Path(art).absolute().as_uri() if art is not None else ""
         hints = {"desktop-entry": ("s", "legato"), "category": ("s", "x-legato.track-change")}
         message = new_method_call(NOTIFICATIONS, "Notify", "susssasa{sv}i",
-                                  (APP_NAME, self._notification_id, icon, str(track.get("title") or ""), body,
+                                  (APP_NAME, self._notification_id, icon, track.title, body,
                                    [], hints, DEFAULT_TIMEOUT))
         self._in_flight = self._bus.call(message, self._on_notify_replied)
 

@@ -92,8 +92,8 @@ class TrayIcon(QSystemTrayIcon):
             self.toggle_window()
 
     def _on_player_track_changed(self, track: Track) -> None:
-        artist = f" — {track['artist']}" if track.get("artist") else ""
-        self.setToolTip(f"{track.get('title', '')}{artist}\n{APP_NAME}")
+        artist = f" — {track.artist}" if track.artist else ""
+        self.setToolTip(f"{track.title}{artist}\n{APP_NAME}")
         self._enable_transport()
 
     def _on_player_state_changed(self, state: str) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from cache import ContentStore, FileManifest, ManifestError
+from client import catalog
 from client.api import ApiClient
 from client.tasks import run_task
 from offline import (
@@ -118,7 +118,7 @@ class DownloadsController(QObject):
             return
         api = self._api
         key = PinKey("album", str(album_id))
-        run_task(lambda: _track_refs(api.album(album_id)["tracks"]),
+        run_task(lambda: [TrackRef(t.id, t.title) for t in catalog.album_with_tracks(api.album(album_id)).tracks],
                  lambda tracks: self.pin_tracks(key, title, tracks),
                  lambda message: self.error_occurred.emit(f"could not download '{title}': {message}"))
 
@@ -126,8 +126,8 @@ class DownloadsController(QObject):
         """Pin an album or playlist to exactly these tracks; call again whenever a pinned playlist changes."""
         self.downloader.pin(key, title, tracks)
 
-    def pin_playlist(self, playlist_id: str, title: str, tracks: Sequence[dict[str, Any]]) -> None:
-        self.pin_tracks(PinKey("playlist", playlist_id), title, _track_refs(tracks))
+    def pin_playlist(self, playlist_id: str, title: str, tracks: Sequence[TrackRef]) -> None:
+        self.pin_tracks(PinKey("playlist", playlist_id), title, tracks)
 
     def unpin(self, key: PinKey) -> None:
         self.downloader.unpin(key)
@@ -191,7 +191,3 @@ def open_downloads(api: ApiClient, store: ContentStore, queue_path: Path, disk_d
     downloader = Downloader(queue_path, store, ApiDownloadSource(api, quality), connectivity, disk_dir,
                             concurrency=concurrency)
     return DownloadsController(downloader, connectivity, Availability(downloader.queue, store, connectivity), api)
-
-
-def _track_refs(tracks: Sequence[dict[str, Any]]) -> list[TrackRef]:
-    return [TrackRef(int(track["id"]), str(track.get("title") or f"track {track['id']}")) for track in tracks]

@@ -4,7 +4,6 @@ DownloadsController. Every control has a stable objectName and an accessible nam
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from client.downloads.controller import DownloadsController
 from client.widgets.controls import named
-from offline import DownloadsSnapshot, ItemStatus, PinKey, Progress
+from offline import DownloadsSnapshot, ItemStatus, PinKey, Progress, TrackRef
 
 _STATE_WORDS = {"queued": "Queued", "downloading": "Downloading", "waiting": "Waiting", "paused": "Paused",
                 "done": "Downloaded", "failed": "Failed"}
@@ -151,7 +150,7 @@ class DownloadToggle(QWidget):
         self._controller = controller
         self._key: PinKey | None = None
         self._title = ""
-        self._playlist_tracks: list[dict[str, Any]] = []
+        self._playlist_tracks: list[TrackRef] = []
         self.switch = named(QCheckBox("Download"), switch_name, "Download for offline listening")
         self.state_label = named(QLabel(), state_name, "Download state")
         _side_by_side(self, self.switch, self.state_label)
@@ -162,7 +161,7 @@ class DownloadToggle(QWidget):
     def show_album(self, album_id: int, title: str) -> None:
         self._show(PinKey("album", str(album_id)), title)
 
-    def show_playlist(self, playlist_id: str, title: str, tracks: Sequence[dict[str, Any]]) -> None:
+    def show_playlist(self, playlist_id: str, title: str, tracks: Sequence[TrackRef]) -> None:
         """Show a playlist; if it is pinned, its downloads follow ``tracks`` (gained ones download, lost ones go)."""
         key = PinKey("playlist", playlist_id)
         self._playlist_tracks = list(tracks)

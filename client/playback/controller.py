@@ -13,8 +13,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cache import CacheStats, ContentStore, DecryptingSource, FileManifest, PrefetchItem
+from client import catalog
 from client.api import ApiClient, ServerUnreachable
-from client.playback.queue import Entry, PlayQueue, Repeat, Track
+from client.catalog import Track
+from client.playback.queue import Entry, PlayQueue, Repeat
 from client.tasks import run_task
 from player import (
     Engine,
@@ -41,14 +43,14 @@ class PlaybackController(QObject):
     """Plays a PlayQueue through one engine.
 
     Signals:
-        track_changed(dict): the track now heard (the server's track record).
+        track_changed(object): the track now heard (a catalog.Track).
         state_changed(str): "playing", "paused" or "stopped".
         queue_changed(): the upcoming entries changed (edit, shuffle, repeat, or a track moved on).
         error_occurred(str): a message fit to show to the user.
         notice(str): a passing status fit for the status bar ("Reconnecting…", then what happened).
     """
 
-    track_changed = Signal(dict)
+    track_changed = Signal(object)
     state_changed = Signal(str)
     queue_changed = Signal()
     error_occurred = Signal(str)
@@ -108,7 +110,7 @@ class PlaybackController(QObject):
                 self.track_changed.emit(tracks[0])
                 self.queue_changed.emit()
 
-        run_task(lambda: [api.track(track_id) for track_id in track_ids[:RESTORED_TRACKS]], restored,
+        run_task(lambda: [catalog.track(api.track(track_id)) for track_id in track_ids[:RESTORED_TRACKS]], restored,
                  self.error_occurred.emit)
 
     def next(self) -> None:
@@ -202,7 +204,7 @@ class PlaybackController(QObject):
     def _replace_upcoming(self) -> None:
         playing = self.engine.position().index
         window = self.queue.upcoming()[:LOOKAHEAD]
-        if any(e.track["id"] not in self._manifests for e in window):
+        if any(e.track.id not in self._manifests for e in window):
             self._with_manifests(window, self._replace_upcoming)
             return
         if self.engine.replace_upcoming(playing, [self._queue_item(e) for e in window]):
@@ -211,35 +213,35 @@ class PlaybackController(QObject):
 
     def _with_manifests(self, entries: list[Entry], then: Any) -> None:
         """Call ``then()`` on this thread once every entry's manifest is known (fetched off the UI thread)."""
-        missing = list({e.track["id"]: e.track for e in entries if e.track["id"] not in self._manifests}.values())
+        missing = list({e.track.id: e.track for e in entries if e.track.id not in self._manifests}.values())
         if not missing:
             then()
             return
 
         def fetched(manifests: list[FileManifest]) -> None:
-            for track, manifest in zip(missing, manifests):
-                self._manifests[track["id"]] = manifest
+            for track, manifest in zip(missing, manifests, strict=True):
+                self._manifests[track.id] = manifest
             then()
 
         run_task(lambda: [self._fetch_manifest(t) for t in missing], fetched, self.error_occurred.emit)
 
     def _fetch_manifest(self, track: Track) -> FileManifest:
         if self.local_manifest is not None and self.offline():
-            return self.local_manifest(int(track["id"]))
+            return self.local_manifest(track.id)
         try:
-            manifest = self._api.manifest(int(track["id"]))
+            manifest = self._api.manifest(track.id)
         except ServerUnreachable:
             if self.local_manifest is None:
                 raise
-            return self.local_manifest(int(track["id"]))
+            return self.local_manifest(track.id)
         files = {f["quality"]: f for f in manifest["files"]}
         if self._quality not in files:
-            raise LookupError(f"“{track['title']}” has no {self._quality} quality file")
+            raise LookupError(f"“{track.title}” has no {self._quality} quality file")
         return FileManifest.from_json(files[self._quality])
 
     def _queue_item(self, entry: Entry) -> QueueItem:
         store, api, track = self._store, self._api, entry.track
-        manifest = self._manifests[track["id"]]
+        manifest = self._manifests[track.id]
 
         def open_source() -> Source:
             if store is not None:
@@ -247,17 +249,17 @@ class PlaybackController(QObject):
             return DecryptingSource(manifest, api.licence(manifest.file_id), api)
 
         return QueueItem(key=str(entry.entry_id), open_source=open_source, frames=manifest.frames,
-                         loudness_lufs=track.get("loudness_lufs"), peak_dbfs=track.get("peak_dbfs"),
+                         loudness_lufs=track.loudness_lufs, peak_dbfs=track.peak_dbfs,
                          playable_offline=lambda: store is not None and store.playable_offline(manifest))
 
     def _title_of(self, key: str) -> str:
         entry = next((e for e in reversed(self._flat) if str(e.entry_id) == key), None)
-        return str(entry.track["title"]) if entry is not None else "the track"
+        return entry.track.title if entry is not None else "the track"
 
     def _plan_prefetch(self) -> None:
         if self._store is not None:
-            upcoming = [self._manifests[e.track["id"]] for e in self.queue.upcoming()[:LOOKAHEAD]
-                        if e.track["id"] in self._manifests]
+            upcoming = [self._manifests[e.track.id] for e in self.queue.upcoming()[:LOOKAHEAD]
+                        if e.track.id in self._manifests]
             self._store.plan_prefetch([PrefetchItem(m, m.duration_s) for m in upcoming])
 
     def _on_engine_event(self, event: object) -> None:

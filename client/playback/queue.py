@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from client.catalog import Track as Track  # re-exported: the controller imports it from here
+from client.catalog import Track
 
 
 class Repeat(Enum):

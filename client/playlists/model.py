@@ -116,7 +116,7 @@ class PlaylistEntriesModel(ColumnsModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if track is None:
                 return (str(index.row() + 1), f"Track {entry.track_id} (loading…)", "", "")[column]
-            return (str(index.row() + 1), track["title"], track["artist"], format_duration(track["duration_s"]))[column]
+            return (str(index.row() + 1), track.title, track.artist, format_duration(track.duration_s))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"Added by {entry.added_by}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3):

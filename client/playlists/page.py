@@ -39,6 +39,7 @@ from client.tasks import run_task
 from client.widgets.controls import named
 from client.widgets.models import ID_ROLE
 from client.widgets.track_table import set_up_track_view
+from offline import TrackRef
 from sync import SyncError
 
 ResolveTracks = Callable[[list[int]], list[Track]]
@@ -51,7 +52,8 @@ class PlaylistsPage(QWidget):
 
     Signals:
         play_requested(list, int): play these track records from this index.
-        playlist_shown(str, str, list): the playlist on view (id, name, [{id, title}]) whenever its tracks change.
+        playlist_shown(str, str, list): the playlist on view (id, name, its tracks as offline.TrackRef) whenever
+            its tracks change.
         playlists_changed(list): the editable playlists as (id, name), for "Add to playlist" menus.
         error_occurred(str): a message fit for the user.
     """
@@ -120,10 +122,10 @@ class PlaylistsPage(QWidget):
 
     def add_tracks(self, playlist_id: str, tracks: list[Track], index: int | None = None) -> None:
         """Add these track records (in order) at ``index``, or at the end."""
-        self._tracks.update({int(track["id"]): track for track in tracks})
+        self._tracks.update({track.id: track for track in tracks})
         try:
             for offset, track in enumerate(tracks):
-                self._sync.add(playlist_id, int(track["id"]), None if index is None else index + offset)
+                self._sync.add(playlist_id, track.id, None if index is None else index + offset)
         except _EDIT_ERRORS as exc:
             self.error_occurred.emit(f"Cannot add to the playlist: {exc}")
 
@@ -252,7 +254,8 @@ class PlaylistsPage(QWidget):
         shown = (info.playlist_id, state.name, tuple(entry.track_id for entry in state.entries))
         if shown != self._last_shown:
             self._last_shown = shown
-            tracks = [{"id": track_id, "title": self._tracks[track_id]["title"] if track_id in self._tracks else None}
+            known = self._tracks
+            tracks = [TrackRef(track_id, known[track_id].title if track_id in known else f"track {track_id}")
                       for track_id in shown[2]]
             self.playlist_shown.emit(info.playlist_id, state.name or "Untitled playlist", tracks)
 
@@ -279,7 +282,7 @@ class PlaylistsPage(QWidget):
 
         def done(tracks: list[Track]) -> None:
             self._resolving.difference_update(missing)
-            self._tracks.update({int(track["id"]): track for track in tracks})
+            self._tracks.update({track.id: track for track in tracks})
             self.entries.tracks_resolved()
 
         def failed(message: str) -> None:

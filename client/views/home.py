@@ -31,5 +31,5 @@ class HomePage(QWidget):
 
     def show_catalog(self, albums: list[Album], tracks: list[Track]) -> None:
         self.albums.albums.set_albums(albums)
-        ranked = sorted(tracks, key=lambda t: t.get("popularity", 0), reverse=True)
+        ranked = sorted(tracks, key=lambda t: t.popularity, reverse=True)
         self.popular.set_tracks(ranked[:POPULAR_TRACKS])

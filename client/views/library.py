@@ -89,12 +89,12 @@ class AlbumPage(QWidget):
     def show_album(self, album: AlbumWithTracks) -> None:
         self.album = album
         self.cover.setPixmap(self._cover_pixmap(album))
-        self.title.setText(album["title"])
-        self.artist_button.setText(album["artist"])
-        gapless = " · gapless" if album.get("gapless") else ""
-        self.details.setText(f"{album['year']} · {album['track_count']} tracks · "
-                             f"{format_duration(album['duration_s'])}{gapless}")
-        self.tracks.set_tracks(album["tracks"])
+        self.title.setText(album.title)
+        self.artist_button.setText(album.artist)
+        gapless = " · gapless" if album.gapless else ""
+        self.details.setText(f"{album.year} · {album.track_count} tracks · "
+                             f"{format_duration(album.duration_s)}{gapless}")
+        self.tracks.set_tracks(album.tracks)
 
     def _on_play_button_clicked(self) -> None:
         if self.album is not None:
@@ -102,15 +102,14 @@ class AlbumPage(QWidget):
 
     def _on_artist_button_clicked(self) -> None:
         if self.album is not None:
-            self.artist_opened.emit(int(self.album["artist_id"]))
+            self.artist_opened.emit(self.album.artist_id)
 
     def _on_covers_cover_ready(self, album_id: int) -> None:
-        if self.album is not None and self.album["id"] == album_id:
+        if self.album is not None and self.album.id == album_id:
             self.cover.setPixmap(self._cover_pixmap(self.album))
 
     def _cover_pixmap(self, album: Album) -> QPixmap:
-        return self._covers.pixmap(album["id"], album["title"], album["artist"], ALBUM_COVER_PX,
-                                   has_cover=album.get("has_cover", True))
+        return self._covers.pixmap(album.id, album.title, album.artist, ALBUM_COVER_PX, has_cover=album.has_cover)
 
 
 class ArtistPage(QWidget):
@@ -130,8 +129,8 @@ class ArtistPage(QWidget):
         self.grid.album_opened.connect(self.album_opened)
 
     def show_artist(self, artist: Artist) -> None:
-        self.name.setText(artist["name"])
-        self.grid.albums.set_albums(artist["albums"])
+        self.name.setText(artist.name)
+        self.grid.albums.set_albums(artist.albums)
 
 
 class LibraryPage(QStackedWidget):

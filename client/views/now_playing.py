@@ -21,7 +21,6 @@ from client.playback.queue import Repeat
 from client.settings import Settings
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
-from client.widgets.covers import placeholder_cover
 from client.widgets.models import format_duration
 
 COVER_PX = 56
@@ -126,9 +125,9 @@ class NowPlayingBar(QWidget):
 
     def show_track(self, track: Track) -> None:
         self._track = track
-        self._duration_s = float(track["duration_s"])
-        self.title.setText(track["title"])
-        self.artist.setText(f"{track['artist']} — {track.get('album', '')}")
+        self._duration_s = track.duration_s
+        self.title.setText(track.title)
+        self.artist.setText(f"{track.artist} — {track.album}")
         self.cover.setPixmap(self._cover_pixmap(track))
         self.seek.setRange(0, int(self._duration_s * 1000))
 
@@ -159,11 +158,8 @@ class NowPlayingBar(QWidget):
         self.repeat_changed.emit(self._repeat)
 
     def _on_covers_cover_ready(self, album_id: int) -> None:
-        if self._track is not None and self._track.get("album_id") == album_id:
+        if self._track is not None and self._track.album_id == album_id:
             self.cover.setPixmap(self._cover_pixmap(self._track))
 
     def _cover_pixmap(self, track: Track) -> QPixmap:
-        album = str(track.get("album", ""))
-        if "album_id" not in track:
-            return placeholder_cover(album, track["artist"], COVER_PX)
-        return self._covers.pixmap(int(track["album_id"]), album, track["artist"], COVER_PX)
+        return self._covers.pixmap(track.album_id, track.album, track.artist, COVER_PX)

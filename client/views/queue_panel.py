@@ -65,7 +65,7 @@ class QueueModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             marker = "▸ " if entry.queued else ""
             track = entry.track
-            return f"{marker}{track['title']} — {track['artist']}  {format_duration(track['duration_s'])}"
+            return f"{marker}{track.title} — {track.artist}  {format_duration(track.duration_s)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return "In your queue" if entry.queued else "Next from the album or playlist"
         if role == ID_ROLE:

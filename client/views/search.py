@@ -79,7 +79,7 @@ class SearchPage(QWidget):
         self._latest += 1
         ticket = self._latest
         if not query:
-            self._show(ticket, query, {"tracks": [], "albums": [], "artists": []})
+            self._show(ticket, query, SearchResults(tracks=(), albums=(), artists=()))
             return
         search = self._search
         self._run(lambda: search(query), lambda result: self._show(ticket, query, result), self.failed.emit)
@@ -87,14 +87,14 @@ class SearchPage(QWidget):
     def _show(self, ticket: int, query: str, result: SearchResults) -> None:
         if ticket != self._latest:
             return  # a newer query was typed while this one was on its way
-        self.tracks.set_tracks(result["tracks"])
-        self.albums.albums.set_albums(result["albums"])
+        self.tracks.set_tracks(result.tracks)
+        self.albums.albums.set_albums(result.albums)
         self.artists.clear()
-        for artist in result["artists"]:
-            item = QListWidgetItem(artist["name"])
-            item.setData(Qt.ItemDataRole.UserRole, artist["id"])
+        for artist in result.artists:
+            item = QListWidgetItem(artist.name)
+            item.setData(Qt.ItemDataRole.UserRole, artist.id)
             self.artists.addItem(item)
-        counts = (len(result["tracks"]), len(result["albums"]), len(result["artists"]))
+        counts = (len(result.tracks), len(result.albums), len(result.artists))
         self.summary.setText(f"{counts[0]} tracks, {counts[1]} albums, {counts[2]} artists" if query else "")
         self.results_shown.emit(query)
 

@@ -225,12 +225,12 @@ class MainWindow(QMainWindow):
     def _on_album_loaded(self, album: AlbumWithTracks) -> None:
         self.library.show_album(album)
         if self.download_toggle is not None:
-            self.download_toggle.show_album(int(album["id"]), album["title"])
+            self.download_toggle.show_album(album.id, album.title)
         self.go_to("Library")
 
     def _on_track_table_download_requested(self, tracks: list[Track]) -> None:
         if self.downloads is not None:
-            for album_id, title in {int(t["album_id"]): str(t.get("album", "")) for t in tracks}.items():
+            for album_id, title in {t.album_id: t.album for t in tracks}.items():
                 self.downloads.pin_album(album_id, title)
 
     def _on_playlists_changed(self, playlists: list[tuple[str, str]]) -> None:
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
     def _on_playback_track_changed(self, track: Track) -> None:
         self.now_playing.show_track(track)
         self.now_playing.show_state(self.playback.engine.state)
-        self.setWindowTitle(f"{track['title']} — {track['artist']} · Legato")
+        self.setWindowTitle(f"{track.title} — {track.artist} · Legato")
 
     def _on_playback_state_changed(self, state: str) -> None:
         self.now_playing.show_state(state)

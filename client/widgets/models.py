@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -16,6 +18,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from client import catalog
 from client.catalog import Album, Track
 from client.widgets.cover_cache import CoverCache
 
@@ -25,6 +28,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 TRACKS_MIME = "application/x-legato-tracks"
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
+log = logging.getLogger(__name__)
 
 
 def format_duration(seconds: float) -> str:
@@ -32,25 +36,25 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def track_mime(tracks: list[Track]) -> QMimeData:
-    """What a drag of these tracks carries: their full records, so a drop needs no look-up to show them."""
+def track_mime(tracks: Sequence[Track]) -> QMimeData:
+    """What a drag of these tracks carries: their full records, in the API's JSON, so a drop needs no look-up."""
     mime = QMimeData()
-    mime.setData(TRACKS_MIME, QByteArray(json.dumps(tracks).encode()))
+    mime.setData(TRACKS_MIME, QByteArray(json.dumps([dataclasses.asdict(track) for track in tracks]).encode()))
     return mime
 
 
 def tracks_from_mime(mime: QMimeData) -> list[Track]:
-    """The track records a drag carries ([] when it carries none, or nothing well-formed)."""
+    """The track records a drag carries, parsed as the API's are ([] when it carries none, or a malformed one)."""
     if not mime.hasFormat(TRACKS_MIME):
         return []
     try:
         tracks = json.loads(bytes(mime.data(TRACKS_MIME).data()))
-    except ValueError:
+        if not isinstance(tracks, list):
+            raise catalog.MalformedRecord(f"a drag of tracks carries a {type(tracks).__name__}, not a list")
+        return [catalog.track(track) for track in tracks]
+    except ValueError as exc:  # MalformedRecord is one
+        log.warning("ignored a drop of tracks: %s", exc)
         return []
-    if not isinstance(tracks, list):
-        return []
-    # A drag from this app carries whole records; the id is what every use of them relies on, so that is checked.
-    return [cast(Track, track) for track in tracks if isinstance(track, dict) and isinstance(track.get("id"), int)]
 
 
 class AlbumListModel(QAbstractListModel):
@@ -69,7 +73,7 @@ class AlbumListModel(QAbstractListModel):
     def albums(self) -> list[Album]:
         return list(self._albums)
 
-    def set_albums(self, albums: list[Album]) -> None:
+    def set_albums(self, albums: Sequence[Album]) -> None:
         self.beginResetModel()
         self._albums = list(albums)
         self.endResetModel()
@@ -82,23 +86,22 @@ class AlbumListModel(QAbstractListModel):
             return None
         album = self._albums[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{album['title']}\n{album['artist']} · {album['year']}"
+            return f"{album.title}\n{album.artist} · {album.year}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._covers.pixmap(album["id"], album["title"], album["artist"], self.COVER_PX,
-                                       has_cover=album.get("has_cover", True))
+            return self._covers.pixmap(album.id, album.title, album.artist, self.COVER_PX, has_cover=album.has_cover)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{album['title']} — {album['artist']} ({album['year']}), {album['track_count']} tracks"
+            return f"{album.title} — {album.artist} ({album.year}), {album.track_count} tracks"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{album['title']} by {album['artist']}"
+            return f"{album.title} by {album.artist}"
         if role == ID_ROLE:
-            return album["id"]
+            return album.id
         if role == RECORD_ROLE:
             return album
         return None
 
     def _on_covers_cover_ready(self, album_id: int) -> None:
         for row, album in enumerate(self._albums):
-            if album["id"] == album_id:
+            if album.id == album_id:
                 index = self.index(row)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
@@ -137,7 +140,7 @@ class TrackTableModel(ColumnsModel):
     def tracks(self) -> list[Track]:
         return list(self._tracks)
 
-    def set_tracks(self, tracks: list[Track]) -> None:
+    def set_tracks(self, tracks: Sequence[Track]) -> None:
         self.beginResetModel()
         self._tracks = list(tracks)
         self.endResetModel()
@@ -161,15 +164,15 @@ class TrackTableModel(ColumnsModel):
         track = self._tracks[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (track.get("track_no", index.row() + 1), track["title"], track["artist"], track.get("album", ""),
-                    format_duration(track["duration_s"]), f"{track.get('popularity', 0)}")[column]
+            return (track.track_no, track.title, track.artist, track.album, format_duration(track.duration_s),
+                    f"{track.popularity}")[column]
         if role == SORT_ROLE:
-            return (track.get("track_no", index.row() + 1), track["title"].casefold(), track["artist"].casefold(),
-                    str(track.get("album", "")).casefold(), track["duration_s"], track.get("popularity", 0))[column]
+            return (track.track_no, track.title.casefold(), track.artist.casefold(), track.album.casefold(),
+                    track.duration_s, track.popularity)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ID_ROLE:
-            return track["id"]
+            return track.id
         if role == RECORD_ROLE:
             return track
         return None

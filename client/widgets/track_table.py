@@ -6,6 +6,7 @@ It only says what the user asked for (signals); the window decides what that mea
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -71,7 +72,7 @@ class TrackTable(QTableView):
         play.triggered.connect(self._play_current)
         self.addAction(play)
 
-    def set_tracks(self, tracks: list[Track]) -> None:
+    def set_tracks(self, tracks: Sequence[Track]) -> None:
         self.tracks.set_tracks(tracks)
         self.resizeColumnToContents(0)
 
@@ -108,8 +109,8 @@ class TrackTable(QTableView):
         menu.addAction("Download", lambda: self.download_requested.emit(selected))
         menu.addSeparator()
         if first is not None:
-            menu.addAction("Go to album", lambda: self.album_requested.emit(int(first["album_id"])))
-            menu.addAction("Go to artist", lambda: self.artist_requested.emit(int(first["artist_id"])))
+            menu.addAction("Go to album", lambda: self.album_requested.emit(first.album_id))
+            menu.addAction("Go to artist", lambda: self.artist_requested.emit(first.artist_id))
         for action in menu.actions():
             action.setEnabled(action.isEnabled() and bool(selected))
         return menu

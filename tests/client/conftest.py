@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from jeepney.io.threading import open_dbus_router
 
+from client import catalog
 from client.api import ApiClient
+from client.catalog import Track
 from client.playback.controller import PlaybackController
-from client.playback.queue import Track
 from player import RenderSink
 from tests.helpers.bus_peer import BusPeer
 from tests.helpers.held_audio import PlayUntil, pacer
@@ -76,7 +77,7 @@ def album_tracks(live_server: Any, demo_login: tuple[str, str]) -> list[Track]:
     api = ApiClient(live_server.url)
     try:
         api.login(*demo_login)
-        return list(api.album(int(api.albums()[0]["id"]))["tracks"])
+        return list(catalog.album_with_tracks(api.album(int(api.albums()[0]["id"]))).tracks)
     finally:
         api.close()
 

@@ -88,7 +88,7 @@ def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
     page = window.playlists
     playlist_id = new_playlist(qtbot, app, "Road trip")
     table = window.library.album_page.tracks
-    window.open_album(window.library.grid.albums.albums[0]["id"])
+    window.open_album(window.library.grid.albums.albums[0].id)
     qtbot.waitUntil(lambda: table.tracks.rowCount() > 2, timeout=10_000)
     qtbot.waitUntil(lambda: (playlist_id, "Road trip") in table.playlists, timeout=10_000)
     album = table.visible_tracks()
@@ -103,7 +103,7 @@ def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
     qtbot.waitUntil(lambda: page.entries.rowCount() == 2, timeout=10_000)
     dragged = page.entries.mimeData([page.entries.index(1, 0)])
     page.entries.dropMimeData(dragged, Qt.DropAction.MoveAction, 0, 0, page.entries.index(-1, -1))
-    expected = [album[2]["id"], album[0]["id"]]
+    expected = [album[2].id, album[0].id]
     qtbot.waitUntil(lambda: [e.track_id for e in app.session.playlists.sync.state(playlist_id).entries] == expected,
                     timeout=5_000)
     window.close()
@@ -112,7 +112,7 @@ def test_a_playlist_is_made_filled_from_the_context_menu_and_reordered_by_drag(
 def test_offline_mode_plays_a_downloaded_album_from_disk(qtbot, live_server, secret_service, tmp_path: Path) -> None:
     app = started_app(qtbot, live_server, tmp_path)
     window = app.window
-    window.open_album(window.library.grid.albums.albums[0]["id"])
+    window.open_album(window.library.grid.albums.albums[0].id)
     qtbot.waitUntil(lambda: window.library.album_page.tracks.tracks.rowCount() > 0, timeout=10_000)
     album = window.library.album_page.tracks.visible_tracks()
     qtbot.mouseClick(window.download_toggle.switch, Qt.MouseButton.LeftButton)
@@ -127,14 +127,14 @@ def test_offline_mode_plays_a_downloaded_album_from_disk(qtbot, live_server, sec
     window.close()
     frames, rate = read_wav(tmp_path / "heard.wav")
     assert rate == 48000
-    assert abs(len(frames) - sum(t["duration_s"] * rate for t in album)) <= len(album)
+    assert abs(len(frames) - sum(t.duration_s * rate for t in album)) <= len(album)
     assert np.abs(frames).max() > 0.05
 
 
 def test_the_queue_and_position_come_back_after_a_restart(
         qtbot, live_server, secret_service, tmp_path: Path) -> None:
     app = started_app(qtbot, live_server, tmp_path)
-    app.window.open_album(app.window.library.grid.albums.albums[0]["id"])
+    app.window.open_album(app.window.library.grid.albums.albums[0].id)
     table = app.window.library.album_page.tracks
     qtbot.waitUntil(lambda: table.tracks.rowCount() > 2, timeout=10_000)
     album = table.visible_tracks()
@@ -144,15 +144,15 @@ def test_the_queue_and_position_come_back_after_a_restart(
     app.store.save(dataclasses.replace(saved, last_position_s=2.0))  # as if quit two seconds into the track
 
     again = started_app(qtbot, live_server, tmp_path)
-    qtbot.waitUntil(lambda: again.window.now_playing.title.text() == album[1]["title"], timeout=10_000)
-    assert [e.track["id"] for e in again.window.queue_panel.model.entries] == [t["id"] for t in album[2:]]
+    qtbot.waitUntil(lambda: again.window.now_playing.title.text() == album[1].title, timeout=10_000)
+    assert [e.track.id for e in again.window.queue_panel.model.entries] == [t.id for t in album[2:]]
     with qtbot.waitSignal(again.session.playback.track_changed, timeout=15_000) as started:
         qtbot.mouseClick(again.window.now_playing.play, Qt.MouseButton.LeftButton)
-    assert started.args[0]["id"] == album[1]["id"]
+    assert started.args[0].id == album[1].id
     qtbot.waitUntil(lambda: again.session.playback.engine.state == "stopped", timeout=30_000)
     again.window.close()
     frames, rate = read_wav(tmp_path / "heard.wav")
-    expected = sum(t["duration_s"] * rate for t in album[1:]) - 2.0 * rate
+    expected = sum(t.duration_s * rate for t in album[1:]) - 2.0 * rate
     assert abs(len(frames) - expected) <= len(album)
 
 
@@ -171,10 +171,10 @@ def test_a_downloaded_playlist_downloads_tracks_it_gains_and_releases_those_it_l
     def pinned_ids() -> set[int]:
         return {item.track_id for item in app.session.downloads.snapshot.items if item.state == "done"}
 
-    qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"]}, timeout=30_000)
+    qtbot.waitUntil(lambda: pinned_ids() == {tracks[0].id}, timeout=30_000)
     page.add_tracks(playlist_id, tracks[1:2])
-    qtbot.waitUntil(lambda: pinned_ids() == {tracks[0]["id"], tracks[1]["id"]}, timeout=30_000)
+    qtbot.waitUntil(lambda: pinned_ids() == {tracks[0].id, tracks[1].id}, timeout=30_000)
     first_entry = app.session.playlists.sync.state(playlist_id).entries[0].entry_id
     app.session.playlists.sync.remove(playlist_id, first_entry)
-    qtbot.waitUntil(lambda: pinned_ids() == {tracks[1]["id"]}, timeout=30_000)
+    qtbot.waitUntil(lambda: pinned_ids() == {tracks[1].id}, timeout=30_000)
     window.close()

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
+from client import catalog
 from client.api import ApiClient
 from client.session import open_session
 from client.settings import Settings
@@ -67,21 +68,21 @@ def test_the_album_grid_decoration_becomes_the_served_cover_after_cover_ready(
         qtbot: Any, api: ApiClient, served_covers: dict[int, QImage]) -> None:
     covers = CoverCache(api.cover)
     model = AlbumListModel(covers)
-    model.set_albums(api.albums())
+    model.set_albums([catalog.album(a) for a in api.albums()])
     index = model.index(1)
     album = model.albums[1]
-    placeholder = placeholder_cover(album["title"], album["artist"], AlbumListModel.COVER_PX).toImage()
+    placeholder = placeholder_cover(album.title, album.artist, AlbumListModel.COVER_PX).toImage()
     with qtbot.waitSignal(covers.cover_ready, timeout=10_000) as ready, \
             qtbot.waitSignal(model.dataChanged, timeout=10_000) as changed:
         assert model.data(index, DECORATION).toImage() == placeholder  # at once, while the fetch runs
-    assert ready.args == [album["id"]]
+    assert ready.args == [album.id]
     top_left, bottom_right, roles = changed.args
     assert top_left.row() == bottom_right.row() == 1 and DECORATION in roles
     shown = model.data(index, DECORATION)
     assert shown.width() == shown.height() == AlbumListModel.COVER_PX
-    assert looks_like(shown, served_covers[album["id"]])
+    assert looks_like(shown, served_covers[album.id])
     assert not looks_like(shown, placeholder)
-    assert not looks_like(shown, served_covers[model.albums[0]["id"]])
+    assert not looks_like(shown, served_covers[model.albums[0].id])
 
 
 def test_a_fetch_that_fails_keeps_the_placeholder(qtbot: Any, live_server: Any) -> None:
@@ -130,17 +131,17 @@ def test_the_window_shows_real_covers_in_the_grid_the_album_page_and_the_now_pla
     qtbot.waitUntil(lambda: grid.rowCount() > 1, timeout=10_000)
     first, second = grid.albums[:2]
 
-    track = api.album(second["id"])["tracks"][0]
+    track = catalog.album_with_tracks(api.album(second.id)).tracks[0]
     window.now_playing.show_track(track)
     bar_cover = window.now_playing.cover
-    placeholder = placeholder_cover(track["album"], track["artist"], bar_cover.pixmap().width()).toImage()
+    placeholder = placeholder_cover(track.album, track.artist, bar_cover.pixmap().width()).toImage()
     assert bar_cover.pixmap().toImage() == placeholder
-    qtbot.waitUntil(lambda: looks_like(bar_cover.pixmap(), served_covers[second["id"]]), timeout=10_000)
+    qtbot.waitUntil(lambda: looks_like(bar_cover.pixmap(), served_covers[second.id]), timeout=10_000)
 
-    qtbot.waitUntil(lambda: looks_like(grid.data(grid.index(0), DECORATION), served_covers[first["id"]]),
+    qtbot.waitUntil(lambda: looks_like(grid.data(grid.index(0), DECORATION), served_covers[first.id]),
                     timeout=10_000)
-    window.open_album(first["id"])
+    window.open_album(first.id)
     page = window.library.album_page
-    qtbot.waitUntil(lambda: page.album is not None and page.album["id"] == first["id"], timeout=10_000)
-    assert looks_like(page.cover.pixmap(), served_covers[first["id"]])
+    qtbot.waitUntil(lambda: page.album is not None and page.album.id == first.id, timeout=10_000)
+    assert looks_like(page.cover.pixmap(), served_covers[first.id])
     window.close()

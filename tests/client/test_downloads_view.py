@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cache import ContentStore, FileManifest, MasterKey
+from client import catalog
 from client.api import ApiClient
 from client.downloads.controller import ApiDownloadSource, DownloadsController
 from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
@@ -56,9 +57,8 @@ def parts(tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
 
 
 def first_album(api: ApiClient) -> tuple[int, str, list[TrackRef]]:
-    album = api.albums()[0]
-    tracks = api.album(int(album["id"]))["tracks"]
-    return int(album["id"]), str(album["title"]), [TrackRef(int(t["id"]), str(t["title"])) for t in tracks]
+    album = catalog.album_with_tracks(api.album(int(api.albums()[0]["id"])))
+    return album.id, album.title, [TrackRef(t.id, t.title) for t in album.tracks]
 
 
 def test_downloads_view_shows_progress_that_moves_and_its_buttons_pause_and_resume(qtbot: Any, parts: Any) -> None:
@@ -131,8 +131,8 @@ def test_a_failed_download_reads_clearly_in_the_view_and_the_toggle(qtbot: Any, 
     toggle = DownloadToggle(controller)
     qtbot.addWidget(view)
     qtbot.addWidget(toggle)
-    toggle.show_playlist("gone", "Gone", [{"id": 999_999, "title": "No such track"}])
-    controller.pin_playlist("gone", "Gone", [{"id": 999_999, "title": "No such track"}])
+    toggle.show_playlist("gone", "Gone", [TrackRef(999_999, "No such track")])
+    controller.pin_playlist("gone", "Gone", [TrackRef(999_999, "No such track")])
     qtbot.waitUntil(lambda: "there is no track with id 999999" in view.error_label.text(), timeout=WAIT_MS)
     assert view.error_label.objectName() == "downloadsError"
     assert "No such track" in view.error_label.text()

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from jeepney import HeaderFields, MatchRule, Message
 
+from client.catalog import Track
 from client.desktop.mpris import BUS_NAME, OBJECT_PATH, PLAYER, ROOT, Mpris, track_object_path
 from client.desktop.session_bus import SessionBus
 from client.playback.controller import PlaybackController
-from client.playback.queue import Repeat, Track
+from client.playback.queue import Repeat
 from tests.helpers.bus_peer import BusPeer
 from tests.helpers.held_audio import PlayUntil
 
@@ -92,10 +93,10 @@ def test_metadata_describes_the_playing_track_in_the_spec_types(
     signature, metadata = get(bus_peer, PLAYER, "Metadata")
     assert signature == "a{sv}"
     assert metadata["mpris:trackid"] == ("o", track_object_path(first))
-    assert metadata["xesam:title"] == ("s", first["title"])
-    assert metadata["xesam:artist"] == ("as", [first["artist"]])
-    assert metadata["xesam:album"] == ("s", first["album"])
-    assert metadata["mpris:length"] == ("x", round(first["duration_s"] * 1_000_000))
+    assert metadata["xesam:title"] == ("s", first.title)
+    assert metadata["xesam:artist"] == ("as", [first.artist])
+    assert metadata["xesam:album"] == ("s", first.album)
+    assert metadata["mpris:length"] == ("x", round(first.duration_s * 1_000_000))
     assert metadata["mpris:artUrl"] == ("s", cover.as_uri())
     assert get(bus_peer, PLAYER, "CanGoNext") == ("b", True)
 
@@ -125,9 +126,9 @@ def test_next_from_the_bus_plays_the_next_track_and_announces_its_metadata(
     held_playback.track_changed.connect(heard.append)
     assert error_name(call(bus_peer, "Next")) is None
     play_until(lambda: bool(heard))
-    assert heard[0]["id"] == second["id"]
+    assert heard[0].id == second.id
     announced = bus_peer.wait_for(changes, lambda m: "Metadata" in m.body[1])
-    assert announced.body[1]["Metadata"][1]["xesam:title"] == ("s", second["title"])
+    assert announced.body[1]["Metadata"][1]["xesam:title"] == ("s", second.title)
 
 
 def test_volume_set_from_the_bus_reaches_the_engine_and_is_announced(

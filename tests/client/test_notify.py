@@ -21,10 +21,10 @@ from jeepney import (
 )
 from jeepney.io.threading import ReceiveStopped, open_dbus_connection
 
+from client.catalog import Track
 from client.desktop.notify import TrackNotifier
 from client.desktop.session_bus import SessionBus
 from client.playback.controller import PlaybackController
-from client.playback.queue import Track
 from tests.helpers.held_audio import PlayUntil
 
 TIMEOUT_MS = 15_000
@@ -99,12 +99,12 @@ def test_a_track_change_notifies_with_the_title_and_replaces_the_last_notificati
     qtbot.waitUntil(lambda: len(notification_server.calls) == 1, timeout=TIMEOUT_MS)
     app_name, replaces_id, _icon, summary, body, *_ = notification_server.calls[0]
     first = album_tracks[0]
-    assert (app_name, replaces_id, summary) == ("Legato", 0, first["title"])
-    assert body == f"{first['artist']} — {first['album']}"
+    assert (app_name, replaces_id, summary) == ("Legato", 0, first.title)
+    assert body == f"{first.artist} — {first.album}"
 
     held_playback.next()
     play_until(lambda: len(notification_server.calls) == 2)
-    assert notification_server.calls[1][3] == album_tracks[1]["title"]
+    assert notification_server.calls[1][3] == album_tracks[1].title
     assert notification_server.calls[1][1] == 42  # the id the server gave the first one
 
 
@@ -117,7 +117,7 @@ def test_a_disabled_notifier_stays_quiet_until_enabled(
     held_playback.next()
     play_until(lambda: len(notification_server.calls) >= 1)
     # One connection delivers in order: had the first track been announced, it would be the first call.
-    assert [call[3] for call in notification_server.calls] == [album_tracks[1]["title"]]
+    assert [call[3] for call in notification_server.calls] == [album_tracks[1].title]
 
 
 def test_without_a_notification_server_track_changes_are_silent(

@@ -70,7 +70,7 @@ class RacingDevices(RuleBasedStateMachine):
         def run() -> None:
             try:
                 work()
-            except BaseException as exc:  # handed to the test thread, which fails with it
+            except BaseException as exc:  # noqa: BLE001 - handed to the test thread, which fails with it
                 with self._lock:
                     self._failures.append(exc)
 

@@ -13,14 +13,14 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from client import catalog
 from client.api import ApiClient
+from client.catalog import Track
 from client.playlists import PlaylistsController, PlaylistsPage, PlaylistSync
 from client.playlists.model import placements
 from client.widgets.models import track_mime
 from server.auth import create_user
 from server.catalog import Catalog
-
-Track = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def catalog_tracks(live_server: Any, demo_login: tuple[str, str]) -> Iterator[tu
     """A logged-in API client (it resolves track ids for the page) and the demo catalog's tracks."""
     api = ApiClient(live_server.url)
     api.login(*demo_login)
-    yield api, list(api.tracks()["tracks"])
+    yield api, [catalog.track(t) for t in api.tracks()["tracks"]]
     api.close()
 
 
@@ -95,7 +95,7 @@ def open_page(qtbot: Any, sessions: Callable[[str], ApiClient], tmp_path: Path,
     def open_one(user: str, token: str) -> PlaylistsPage:
         controller = PlaylistsController(sessions(user), tmp_path / f"{user}-page")
         opened.append(controller)
-        shown = PlaylistsPage(controller, lambda ids: [api.track(track_id) for track_id in ids])
+        shown = PlaylistsPage(controller, lambda ids: [catalog.track(api.track(track_id)) for track_id in ids])
         qtbot.addWidget(shown)
         shown.resize(1000, 600)
         shown.show()
@@ -158,10 +158,10 @@ def test_added_tracks_show_title_artist_and_time_in_order(qtbot: Any, page: Play
     playlist_id = create_through_ui(qtbot, page, "Mix")
     page.add_tracks(playlist_id, tracks[:3])
     qtbot.waitUntil(lambda: page.entries.rowCount() == 3, timeout=5_000)
-    assert shown_titles(page) == [track["title"] for track in tracks[:3]]
-    assert page.entries.index(0, 2).data() == tracks[0]["artist"]
+    assert shown_titles(page) == [track.title for track in tracks[:3]]
+    assert page.entries.index(0, 2).data() == tracks[0].artist
     assert page.entries.index(0, 3).data().count(":") == 1
-    assert [entry.track_id for entry in page.sync.state(playlist_id).entries] == [t["id"] for t in tracks[:3]]
+    assert [entry.track_id for entry in page.sync.state(playlist_id).entries] == [t.id for t in tracks[:3]]
 
 
 def test_dragging_the_first_entry_below_the_last_reorders_the_playlist(qtbot: Any, page: PlaylistsPage,
@@ -171,9 +171,9 @@ def test_dragging_the_first_entry_below_the_last_reorders_the_playlist(qtbot: An
     qtbot.waitUntil(lambda: page.entries.rowCount() == 3, timeout=5_000)
     dragged = page.entries.mimeData([page.entries.index(0, 0)])
     drop_on_table(page, dragged, 3)
-    expected = [tracks[1]["id"], tracks[2]["id"], tracks[0]["id"]]
+    expected = [tracks[1].id, tracks[2].id, tracks[0].id]
     assert [entry.track_id for entry in page.sync.state(playlist_id).entries] == expected
-    qtbot.waitUntil(lambda: shown_titles(page) == [tracks[1]["title"], tracks[2]["title"], tracks[0]["title"]],
+    qtbot.waitUntil(lambda: shown_titles(page) == [tracks[1].title, tracks[2].title, tracks[0].title],
                     timeout=5_000)
 
 
@@ -184,7 +184,7 @@ def test_dragging_two_entries_up_keeps_their_order(qtbot: Any, page: PlaylistsPa
     dragged = page.entries.mimeData([page.entries.index(2, 0), page.entries.index(3, 1)])
     page.entries.dropMimeData(dragged, Qt.DropAction.MoveAction, 1, 0, page.entries.index(-1, -1))
     order = [entry.track_id for entry in page.sync.state(playlist_id).entries]
-    assert order == [tracks[0]["id"], tracks[2]["id"], tracks[3]["id"], tracks[1]["id"]]
+    assert order == [tracks[0].id, tracks[2].id, tracks[3].id, tracks[1].id]
 
 
 def test_placements_land_dragged_entries_together_at_the_drop_row() -> None:
@@ -203,10 +203,10 @@ def test_tracks_dropped_from_a_track_table_are_added_at_the_drop_row(qtbot: Any,
     page.add_tracks(playlist_id, tracks[:2])
     qtbot.waitUntil(lambda: page.entries.rowCount() == 2, timeout=5_000)
     drop_on_table(page, track_mime(tracks[3:5]), 1)
-    expected = [tracks[0]["id"], tracks[3]["id"], tracks[4]["id"], tracks[1]["id"]]
+    expected = [tracks[0].id, tracks[3].id, tracks[4].id, tracks[1].id]
     assert [entry.track_id for entry in page.sync.state(playlist_id).entries] == expected
     qtbot.waitUntil(lambda: page.entries.rowCount() == 4, timeout=5_000)
-    assert shown_titles(page)[1] == tracks[3]["title"]
+    assert shown_titles(page)[1] == tracks[3].title
 
 
 def test_delete_key_removes_the_selected_entries(qtbot: Any, page: PlaylistsPage, tracks: list[Track]) -> None:
@@ -216,7 +216,7 @@ def test_delete_key_removes_the_selected_entries(qtbot: Any, page: PlaylistsPage
     page.table.selectRow(1)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_Delete)
-    assert [entry.track_id for entry in page.sync.state(playlist_id).entries] == [tracks[0]["id"], tracks[2]["id"]]
+    assert [entry.track_id for entry in page.sync.state(playlist_id).entries] == [tracks[0].id, tracks[2].id]
     qtbot.waitUntil(lambda: page.entries.rowCount() == 2, timeout=5_000)
 
 
@@ -229,7 +229,7 @@ def test_double_click_plays_the_playlist_from_that_entry(qtbot: Any, page: Playl
     with qtbot.waitSignal(page.play_requested, timeout=5_000) as played:
         qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert [track["id"] for track in played.args[0]] == [track["id"] for track in tracks[:3]]
+    assert [track.id for track in played.args[0]] == [track.id for track in tracks[:3]]
     assert played.args[1] == 1
 
 
@@ -260,11 +260,11 @@ def test_a_collaborators_edits_appear_without_user_action(qtbot: Any, page: Play
     bob = open_sync(bob_name, bob_token, "desktop")
     bob.sync()
     first = bob.state(playlist_id).entries[0]
-    bob.add(playlist_id, tracks[5]["id"], 0)
+    bob.add(playlist_id, tracks[5].id, 0)
     bob.move(playlist_id, first.entry_id, 2)
     bob.rename(playlist_id, "Shared by two")
     bob.sync(playlist_id)
-    expected = [tracks[5]["title"], tracks[1]["title"], tracks[0]["title"]]
+    expected = [tracks[5].title, tracks[1].title, tracks[0].title]
     qtbot.waitUntil(lambda: shown_titles(page) == expected, timeout=10_000)
     qtbot.waitUntil(lambda: page.playlist_list.currentItem().text() == "Shared by two", timeout=10_000)
 
@@ -274,12 +274,12 @@ def test_another_device_of_the_same_user_sees_a_new_playlist_appear(qtbot: Any, 
                                                                     tracks: list[Track]) -> None:
     phone = open_sync(page.sync.user, page.token, "phone")
     playlist_id = phone.create("From the phone")
-    phone.add(playlist_id, tracks[0]["id"])
+    phone.add(playlist_id, tracks[0].id)
     phone.sync(playlist_id)
     page.sync.sync()  # discovery of new playlists happens on a sync; edits to known ones arrive live
     qtbot.waitUntil(lambda: page.playlist_list.count() == 1, timeout=10_000)
     page.select(playlist_id)
-    qtbot.waitUntil(lambda: shown_titles(page) == [tracks[0]["title"]], timeout=10_000)
+    qtbot.waitUntil(lambda: shown_titles(page) == [tracks[0].title], timeout=10_000)
 
 
 def test_offline_edits_apply_locally_and_sharing_says_why_it_cannot(qtbot: Any, page: PlaylistsPage,
@@ -290,7 +290,7 @@ def test_offline_edits_apply_locally_and_sharing_says_why_it_cannot(qtbot: Any, 
     qtbot.waitUntil(lambda: page.entries.rowCount() == 2, timeout=5_000)
     page.entries.dropMimeData(page.entries.mimeData([page.entries.index(0, 0)]), Qt.DropAction.MoveAction,
                               2, 0, page.entries.index(-1, -1))
-    qtbot.waitUntil(lambda: shown_titles(page) == [tracks[1]["title"], tracks[0]["title"]], timeout=5_000)
+    qtbot.waitUntil(lambda: shown_titles(page) == [tracks[1].title, tracks[0].title], timeout=5_000)
     assert "edits waiting to sync" in page.status.text()
     qtbot.keyClicks(page.share_edit, "someone")
     with qtbot.waitSignal(page.error_occurred, timeout=10_000) as error:
@@ -310,7 +310,7 @@ def test_a_playlist_shared_with_a_running_app_appears_there_and_goes_when_delete
     qtbot.waitUntil(lambda: bob.playlist_list.count() == 1 and bob.playlist_list.item(0).text() == "For bob",
                     timeout=10_000)
     bob.select(playlist_id)
-    qtbot.waitUntil(lambda: shown_titles(bob) == [track["title"] for track in tracks[:2]], timeout=10_000)
+    qtbot.waitUntil(lambda: shown_titles(bob) == [track.title for track in tracks[:2]], timeout=10_000)
     alice.select(playlist_id)
     qtbot.mouseClick(alice.delete_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bob.playlist_list.count() == 0, timeout=10_000)

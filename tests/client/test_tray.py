@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
+from client.catalog import Track
 from client.desktop.tray import TrayIcon
 from client.playback.controller import PlaybackController
-from client.playback.queue import Track
 from tests.helpers.held_audio import PlayUntil
 
 TIMEOUT_MS = 15_000
@@ -71,14 +71,14 @@ def test_next_and_previous_actions_move_through_the_album(
     play_until(lambda: len(heard) == 1)
     tray.previous_action.trigger()
     play_until(lambda: len(heard) == 2)
-    assert [track["id"] for track in heard] == [album_tracks[1]["id"], album_tracks[0]["id"]]
+    assert [track.id for track in heard] == [album_tracks[1].id, album_tracks[0].id]
 
 
 def test_the_tooltip_names_the_track_playing(
         qtbot: Any, tray: TrayIcon, held_playback: PlaybackController, album_tracks: list[Track]) -> None:
     play_first(qtbot, held_playback, album_tracks)
     first = album_tracks[0]
-    assert tray.toolTip().startswith(f"{first['title']} — {first['artist']}")
+    assert tray.toolTip().startswith(f"{first.title} — {first.artist}")
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen cannot stack windows

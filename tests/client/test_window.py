@@ -66,15 +66,15 @@ def test_double_click_in_an_album_plays_it_from_that_track_gapless(
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     album_tracks = table.visible_tracks()
-    assert changed.args[0]["id"] == album_tracks[1]["id"]
-    assert window.now_playing.title.text() == album_tracks[1]["title"]
+    assert changed.args[0].id == album_tracks[1].id
+    assert window.now_playing.title.text() == album_tracks[1].title
     qtbot.waitUntil(lambda: window.playback.engine.state == "stopped", timeout=30_000)
 
     with wave.open(str(tmp_path / "heard.wav")) as heard:
         frames = heard.getnframes()
         pcm = np.frombuffer(heard.readframes(frames), dtype="<i2")
     played = album_tracks[1:]
-    assert frames == sum(t["duration_samples"] for t in played)
+    assert frames == sum(t.duration_samples for t in played)
     assert np.abs(pcm).max() > 1000
     assert window.playback.cache_stats().plays == len(played)
     qtbot.waitUntil(lambda: window.cache_label.text().startswith("Plays from RAM"), timeout=10_000)
@@ -107,19 +107,19 @@ def test_queue_from_the_context_menu_plays_before_the_album_and_reorders(qtbot, 
     next(a for a in menu.actions() if a.text() == "Add to queue").trigger()
     model = window.queue_panel.model
     qtbot.waitUntil(lambda: model.rowCount() == len(album), timeout=5_000)
-    assert [e.track["id"] for e in model.entries][:2] == [album[3]["id"], album[1]["id"]]
+    assert [e.track.id for e in model.entries][:2] == [album[3].id, album[1].id]
     last = model.entries[-1]
     model.move_requested.emit(last.entry_id, 1)
-    qtbot.waitUntil(lambda: model.entries[1].track["id"] == last.track["id"], timeout=5_000)
+    qtbot.waitUntil(lambda: model.entries[1].track.id == last.track.id, timeout=5_000)
     with qtbot.waitSignal(window.playback.track_changed, timeout=15_000) as changed:
         qtbot.mouseClick(window.findChild(QPushButton, "nextButton"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.held_sink.advance(512) == 0 or window.now_playing.title.text()
-                        == album[3]["title"], timeout=15_000)
-    assert changed.args[0]["id"] == album[3]["id"]
+                        == album[3].title, timeout=15_000)
+    assert changed.args[0].id == album[3].id
 
 
 def test_search_as_you_type_forgives_a_typo(qtbot, window: MainWindow) -> None:
-    title = max((t["title"] for t in window.home.popular.tracks.tracks), key=len)
+    title = max((t.title for t in window.home.popular.tracks.tracks), key=len)
     word = max(title.split(), key=len)
     typo = word[:2] + word[3:]  # one letter dropped, as a hurried typist would
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -128,7 +128,7 @@ def test_search_as_you_type_forgives_a_typo(qtbot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.search.results_shown, timeout=10_000) as shown:
         qtbot.keyClicks(window.search.field, typo)
     assert shown.args == [typo]
-    assert title in [t["title"] for t in window.search.tracks.tracks.tracks]
+    assert title in [t.title for t in window.search.tracks.tracks.tracks]
 
 
 def test_every_control_has_an_accessible_name_and_a_tooltip(window: MainWindow) -> None:
