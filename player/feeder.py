@@ -10,9 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
-import numpy.typing as npt
-
 from player.commands import (
     Command,
     FeederSettings,
@@ -34,10 +31,10 @@ from player.events import (
     TrackEnded,
     TrackStarted,
 )
-from player.loudness import Limiter, normalisation_gain
+from player.loudness import normalisation_gain
 from player.output import Output
-from player.resample import RateConverter
 from player.ring import Ring
+from player.ring_writer import RingWriter
 from player.sinks import Sink
 from player.source import Source
 from player.stall import Reconnector, TrackLost, Unplayable
@@ -77,8 +74,7 @@ class Feeder:
         self._on_stopped = on_stopped
         self.commands: queue.Queue[Command] = queue.Queue()
         self.lock = self._output.lock  # guards ring/timeline swaps against readers on other threads
-        self._converter = RateConverter(0)
-        self._limiter = Limiter()
+        self._writer = RingWriter(self._output)
         self._items: tuple[QueueItem, ...] = ()
         self._index = 0
         self._decoder: Decoder | None = None
@@ -86,11 +82,6 @@ class Feeder:
         self._track_rate = 0
         self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
         self._reconnect = Reconnector(settings.reconnect_s, emit)
-        self._pending: npt.NDArray[np.float32] | None = None
-        self._run_start = 0
-        self._run_input_frames = 0
-        self._run_rate = 0
-        self._end_queued = False
         self._deferred: Command | None = None  # taken from the queue while looking for later jumps
         self._thread = threading.Thread(target=self._run, name="legato-feeder", daemon=True)
         self._thread.start()
@@ -174,7 +165,7 @@ class Feeder:
         if self._deferred is not None:
             command, self._deferred = self._deferred, None
             return command
-        if self._decoder is None and self._pending is None and not self._reconnect.stalled:
+        if self._decoder is None and not self._writer.has_pending and not self._reconnect.stalled:
             self._reconnect.starving = False
             return self.commands.get()
         try:
@@ -194,8 +185,8 @@ class Feeder:
         self._tend_starving()
         if self._reconnect.stalled:
             return self._retry_stalled()
-        if self._pending is not None:
-            return self._write_pending()
+        if self._writer.has_pending:
+            return self._writer.write()
         if self._decoder is None:
             return False
         try:
@@ -205,14 +196,14 @@ class Feeder:
             return True
         except DecodeError as error:
             log.warning("decode failed mid-track: %s", error)
-            self._event(self._queued(), PlaybackError(self._index, self._items[self._index].key, str(error)))
+            self._event(self._writer.queued(), PlaybackError(self._index, self._items[self._index].key, str(error)))
             chunk = None
         self._reconnect.read_worked()
         if chunk is None:
             self._next_track()
         else:
             self._track_frame += len(chunk)
-            self._queue(self._gained(chunk), self._track_rate)
+            self._writer.queue(chunk, self._track_rate, self._gain())
         return True
 
     # -- riding out the network --------------------------------------------------------------------
@@ -227,7 +218,7 @@ class Feeder:
             self._decoder = self._reconnect.reopen(self._items[self._index])
         except TrackLost as lost:
             log.warning("%s", lost)
-            self._event(self._queued(), PlaybackError(lost.index, lost.key, str(lost)))
+            self._event(self._writer.queued(), PlaybackError(lost.index, lost.key, str(lost)))
             self._next_track()
             return True
         return self._decoder is not None
@@ -241,59 +232,29 @@ class Feeder:
         """The ring is refilled after a stall once it holds the prefill again (or all there is to come)."""
         if not self._reconnect.starving or self._reconnect.stalled or self.ring is None:
             return
-        wanted = int(self._settings.prefill_s * self._converter.output_rate)
-        if self.ring.available() >= wanted or (self._decoder is None and self._pending is None):
+        wanted = int(self._settings.prefill_s * self._writer.output_rate)
+        if self.ring.available() >= wanted or (self._decoder is None and not self._writer.has_pending):
             self._reconnect.starving = False
 
     # -- decoding into the ring ------------------------------------------------------------------
 
-    def _gained(self, chunk: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    def _gain(self) -> float | None:
+        """The loudness gain for the current item, or None while normalisation is off."""
         if not self._normalising():
-            return chunk
+            return None
         item = self._items[self._index]
-        return self._limiter.apply(chunk, normalisation_gain(item.loudness_lufs, item.peak_dbfs))
-
-    def _queue(self, chunk: npt.NDArray[np.float32], rate: int) -> None:
-        self._run_input_frames += len(chunk)
-        converted = self._converter.convert(chunk, rate)
-        self._append(converted)
-
-    def _append(self, frames: npt.NDArray[np.float32]) -> None:
-        if len(frames) == 0:
-            return
-        self._pending = frames if self._pending is None else np.concatenate([self._pending, frames])
-
-    def _write_pending(self) -> bool:
-        assert self._pending is not None and self.ring is not None
-        written = self.ring.write(self._pending)
-        self._pending = self._pending[written:] if written < len(self._pending) else None
-        if self._pending is None and self._end_queued:
-            self.ring.end = self.ring.written
-        return written > 0
-
-    def _queued(self) -> int:
-        assert self.ring is not None
-        return self.ring.written + (0 if self._pending is None else len(self._pending))
-
-    def _boundary(self) -> int:
-        """Ring frame where the current run's next input frame will come out."""
-        rate = self._converter.output_rate
-        return self._run_start + round(self._run_input_frames * rate / self._run_rate)
+        return normalisation_gain(item.loudness_lufs, item.peak_dbfs)
 
     def _next_track(self) -> None:
-        boundary = self._boundary()
+        boundary = self._writer.boundary()
         ended = self._items[self._index]
         self._close_decoder()
         self._event(boundary, TrackEnded(self._index, ended.key))
         if self._open_from(self._index + 1, boundary):
             self._start_run(boundary, track_frames=0, announce=True)
         else:
-            self._append(self._converter.flush())
-            self._end_queued = True
-            self._event(self._queued(), QueueFinished())
-            if self._pending is None:
-                assert self.ring is not None
-                self.ring.end = self.ring.written
+            self._writer.end_queue()
+            self._event(self._writer.queued(), QueueFinished())
 
     def _open_from(self, index: int, frame: int) -> bool:
         """Open the first playable item from `index` on; errors become events at `frame`."""
@@ -312,13 +273,7 @@ class Feeder:
 
     def _start_run(self, frame: int, track_frames: int, announce: bool) -> None:
         assert self.timeline is not None
-        rate = self._track_rate
-        if rate != self._run_rate:
-            self._append(self._converter.flush())
-            frame = self._queued()
-            self._run_rate = rate
-            self._run_start = frame
-            self._run_input_frames = 0
+        frame = self._writer.begin_run(frame, self._track_rate)
         item = self._items[self._index]
         self.timeline.add_segment(Segment(frame, self._index, item.key, track_frames))
         if announce:
@@ -350,7 +305,7 @@ class Feeder:
         heard = self._drop_queued()
         self._reconnect.network.back()  # the listener chose: try the network again
         self._items = jump.items
-        if not self._open_from(jump.index, self._queued() if self.ring else 0):
+        if not self._open_from(jump.index, self._writer.queued() if self.ring else 0):
             if heard is not None:
                 self._emit(TrackEnded(heard.index, heard.key))
             self._emit(QueueFinished())
@@ -365,8 +320,7 @@ class Feeder:
         moved = heard is None or (heard.index, heard.key) != (self._index, item.key)
         if heard is not None and moved:
             self._emit(TrackEnded(heard.index, heard.key))
-        self._run_rate = 0
-        self._start_run(self._queued(), round(start_frame * self._converter.output_rate / rate), announce=moved)
+        self._start_run(self._writer.queued(), round(start_frame * self._writer.output_rate / rate), announce=moved)
         self._prefill()
         self._start_output(from_silence=start_frame == 0)
 
@@ -375,30 +329,29 @@ class Feeder:
         back and decoded again from the new queue, so the join stays gapless."""
         old, self._items = self._items, command.items
         changed = first_changed(old, command.items, command.after, self._index)
-        if changed > self._index and not (self._end_queued and changed < len(command.items)):
+        if changed > self._index and not (self._writer.end_queued and changed < len(command.items)):
             return
         ring, timeline = self.ring, self.timeline
         start = timeline.segment_start(changed) if timeline is not None and changed <= self._index else None
-        start = self._queued() if start is None and changed > self._index else start
-        margin = int(_SPLICE_MARGIN_S * self._converter.output_rate)
+        start = self._writer.queued() if start is None and changed > self._index else start
+        margin = int(_SPLICE_MARGIN_S * self._writer.output_rate)
         if ring is None or timeline is None or start is None or start - ring.consumed < margin:
             log.info("queue edit too close to the next track to splice; it applies from the one after")
             self._items = old[:self._index + 1] + command.items[self._index + 1:]
             return
         self._close_decoder()
         self._reconnect.forget()
-        self._pending, self._end_queued = None, False
+        self._writer.restart(self._writer.output_rate)
         with self.lock:
             ring.truncate(start)
             ring.end = -1
             timeline.forget_from(start)
-        self._converter, self._run_rate = RateConverter(self._converter.output_rate), 0
         self._index = changed - 1
         self._event(start, TrackEnded(self._index, old[self._index].key))
         if self._open_from(changed, start):
             self._start_run(start, track_frames=0, announce=True)
         else:
-            self._end_queued = True
+            self._writer.end_queued = True
             self._event(start, QueueFinished())
             ring.end = start
 
@@ -440,10 +393,7 @@ class Feeder:
         """Forget everything queued but unheard; returns what the listener was hearing."""
         self._close_decoder()
         self._reconnect.forget()
-        self._pending = None
-        self._end_queued = False
-        self._converter.reset()
-        self._limiter.reset()
+        self._writer.drop()
         self.emit_due()
         with self.lock:
             if self.ring is None or self.timeline is None:
@@ -457,16 +407,16 @@ class Feeder:
 
     def _prefill(self) -> None:
         assert self.ring is not None
-        wanted = int(self._settings.prefill_s * self._converter.output_rate)
-        while self.commands.empty() and self._queued() < self.ring.consumed + wanted:
-            if self._decoder is None and self._pending is None:
+        wanted = int(self._settings.prefill_s * self._writer.output_rate)
+        while self.commands.empty() and self._writer.queued() < self.ring.consumed + wanted:
+            if self._decoder is None and not self._writer.has_pending:
                 break
             if not self._feed():
                 break
 
     def _create_output(self, rate: int) -> None:
         self._output.create(rate)
-        self._converter = RateConverter(rate)
+        self._writer.restart(rate)
 
     def _start_output(self, from_silence: bool) -> None:
         self._output.start(self._gain_now(), from_silence, self.emit_due)
@@ -475,6 +425,5 @@ class Feeder:
     def _stop_output(self) -> None:
         self._close_decoder()
         self._reconnect.forget()
-        self._pending = None
-        self._end_queued = False
+        self._writer.drop()
         self._output.stop()
