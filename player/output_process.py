@@ -5,6 +5,7 @@ the GIL the audio callback needs. Imports only the ring, the playhead and soundd
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -61,10 +62,8 @@ def serve(connection: Connection) -> None:
 def _raise_priority() -> None:
     """Ask the scheduler to run this process ahead of ordinary work (allowed for root or with
     CAP_SYS_NICE; otherwise it keeps the normal priority)."""
-    try:
+    with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, _NICENESS)
-    except OSError:
-        pass
 
 
 def _play(request: OpenStream, connection: Connection) -> bool:
