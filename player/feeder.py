@@ -9,11 +9,15 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
 
 from player.commands import (
+    MOVES,
     Command,
     FeederSettings,
     Finish,
+    Inbox,
     Jump,
     Replace,
     Shutdown,
@@ -21,7 +25,7 @@ from player.commands import (
     Sync,
     first_changed,
 )
-from player.decoder import DecodeError, Decoder, StreamInterrupted
+from player.decoder import DecodeError, StreamInterrupted
 from player.events import (
     Event,
     PlaybackError,
@@ -36,15 +40,16 @@ from player.output import Output
 from player.ring import Ring
 from player.ring_writer import RingWriter
 from player.sinks import Sink
-from player.source import Source
 from player.stall import Reconnector, TrackLost, Unplayable
 from player.timeline import Segment, Timeline
+from player.track_reader import Preempted, TrackReader
 
 log = logging.getLogger(__name__)
 _SPLICE_MARGIN_S = 0.15  # more than one output block: frames the consumer may be copying right now
 
 _IDLE_POLL_S = 0.005
 _HOLD_TIMEOUT_S = 0.25
+_T = TypeVar("_T")
 
 
 class Feeder:
@@ -58,7 +63,10 @@ class Feeder:
     A read that fails with the network (StreamInterrupted) stalls the track: it is retried with backoff
     while the ring plays, and continues from the exact frame it stopped at; past `reconnect_s` the track
     ends with an error and the queue goes on. `starving` is True while the ring is not being refilled
-    (the engine fades the output out before it runs dry, and back in once it is refilled)."""
+    (the engine fades the output out before it runs dry, and back in once it is refilled).
+
+    Reads happen on each track's own TrackReader thread; the worker waits on one only until a command that
+    moves playback (jump, stop) arrives, then leaves the read to finish on its own and acts on the command."""
 
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
@@ -72,13 +80,12 @@ class Feeder:
         self._normalising = normalising
         self._on_jump_done = on_jump_done
         self._on_stopped = on_stopped
-        self.commands: queue.Queue[Command] = queue.Queue()
+        self.commands = Inbox()
         self.lock = self._output.lock  # guards ring/timeline swaps against readers on other threads
         self._writer = RingWriter(self._output)
         self._items: tuple[QueueItem, ...] = ()
         self._index = 0
-        self._decoder: Decoder | None = None
-        self._source: Source | None = None  # the open decoder's, kept to continue after a stall
+        self._reader: TrackReader | None = None  # the current item's, while it has a decoder open
         self._track_rate = 0
         self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
         self._reconnect = Reconnector(settings.reconnect_s, emit)
@@ -132,6 +139,8 @@ class Feeder:
                     self._stop()
                 elif isinstance(command, Finish):
                     self._finish()
+            except Preempted as preempted:
+                log.info("%s", preempted)
             except Exception as error:  # the worker outlives any failure and reports it
                 log.exception("playback stopped")
                 self._fail(error)
@@ -165,7 +174,7 @@ class Feeder:
         if self._deferred is not None:
             command, self._deferred = self._deferred, None
             return command
-        if self._decoder is None and not self._writer.has_pending and not self._reconnect.stalled:
+        if self._reader is None and not self._writer.has_pending and not self._reconnect.stalled:
             self._reconnect.starving = False
             return self.commands.get()
         try:
@@ -180,17 +189,36 @@ class Feeder:
             return None
 
     def _feed(self) -> bool:
-        """Move one chunk along; False when the ring is full, there is nothing to decode, or a stalled
-        track is waiting for its next retry."""
+        """Move one chunk along; False when the ring is full, there is nothing to decode, a stalled
+        track is waiting for its next retry, or a command that moves playback cut a read short."""
+        try:
+            return self._feed_step()
+        except Preempted:
+            return False
+
+    def _wait(self, step: Future[_T]) -> _T:
+        """A reader's step once it is done; Preempted as soon as a command that moves playback is waiting."""
+        wake = self.commands.wake
+        step.add_done_callback(lambda _: wake.set())
+        while not step.done():
+            wake.clear()
+            if step.done():
+                break
+            if self.commands.move_waiting or isinstance(self._deferred, MOVES):
+                raise Preempted("a read under way was left behind for the next command")
+            wake.wait()
+        return step.result()
+
+    def _feed_step(self) -> bool:
         self._tend_starving()
         if self._reconnect.stalled:
             return self._retry_stalled()
         if self._writer.has_pending:
             return self._writer.write()
-        if self._decoder is None:
+        if self._reader is None:
             return False
         try:
-            chunk = self._decoder.read()
+            chunk = self._reader.read(self._wait)
         except StreamInterrupted as error:
             self._stalled(str(error), self._track_frame)
             return True
@@ -209,19 +237,20 @@ class Feeder:
     # -- riding out the network --------------------------------------------------------------------
 
     def _stalled(self, reason: str, frame: int) -> None:
-        assert self._source is not None
-        self._close_decoder()
-        self._reconnect.stall(self._index, self._items[self._index].key, self._source, frame, reason)
+        reader, self._reader = self._reader, None
+        assert reader is not None
+        reader.close_decoder()
+        self._reconnect.stall(self._index, self._items[self._index].key, reader, frame, reason)
 
     def _retry_stalled(self) -> bool:
         try:
-            self._decoder = self._reconnect.reopen(self._items[self._index])
+            self._reader = self._reconnect.reopen(self._wait)
         except TrackLost as lost:
             log.warning("%s", lost)
             self._event(self._writer.queued(), PlaybackError(lost.index, lost.key, str(lost)))
             self._next_track()
             return True
-        return self._decoder is not None
+        return self._reader is not None
 
     @property
     def starving(self) -> bool:
@@ -233,7 +262,7 @@ class Feeder:
         if not self._reconnect.starving or self._reconnect.stalled or self.ring is None:
             return
         wanted = int(self._settings.prefill_s * self._writer.output_rate)
-        if self.ring.available() >= wanted or (self._decoder is None and not self._writer.has_pending):
+        if self.ring.available() >= wanted or (self._reader is None and not self._writer.has_pending):
             self._reconnect.starving = False
 
     # -- decoding into the ring ------------------------------------------------------------------
@@ -260,14 +289,18 @@ class Feeder:
         """Open the first playable item from `index` on; errors become events at `frame`."""
         while index < len(self._items):
             item = self._items[index]
+            reader = TrackReader(item)
             try:
-                source, self._decoder = self._reconnect.open_item(item)
+                rate = self._reconnect.open_item(reader, self._wait)
             except Unplayable as error:
+                reader.abandon()
                 self._event(frame, PlaybackError(index, item.key, str(error)))
                 index += 1
                 continue
-            self._source, self._index, self._track_frame = source, index, 0
-            self._track_rate = self._decoder.sample_rate
+            except Preempted:
+                reader.abandon()
+                raise
+            self._reader, self._index, self._track_frame, self._track_rate = reader, index, 0, rate
             return True
         return False
 
@@ -286,9 +319,10 @@ class Feeder:
             self.timeline.add_event(frame, event)
 
     def _close_decoder(self) -> None:
-        if self._decoder is not None:
-            self._decoder.close()
-            self._decoder = None
+        """Drop the current reader; a read it has under way finishes on its thread, which then closes it."""
+        if self._reader is not None:
+            self._reader.abandon()
+            self._reader = None
 
     # -- transport ---------------------------------------------------------------------------------
 
@@ -298,9 +332,21 @@ class Feeder:
             return
         deadline = time.monotonic() + _HOLD_TIMEOUT_S
         while ring.current_gain != 0.0 and time.monotonic() < deadline:
+            if ring.available() == 0:
+                # Nothing left to fade over (a read hung and the ring ran dry): the output is silent already,
+                # and the next track must not start on the rest of this ramp.
+                ring.current_gain = 0.0
+                return
             time.sleep(0.001)
 
     def _jump(self, jump: Jump) -> None:
+        try:
+            self._move(jump)
+        except Preempted:
+            self._on_jump_done()  # overtaken: done as far as the engine's fades are concerned
+            raise
+
+    def _move(self, jump: Jump) -> None:
         self._wait_for_hold()
         heard = self._drop_queued()
         self._reconnect.network.back()  # the listener chose: try the network again
@@ -357,19 +403,19 @@ class Feeder:
 
     def _seek(self, frame: int) -> int:
         """Seek the open decoder; returns the frame playback will start at."""
-        assert self._decoder is not None
+        assert self._reader is not None
         self._track_frame = max(0, frame)
         if frame <= 0:
             return 0
         try:
-            self._decoder.seek(frame)
+            self._reader.seek(frame, self._wait)
             return frame
         except StreamInterrupted as error:
             self._stalled(str(error), frame)
             return frame
         except DecodeError as error:
             self._emit(PlaybackError(self._index, self._items[self._index].key, str(error)))
-            self._decoder.seek(0)
+            self._reader.seek(0, self._wait)
             self._track_frame = 0
             return 0
 
@@ -409,7 +455,7 @@ class Feeder:
         assert self.ring is not None
         wanted = int(self._settings.prefill_s * self._writer.output_rate)
         while self.commands.empty() and self._writer.queued() < self.ring.consumed + wanted:
-            if self._decoder is None and not self._writer.has_pending:
+            if self._reader is None and not self._writer.has_pending:
                 break
             if not self._feed():
                 break

@@ -5,13 +5,11 @@ it never blocks, never decodes, and never starts or stops the sink."""
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from player.decoder import Samples
 from player.loudness import Limiter
 from player.output import Output
 from player.resample import RateConverter
-
-Samples = npt.NDArray[np.float32]
 
 
 class RingWriter:
