@@ -81,7 +81,7 @@ class Album:
         return [
             QueueItem(path.name, lambda path=path: FileSource(path),
                       frames=length if self.with_manifest_length else None)
-            for path, length in zip(self.paths, self.lengths)
+            for path, length in zip(self.paths, self.lengths, strict=True)
         ]
 
 

@@ -35,7 +35,7 @@ def test_album_renders_back_to_its_exact_length_and_alignment(
     reference = as_float(tracks.signal)
     assert rate == tracks.rate
     assert len(frames) == len(reference)
-    starts = np.cumsum((0,) + tracks.lengths)
+    starts = np.cumsum((0, *tracks.lengths))
     for start, end in itertools.pairwise(starts):
         assert best_lag(frames, reference, int(start) + 2048) == 0
         assert best_lag(frames, reference, int(end) - 6144) == 0
