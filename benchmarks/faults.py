@@ -7,6 +7,9 @@ time, silence when the ring is dry). The "network drop" stops the server process
 starts it again on the same port. With the default bound (30 s) every drop here comes back in time; two more
 runs use a 10 s bound so that the 30 s drop outlives it and the queue has to move on. The gap figures are also
 given as a ratio to the drop itself (1.0: every second of outage was heard; 0: none was).
+Last, the latency of a skip (Next to the next track's first frame heard, next track cached) while a read hangs
+on a server that accepts connections and never answers (the process SIGSTOPped, the app's 10 s HTTP timeout),
+as a ratio to the same skip with the server healthy.
 Prints human lines; the last line is one JSON object.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -102,6 +106,12 @@ class Server:
         self._handle = BundledServer(self._data_dir, self._port)
         self._handle.start()
 
+    def signal(self, number: signal.Signals) -> None:
+        """SIGSTOP: the kernel still accepts connections, nothing answers them; SIGCONT: it serves again."""
+        process = self._handle._process  # BundledServer keeps its process to itself
+        assert process is not None
+        os.kill(process.pid, number)
+
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + TIMEOUT_S
@@ -168,6 +178,37 @@ def one_run(server: Server, api: ApiClient, files: list[FileManifest], work: Pat
                    next_track_played=1 in started, queue_ended=watch.first(QueueFinished) is not None)
 
 
+def skip_run(server: Server, api: ApiClient, files: list[FileManifest], work: Path, hung: bool) -> float:
+    """Milliseconds from Next to the next (cached) track's first frame heard, the first track only partly here;
+    with `hung`, Next comes while the first track's read hangs on the stopped server and the output is dry."""
+    store = ContentStore(work / "cache", api, api, MasterKey(os.urandom(32)))
+    store.clear()
+    store.open(files[1]).read_at(0, files[1].size_bytes)
+    store.plan_prefetch([PrefetchItem(files[0], files[0].duration_s)])
+    store.wait_prefetched(TIMEOUT_S)
+    watch = Watch()
+    engine = Engine(RenderSink(work / "heard.wav", speed=1.0), watch)
+    engine.set_queue([queue_item(store, m) for m in files[:2]])
+    rate = files[0].sample_rate
+    try:
+        engine.play()
+        wait_until(lambda: engine.frames_played >= DROP_AT_S * rate, "the first track to play")
+        if hung:
+            server.signal(signal.SIGSTOP)
+            wait_until(lambda: engine_silent(engine, POLL_S * 20), "the hung read to leave the output dry")
+        asked = time.monotonic()
+        engine.next()
+        wait_until(lambda: any(e.index == 1 for e in watch.of(TrackStarted) if isinstance(e, TrackStarted)),
+                   "the next track to be heard")
+        started = next(at for at, e in watch.events if isinstance(e, TrackStarted) and e.index == 1)
+    finally:
+        if hung:
+            server.signal(signal.SIGCONT)
+        engine.close()
+        store.close()
+    return (started - asked) * 1000
+
+
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # the engine logs every stall and retry; the figures are the point
     with tempfile.TemporaryDirectory(prefix="legato-faults-") as temp:
@@ -195,6 +236,9 @@ def main() -> None:
                       f"return->audio {back}, same track went on: {outcome.continued_same_track}, "
                       f"next track played: {outcome.next_track_played}, queue ended: {outcome.queue_ended}",
                       flush=True)
+            skip_ms = {hung: skip_run(server, api, files, work, hung) for hung in (False, True)}
+            print(f"skip to a cached track: {skip_ms[False]:7.1f} ms with the server healthy, "
+                  f"{skip_ms[True]:7.1f} ms while a read hangs ({skip_ms[True] / skip_ms[False]:.2f}x)", flush=True)
         finally:
             api.close()
             server.stop()
@@ -207,6 +251,9 @@ def main() -> None:
         figures[f"{outcome.label}_same_track_went_on"] = outcome.continued_same_track
         figures[f"{outcome.label}_next_track_played"] = outcome.next_track_played
         figures[f"{outcome.label}_queue_ended"] = outcome.queue_ended
+    figures["skip_healthy_ms"] = round(skip_ms[False], 1)
+    figures["skip_while_hung_ms"] = round(skip_ms[True], 1)
+    figures["skip_while_hung_ratio_to_healthy"] = round(skip_ms[True] / skip_ms[False], 2)
     print(json.dumps(figures))
 
 

@@ -1,7 +1,8 @@
-"""The commands the engine sends its worker (the feeder), and the worker's settings."""
+"""The commands the engine sends its worker (the feeder), the inbox they wait in, and the worker's settings."""
 
 from __future__ import annotations
 
+import queue
 import threading
 from dataclasses import dataclass
 
@@ -57,6 +58,45 @@ class Shutdown:
 
 
 Command = Jump | Replace | Sync | Stop | Finish | Shutdown
+MOVES = (Jump, Stop, Shutdown)  # the commands that move playback: the worker stops waiting on a read for them
+
+
+class Inbox:
+    """The worker's commands, in order. `wake` is set whenever one arrives (the worker waits on it while a
+    read is under way), and `move_waiting` says whether one that moves playback is among them."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Command] = queue.Queue()
+        self._lock = threading.Lock()
+        self._moves = 0
+        self.wake = threading.Event()
+
+    @property
+    def move_waiting(self) -> bool:
+        return self._moves > 0
+
+    def put(self, command: Command) -> None:
+        if isinstance(command, MOVES):
+            with self._lock:
+                self._moves += 1
+        self._queue.put(command)
+        self.wake.set()
+
+    def get(self, timeout: float | None = None) -> Command:
+        """The next command, waiting up to `timeout` (None: for ever); queue.Empty when none came."""
+        return self._taken(self._queue.get(timeout=timeout))
+
+    def get_nowait(self) -> Command:
+        return self._taken(self._queue.get_nowait())
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+    def _taken(self, command: Command) -> Command:
+        if isinstance(command, MOVES):
+            with self._lock:
+                self._moves -= 1
+        return command
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The engine's worker: opens and decodes the queue ahead of the listener, applies loudness gain,
-converts the rate and fills the ring, placing each track's first frame right after the last one's.
-Also carries out the transport commands that move playback (jump, stop, finish)."""
+"""The engine's worker thread: takes the engine's commands and carries out those that move playback (jump,
+stop, queue edits, finish), and between them keeps the queue decoding ahead into the ring. Never waits on a
+read while a command that moves playback is waiting."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-
-import numpy as np
-import numpy.typing as npt
+from concurrent.futures import Future
+from typing import TypeVar
 
 from player.commands import (
+    MOVES,
     Command,
     FeederSettings,
     Finish,
+    Inbox,
     Jump,
     Replace,
     Shutdown,
@@ -24,30 +25,21 @@ from player.commands import (
     Sync,
     first_changed,
 )
-from player.decoder import DecodeError, Decoder, StreamInterrupted
-from player.events import (
-    Event,
-    PlaybackError,
-    Position,
-    QueueFinished,
-    QueueItem,
-    TrackEnded,
-    TrackStarted,
-)
-from player.loudness import Limiter, normalisation_gain
+from player.decode_ahead import DecodeAhead
+from player.events import Event, PlaybackError, Position, QueueFinished, TrackEnded
 from player.output import Output
-from player.resample import RateConverter
 from player.ring import Ring
+from player.ring_writer import RingWriter
 from player.sinks import Sink
-from player.source import Source
-from player.stall import Reconnector, TrackLost, Unplayable
-from player.timeline import Segment, Timeline
+from player.timeline import Timeline
+from player.track_reader import Preempted
 
 log = logging.getLogger(__name__)
 _SPLICE_MARGIN_S = 0.15  # more than one output block: frames the consumer may be copying right now
 
 _IDLE_POLL_S = 0.005
 _HOLD_TIMEOUT_S = 0.25
+_T = TypeVar("_T")
 
 
 class Feeder:
@@ -60,8 +52,11 @@ class Feeder:
 
     A read that fails with the network (StreamInterrupted) stalls the track: it is retried with backoff
     while the ring plays, and continues from the exact frame it stopped at; past `reconnect_s` the track
-    ends with an error and the queue goes on. `starving` is True while the ring is not being refilled
-    (the engine fades the output out before it runs dry, and back in once it is refilled)."""
+    ends with an error and the queue goes on (DecodeAhead). `starving` is True while the ring is not being
+    refilled (the engine fades the output out before it runs dry, and back in once it is refilled).
+
+    Reads happen on each track's own TrackReader thread; the worker waits on one only until a command that
+    moves playback (jump, stop) arrives, then leaves the read to finish on its own and acts on the command."""
 
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
@@ -72,25 +67,12 @@ class Feeder:
         self._emit_lock = emit_lock
         self._settings = settings
         self._gain_now = gain_now
-        self._normalising = normalising
         self._on_jump_done = on_jump_done
         self._on_stopped = on_stopped
-        self.commands: queue.Queue[Command] = queue.Queue()
+        self.commands = Inbox()
         self.lock = self._output.lock  # guards ring/timeline swaps against readers on other threads
-        self._converter = RateConverter(0)
-        self._limiter = Limiter()
-        self._items: tuple[QueueItem, ...] = ()
-        self._index = 0
-        self._decoder: Decoder | None = None
-        self._source: Source | None = None  # the open decoder's, kept to continue after a stall
-        self._track_rate = 0
-        self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
-        self._reconnect = Reconnector(settings.reconnect_s, emit)
-        self._pending: npt.NDArray[np.float32] | None = None
-        self._run_start = 0
-        self._run_input_frames = 0
-        self._run_rate = 0
-        self._end_queued = False
+        self._writer = RingWriter(self._output)
+        self._ahead = DecodeAhead(self._output, self._writer, settings, emit, normalising, self._wait)
         self._deferred: Command | None = None  # taken from the queue while looking for later jumps
         self._thread = threading.Thread(target=self._run, name="legato-feeder", daemon=True)
         self._thread.start()
@@ -109,6 +91,11 @@ class Feeder:
     def counters(self) -> tuple[int, int, int]:
         """Frames played, underruns (ring short) and late device callbacks, over all sessions."""
         return self._output.counters()
+
+    @property
+    def starving(self) -> bool:
+        """The ring is not being refilled: a track stalled, and the ring has not had its prefill since."""
+        return self._ahead.starving
 
     def emit_due(self) -> None:
         """Deliver the events whose frame the sink has consumed, in order."""
@@ -141,19 +128,22 @@ class Feeder:
                     self._stop()
                 elif isinstance(command, Finish):
                     self._finish()
+            except Preempted as preempted:
+                log.info("%s", preempted)
             except Exception as error:  # the worker outlives any failure and reports it
                 log.exception("playback stopped")
                 self._fail(error)
 
     def _fail(self, error: Exception) -> None:
         """The output (or the worker) failed: say so, and stop cleanly."""
-        key = self._items[self._index].key if self._index < len(self._items) else ""
+        items, index = self._ahead.items, self._ahead.index
+        key = items[index].key if index < len(items) else ""
         self._emit(PlaybackError(-1, key, f"audio output failed: {error}"))
         try:
             self._stop_output()
         finally:
             self._output.running = False
-            self._on_stopped(self._index)
+            self._on_stopped(self._ahead.index)
 
     def _latest_jump(self, jump: Jump) -> Jump:
         """A burst of jumps (fast skipping) goes straight to the last one; any other command waits its turn."""
@@ -174,166 +164,31 @@ class Feeder:
         if self._deferred is not None:
             command, self._deferred = self._deferred, None
             return command
-        if self._decoder is None and self._pending is None and not self._reconnect.stalled:
-            self._reconnect.starving = False
+        if self._ahead.idle():
             return self.commands.get()
         try:
             return self.commands.get_nowait()
         except queue.Empty:
             pass
-        if self._feed():
+        if self._ahead.feed():
             return None
         try:
             return self.commands.get(timeout=_IDLE_POLL_S)
         except queue.Empty:
             return None
 
-    def _feed(self) -> bool:
-        """Move one chunk along; False when the ring is full, there is nothing to decode, or a stalled
-        track is waiting for its next retry."""
-        self._tend_starving()
-        if self._reconnect.stalled:
-            return self._retry_stalled()
-        if self._pending is not None:
-            return self._write_pending()
-        if self._decoder is None:
-            return False
-        try:
-            chunk = self._decoder.read()
-        except StreamInterrupted as error:
-            self._stalled(str(error), self._track_frame)
-            return True
-        except DecodeError as error:
-            log.warning("decode failed mid-track: %s", error)
-            self._event(self._queued(), PlaybackError(self._index, self._items[self._index].key, str(error)))
-            chunk = None
-        self._reconnect.read_worked()
-        if chunk is None:
-            self._next_track()
-        else:
-            self._track_frame += len(chunk)
-            self._queue(self._gained(chunk), self._track_rate)
-        return True
-
-    # -- riding out the network --------------------------------------------------------------------
-
-    def _stalled(self, reason: str, frame: int) -> None:
-        assert self._source is not None
-        self._close_decoder()
-        self._reconnect.stall(self._index, self._items[self._index].key, self._source, frame, reason)
-
-    def _retry_stalled(self) -> bool:
-        try:
-            self._decoder = self._reconnect.reopen(self._items[self._index])
-        except TrackLost as lost:
-            log.warning("%s", lost)
-            self._event(self._queued(), PlaybackError(lost.index, lost.key, str(lost)))
-            self._next_track()
-            return True
-        return self._decoder is not None
-
-    @property
-    def starving(self) -> bool:
-        """The ring is not being refilled: a track stalled, and the ring has not had its prefill since."""
-        return self._reconnect.starving
-
-    def _tend_starving(self) -> None:
-        """The ring is refilled after a stall once it holds the prefill again (or all there is to come)."""
-        if not self._reconnect.starving or self._reconnect.stalled or self.ring is None:
-            return
-        wanted = int(self._settings.prefill_s * self._converter.output_rate)
-        if self.ring.available() >= wanted or (self._decoder is None and self._pending is None):
-            self._reconnect.starving = False
-
-    # -- decoding into the ring ------------------------------------------------------------------
-
-    def _gained(self, chunk: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        if not self._normalising():
-            return chunk
-        item = self._items[self._index]
-        return self._limiter.apply(chunk, normalisation_gain(item.loudness_lufs, item.peak_dbfs))
-
-    def _queue(self, chunk: npt.NDArray[np.float32], rate: int) -> None:
-        self._run_input_frames += len(chunk)
-        converted = self._converter.convert(chunk, rate)
-        self._append(converted)
-
-    def _append(self, frames: npt.NDArray[np.float32]) -> None:
-        if len(frames) == 0:
-            return
-        self._pending = frames if self._pending is None else np.concatenate([self._pending, frames])
-
-    def _write_pending(self) -> bool:
-        assert self._pending is not None and self.ring is not None
-        written = self.ring.write(self._pending)
-        self._pending = self._pending[written:] if written < len(self._pending) else None
-        if self._pending is None and self._end_queued:
-            self.ring.end = self.ring.written
-        return written > 0
-
-    def _queued(self) -> int:
-        assert self.ring is not None
-        return self.ring.written + (0 if self._pending is None else len(self._pending))
-
-    def _boundary(self) -> int:
-        """Ring frame where the current run's next input frame will come out."""
-        rate = self._converter.output_rate
-        return self._run_start + round(self._run_input_frames * rate / self._run_rate)
-
-    def _next_track(self) -> None:
-        boundary = self._boundary()
-        ended = self._items[self._index]
-        self._close_decoder()
-        self._event(boundary, TrackEnded(self._index, ended.key))
-        if self._open_from(self._index + 1, boundary):
-            self._start_run(boundary, track_frames=0, announce=True)
-        else:
-            self._append(self._converter.flush())
-            self._end_queued = True
-            self._event(self._queued(), QueueFinished())
-            if self._pending is None:
-                assert self.ring is not None
-                self.ring.end = self.ring.written
-
-    def _open_from(self, index: int, frame: int) -> bool:
-        """Open the first playable item from `index` on; errors become events at `frame`."""
-        while index < len(self._items):
-            item = self._items[index]
-            try:
-                source, self._decoder = self._reconnect.open_item(item)
-            except Unplayable as error:
-                self._event(frame, PlaybackError(index, item.key, str(error)))
-                index += 1
-                continue
-            self._source, self._index, self._track_frame = source, index, 0
-            self._track_rate = self._decoder.sample_rate
-            return True
-        return False
-
-    def _start_run(self, frame: int, track_frames: int, announce: bool) -> None:
-        assert self.timeline is not None
-        rate = self._track_rate
-        if rate != self._run_rate:
-            self._append(self._converter.flush())
-            frame = self._queued()
-            self._run_rate = rate
-            self._run_start = frame
-            self._run_input_frames = 0
-        item = self._items[self._index]
-        self.timeline.add_segment(Segment(frame, self._index, item.key, track_frames))
-        if announce:
-            self._event(frame, TrackStarted(self._index, item.key))
-
-    def _event(self, frame: int, event: Event) -> None:
-        if self.timeline is None:
-            self._emit(event)
-        else:
-            self.timeline.add_event(frame, event)
-
-    def _close_decoder(self) -> None:
-        if self._decoder is not None:
-            self._decoder.close()
-            self._decoder = None
+    def _wait(self, step: Future[_T]) -> _T:
+        """A reader's step once it is done; Preempted as soon as a command that moves playback is waiting."""
+        wake = self.commands.wake
+        step.add_done_callback(lambda _: wake.set())
+        while not step.done():
+            wake.clear()
+            if step.done():
+                break
+            if self.commands.move_waiting or isinstance(self._deferred, MOVES):
+                raise Preempted("a read under way was left behind for the next command")
+            wake.wait()
+        return step.result()
 
     # -- transport ---------------------------------------------------------------------------------
 
@@ -343,82 +198,75 @@ class Feeder:
             return
         deadline = time.monotonic() + _HOLD_TIMEOUT_S
         while ring.current_gain != 0.0 and time.monotonic() < deadline:
+            if ring.available() == 0:
+                # Nothing left to fade over (a read hung and the ring ran dry): the output is silent already,
+                # and the next track must not start on the rest of this ramp.
+                ring.current_gain = 0.0
+                return
             time.sleep(0.001)
 
     def _jump(self, jump: Jump) -> None:
+        try:
+            self._move(jump)
+        except Preempted:
+            self._on_jump_done()  # overtaken: done as far as the engine's fades are concerned
+            raise
+
+    def _move(self, jump: Jump) -> None:
         self._wait_for_hold()
         heard = self._drop_queued()
-        self._reconnect.network.back()  # the listener chose: try the network again
-        self._items = jump.items
-        if not self._open_from(jump.index, self._queued() if self.ring else 0):
+        ahead = self._ahead
+        ahead.network_back()
+        ahead.items = jump.items
+        if not ahead.open_from(jump.index, self._writer.queued() if self.ring else 0):
             if heard is not None:
                 self._emit(TrackEnded(heard.index, heard.key))
             self._emit(QueueFinished())
             self._stop_output()
             self._on_stopped(0)
             return
-        rate = self._track_rate
-        start_frame = self._seek(round(jump.seconds * rate))
+        rate = ahead.track_rate
+        start_frame = ahead.seek(round(jump.seconds * rate))
         if self.ring is None:
             self._create_output(self._sink.output_rate(rate))
-        item = self._items[self._index]
-        moved = heard is None or (heard.index, heard.key) != (self._index, item.key)
+        item = ahead.items[ahead.index]
+        moved = heard is None or (heard.index, heard.key) != (ahead.index, item.key)
         if heard is not None and moved:
             self._emit(TrackEnded(heard.index, heard.key))
-        self._run_rate = 0
-        self._start_run(self._queued(), round(start_frame * self._converter.output_rate / rate), announce=moved)
+        ahead.start_run(self._writer.queued(), round(start_frame * self._writer.output_rate / rate), announce=moved)
         self._prefill()
         self._start_output(from_silence=start_frame == 0)
 
     def _replace(self, command: Replace) -> None:
         """Swap the queue past the item heard; audio already decoded for items that changed is taken
         back and decoded again from the new queue, so the join stays gapless."""
-        old, self._items = self._items, command.items
-        changed = first_changed(old, command.items, command.after, self._index)
-        if changed > self._index and not (self._end_queued and changed < len(command.items)):
+        ahead = self._ahead
+        old, ahead.items = ahead.items, command.items
+        changed = first_changed(old, command.items, command.after, ahead.index)
+        if changed > ahead.index and not (self._writer.end_queued and changed < len(command.items)):
             return
         ring, timeline = self.ring, self.timeline
-        start = timeline.segment_start(changed) if timeline is not None and changed <= self._index else None
-        start = self._queued() if start is None and changed > self._index else start
-        margin = int(_SPLICE_MARGIN_S * self._converter.output_rate)
+        start = timeline.segment_start(changed) if timeline is not None and changed <= ahead.index else None
+        start = self._writer.queued() if start is None and changed > ahead.index else start
+        margin = int(_SPLICE_MARGIN_S * self._writer.output_rate)
         if ring is None or timeline is None or start is None or start - ring.consumed < margin:
             log.info("queue edit too close to the next track to splice; it applies from the one after")
-            self._items = old[:self._index + 1] + command.items[self._index + 1:]
+            ahead.items = old[:ahead.index + 1] + command.items[ahead.index + 1:]
             return
-        self._close_decoder()
-        self._reconnect.forget()
-        self._pending, self._end_queued = None, False
+        ahead.drop()
+        self._writer.restart(self._writer.output_rate)
         with self.lock:
             ring.truncate(start)
             ring.end = -1
             timeline.forget_from(start)
-        self._converter, self._run_rate = RateConverter(self._converter.output_rate), 0
-        self._index = changed - 1
-        self._event(start, TrackEnded(self._index, old[self._index].key))
-        if self._open_from(changed, start):
-            self._start_run(start, track_frames=0, announce=True)
+        ahead.index = changed - 1
+        ahead.event(start, TrackEnded(ahead.index, old[ahead.index].key))
+        if ahead.open_from(changed, start):
+            ahead.start_run(start, track_frames=0, announce=True)
         else:
-            self._end_queued = True
-            self._event(start, QueueFinished())
+            self._writer.end_queued = True
+            ahead.event(start, QueueFinished())
             ring.end = start
-
-    def _seek(self, frame: int) -> int:
-        """Seek the open decoder; returns the frame playback will start at."""
-        assert self._decoder is not None
-        self._track_frame = max(0, frame)
-        if frame <= 0:
-            return 0
-        try:
-            self._decoder.seek(frame)
-            return frame
-        except StreamInterrupted as error:
-            self._stalled(str(error), frame)
-            return frame
-        except DecodeError as error:
-            self._emit(PlaybackError(self._index, self._items[self._index].key, str(error)))
-            self._decoder.seek(0)
-            self._track_frame = 0
-            return 0
 
     def _stop(self) -> None:
         self._wait_for_hold()
@@ -426,7 +274,7 @@ class Feeder:
         if heard is not None:
             self._emit(TrackEnded(heard.index, heard.key))
         self._stop_output()
-        self._on_stopped(heard.index if heard is not None else self._index)
+        self._on_stopped(heard.index if heard is not None else self._ahead.index)
 
     def _finish(self) -> None:
         ring = self.ring
@@ -438,12 +286,8 @@ class Feeder:
 
     def _drop_queued(self) -> Position | None:
         """Forget everything queued but unheard; returns what the listener was hearing."""
-        self._close_decoder()
-        self._reconnect.forget()
-        self._pending = None
-        self._end_queued = False
-        self._converter.reset()
-        self._limiter.reset()
+        self._ahead.drop()
+        self._writer.drop()
         self.emit_due()
         with self.lock:
             if self.ring is None or self.timeline is None:
@@ -457,24 +301,22 @@ class Feeder:
 
     def _prefill(self) -> None:
         assert self.ring is not None
-        wanted = int(self._settings.prefill_s * self._converter.output_rate)
-        while self.commands.empty() and self._queued() < self.ring.consumed + wanted:
-            if self._decoder is None and self._pending is None:
+        wanted = int(self._settings.prefill_s * self._writer.output_rate)
+        while self.commands.empty() and self._writer.queued() < self.ring.consumed + wanted:
+            if not self._ahead.decoding:
                 break
-            if not self._feed():
+            if not self._ahead.feed():
                 break
 
     def _create_output(self, rate: int) -> None:
         self._output.create(rate)
-        self._converter = RateConverter(rate)
+        self._writer.restart(rate)
 
     def _start_output(self, from_silence: bool) -> None:
         self._output.start(self._gain_now(), from_silence, self.emit_due)
         self._on_jump_done()
 
     def _stop_output(self) -> None:
-        self._close_decoder()
-        self._reconnect.forget()
-        self._pending = None
-        self._end_queued = False
+        self._ahead.drop()
+        self._writer.drop()
         self._output.stop()

@@ -1,6 +1,7 @@
 """A track whose bytes stopped arriving: when to try again (backoff), when to give up (the bound),
 whether the network counts as gone, and reopening the track at the frame it stopped at. Used by the
-engine's worker thread only; never blocks beyond the one read it retries."""
+engine's worker thread only; never blocks beyond the one read it retries, and not even on that once a command
+moves playback (Preempted passes through)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from player.decoder import DecodeError, Decoder, StreamInterrupted
+from player.decoder import DecodeError, StreamInterrupted
 from player.events import Event, QueueItem, Reconnected, Reconnecting
-from player.source import Source
+from player.track_reader import Preempted, TrackReader, Wait
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,12 @@ MAX_RETRY_S = 1.0
 
 @dataclass
 class Stall:
-    """Item `index` stopped `frame` frames in (at the file's own rate); `source` is kept so that a new
-    decoder on it continues from exactly there. `reason` is the last failure, fit for the user."""
+    """Item `index` stopped `frame` frames in (at the file's own rate); `reader` keeps its source so that a
+    new decoder on it continues from exactly there. `reason` is the last failure, fit for the user."""
 
     index: int
     key: str
-    source: Source
+    reader: TrackReader
     frame: int
     reason: str
     started_s: float
@@ -99,7 +100,7 @@ class Reconnector:
     def stalled(self) -> bool:
         return self._stall is not None
 
-    def stall(self, index: int, key: str, source: Source, frame: int, reason: str) -> None:
+    def stall(self, index: int, key: str, reader: TrackReader, frame: int, reason: str) -> None:
         """Item `index` could not read on from `frame` (its own rate); a reopened one failing again
         keeps its first stall's clock."""
         now = time.monotonic()
@@ -109,7 +110,7 @@ class Reconnector:
         else:
             # Once the network counts as gone, a stall gets one quick retry, not the whole bound.
             limit_s = 0.0 if self.network.gone else self._reconnect_s
-            stall = Stall(index, key, source, frame, reason, now, limit_s)
+            stall = Stall(index, key, reader, frame, reason, now, limit_s)
             log.warning("%s; retrying for up to %.0f s", reason, limit_s)
         self._stall = stall
         self.starving = True
@@ -117,15 +118,17 @@ class Reconnector:
             stall.announced = True
             self._emit(Reconnecting(index, key, reason, stall.limit_s))
 
-    def open_item(self, item: QueueItem) -> tuple[Source, Decoder]:
-        """The item's source and a decoder at its start; Unplayable when it cannot start now, without
+    def open_item(self, reader: TrackReader, wait: Wait) -> int:
+        """Open the reader's item at its start (its sample rate); Unplayable when it cannot start now, without
         trying when the network is gone and the item says it needs it."""
+        item = reader.item
         if self.network.skips(item):
             log.info("skipping %s: it needs the network, which is gone", item.key)
             raise Unplayable(f"{item.key}: not on this device, and the server cannot be reached")
         try:
-            source = item.open_source()
-            return source, Decoder(source, item.frames, name=item.key)
+            return reader.open(wait)
+        except Preempted:
+            raise
         except StreamInterrupted as error:
             # The RAM tier holds the next tracks' openings: one that cannot be read means the network is gone.
             self.network.lost()
@@ -135,36 +138,29 @@ class Reconnector:
             log.warning("cannot play %s: %s", item.key, error)
             raise Unplayable(str(error)) from error
 
-    def reopen(self, item: QueueItem) -> Decoder | None:
-        """When a retry is due: a decoder that continues at the stalled frame. None while waiting for
-        the next retry; TrackLost once past the bound or when the bytes came back undecodable."""
+    def reopen(self, wait: Wait) -> TrackReader | None:
+        """When a retry is due: the stalled reader with a decoder that continues at the stalled frame. None
+        while waiting for the next retry; TrackLost once past the bound or when the bytes came back undecodable."""
         stall = self._stall
         assert stall is not None
         now = time.monotonic()
         if not stall.due(now):
             return None
-        decoder = None
         try:
-            decoder = Decoder(stall.source, item.frames, name=item.key)
-            if stall.frame > 0:
-                decoder.seek(stall.frame)
+            stall.reader.reopen(stall.frame, wait)
         except StreamInterrupted as error:
-            if decoder is not None:
-                decoder.close()
             stall.failed(now, str(error))
             if not stall.expired(now):
                 return None
             self.network.lost()
-            self._stall = None
+            self._give_up()
             raise TrackLost(stall.index, stall.key,
                             f"{stall.reason} (gave up after {stall.limit_s:.0f} s of retrying)") from error
         except DecodeError as error:
-            if decoder is not None:
-                decoder.close()
-            self._stall = None
+            self._give_up()
             raise TrackLost(stall.index, stall.key, str(error)) from error
         self._stall, self._recovering = None, stall
-        return decoder
+        return stall.reader
 
     def read_worked(self) -> None:
         """The decoder read on: if it was reopened after a stall, the network is back."""
@@ -178,5 +174,11 @@ class Reconnector:
 
     def forget(self) -> None:
         """Playback moved: whatever stalled is no longer wanted."""
-        self._stall = self._recovering = None
+        self._give_up()
+        self._recovering = None
         self.starving = False
+
+    def _give_up(self) -> None:
+        if self._stall is not None:
+            self._stall.reader.abandon()
+            self._stall = None

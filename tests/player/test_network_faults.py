@@ -1,13 +1,16 @@
 """The engine rides out the network: the real server stops partway through a track that is only partly
 here, with the real content store and the real engine on a render sink. Past the bound the cached next
-track plays bit-exact; a server back in time lets the same track continue; a corrupt chunk is re-fetched."""
+track plays bit-exact; a server back in time lets the same track continue; a corrupt chunk is re-fetched.
+A server that hangs (SIGSTOPped: it accepts connections and never answers) does not hold up a skip or a stop."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from player import (
     Reconnected,
     Reconnecting,
     RenderSink,
+    StateChanged,
     TrackStarted,
 )
 from player.wav import read_wav
@@ -50,6 +54,22 @@ class Rig:
     def restart(self) -> None:
         stopped = self.servers[-1]
         self.servers.append(self.control.start_server(stopped.data_dir, int(stopped.url.rsplit(":", 1)[1])))
+
+    @contextmanager
+    def hung(self) -> Iterator[None]:
+        """The server process stopped (SIGSTOP) for the block: the kernel still accepts its connections,
+        nothing answers them. SIGCONT at the end, whatever happens."""
+        pid = self.servers[-1].handle._process.pid  # BundledServer keeps its process to itself
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def patient_api(self) -> ApiClient:
+        """The session with an HTTP timeout far past the tests' own waits: an engine that waits for a hung
+        read to time out before acting on a command fails the test instead of passing late."""
+        return ApiClient(self.servers[-1].url, self.api.token, timeout_s=4 * TIMEOUT_S)
 
     def expected(self, manifest: FileManifest) -> npt.NDArray[np.float32]:
         """The file decoded straight from the network (no cache involved)."""
@@ -253,3 +273,66 @@ def test_a_chunk_corrupt_on_the_network_is_fetched_again_and_playback_goes_on(
     assert not recorder.of_type(PlaybackError)
     assert [e.index for e in recorder.of_type(Reconnected)] == [0]
     np.testing.assert_array_equal(heard, expected)
+
+
+def test_a_skip_while_a_read_hangs_on_the_server_plays_the_cached_next_track_bit_exact(
+        rig: Rig, tmp_path: Path) -> None:
+    first, second = rig.files[0], rig.files[1]
+    expected_first, expected_second = rig.expected(first), rig.expected(second)
+    api = rig.patient_api()
+    store = open_store(tmp_path, api)
+    sink = RenderSink(tmp_path / "heard.wav", speed=4.0)  # heard like a device: silence when the ring is dry
+    try:
+        cache_whole(store, second)
+        hold_opening(store, first)
+        recorder = Recorder()
+        engine = Engine(sink, recorder)
+        engine.set_queue(items(store, [first, second]))
+        with rig.hung():
+            engine.play()
+            wait_for(lambda: sink.silent_frames > 0, "the hung read to leave the ring dry")
+            engine.next()
+            assert recorder.finished.wait(TIMEOUT_S), recorder.events
+            silence = sink.silent_frames
+        engine.close()
+    finally:
+        store.close()
+        api.close()
+    heard, _ = read_wav(tmp_path / "heard.wav")
+    assert not recorder.of_type(Reconnecting)  # acted on while the read still hung, not once it failed
+    assert not recorder.of_type(PlaybackError)
+    assert [e.index for e in recorder.of_type(TrackStarted)] == [0, 1]
+    played_first = len(heard) - silence - len(expected_second)
+    assert 0 < played_first < len(expected_first)
+    np.testing.assert_array_equal(heard[:played_first], expected_first[:played_first])
+    assert not heard[played_first:played_first + silence].any()
+    # A skip fades the next track in (the engine's ramp); from there on it is bit-exact.
+    second_heard = heard[played_first + silence:]
+    ramp_frames = 8 * second.sample_rate // 1000 + 1
+    assert np.all(np.abs(second_heard[:ramp_frames]) <= np.abs(expected_second[:ramp_frames]))
+    np.testing.assert_array_equal(second_heard[ramp_frames:], expected_second[ramp_frames:])
+
+
+def test_a_seek_then_a_stop_while_reads_hang_on_the_server_stop_at_once(rig: Rig, tmp_path: Path) -> None:
+    first = rig.files[0]
+    api = rig.patient_api()
+    store = open_store(tmp_path, api)
+    sink = RenderSink(tmp_path / "heard.wav", speed=4.0)
+    try:
+        hold_opening(store, first)
+        recorder = Recorder()
+        engine = Engine(sink, recorder)
+        engine.set_queue(items(store, [first]))
+        with rig.hung():
+            engine.play()
+            wait_for(lambda: sink.silent_frames > 0, "the hung read to leave the ring dry")
+            engine.seek(first.duration_s / 2)  # past the opening: the seek's own read hangs too
+            engine.stop()
+            assert engine.sync(TIMEOUT_S), "the worker did not act on the stop while the reads hung"
+            assert engine.state == "stopped"
+        engine.close()
+    finally:
+        store.close()
+        api.close()
+    assert recorder.of_type(StateChanged)[-1] == StateChanged("stopped")
+    assert not recorder.of_type(Reconnecting) and not recorder.of_type(PlaybackError)

@@ -40,7 +40,7 @@ def test_file_source_reads_at_any_offset(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_a_source_error_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="gone.flac"):
+    with pytest.raises(SourceError, match=r"gone\.flac"):
         FileSource(tmp_path / "gone.flac")
 
 

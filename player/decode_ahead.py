@@ -1,0 +1,213 @@
+"""The queue decoded ahead of the listener: the current item's reader, opening the next playable item at the
+last one's boundary, riding out a stalled read, and placing each track in the ring and the timeline.
+Worker thread only; it never waits on a read past the `wait` it is given, and never moves playback itself."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from player.commands import FeederSettings
+from player.decoder import DecodeError, StreamInterrupted
+from player.events import Event, Listener, PlaybackError, QueueFinished, QueueItem, TrackEnded, TrackStarted
+from player.loudness import normalisation_gain
+from player.output import Output
+from player.ring_writer import RingWriter
+from player.stall import Reconnector, TrackLost, Unplayable
+from player.timeline import Segment
+from player.track_reader import Preempted, TrackReader, Wait
+
+log = logging.getLogger(__name__)
+
+
+class DecodeAhead:
+    """`items[index]` is the item being decoded. `feed()` moves one chunk along; a read that fails with the
+    network stalls the track (retried with backoff while the ring plays, continued at the exact frame);
+    `starving` is True while the ring is not being refilled. Events go to the timeline at their frame, or
+    straight to `emit` while there is no session."""
+
+    def __init__(self, output: Output, writer: RingWriter, settings: FeederSettings, emit: Listener,
+                 normalising: Callable[[], bool], wait: Wait) -> None:
+        self._output = output
+        self._writer = writer
+        self._settings = settings
+        self._emit = emit
+        self._normalising = normalising
+        self._wait = wait
+        self.items: tuple[QueueItem, ...] = ()
+        self.index = 0
+        self._reader: TrackReader | None = None  # the current item's, while it has a decoder open
+        self.track_rate = 0
+        self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
+        self._reconnect = Reconnector(settings.reconnect_s, emit)
+
+    @property
+    def decoding(self) -> bool:
+        """There is audio still to come from the current item (a decoder open, or audio waiting for room)."""
+        return self._reader is not None or self._writer.has_pending
+
+    @property
+    def busy(self) -> bool:
+        """There is work for `feed`: audio to decode or write, or a stalled track to retry."""
+        return self.decoding or self._reconnect.stalled
+
+    def idle(self) -> bool:
+        """Nothing for `feed` to do; the ring then counts as refilled (nothing more is coming to refill it)."""
+        if self.busy:
+            return False
+        self._reconnect.starving = False
+        return True
+
+    @property
+    def starving(self) -> bool:
+        """The ring is not being refilled: a track stalled, and the ring has not had its prefill since."""
+        return self._reconnect.starving
+
+    def feed(self) -> bool:
+        """Move one chunk along; False when the ring is full, there is nothing to decode, a stalled
+        track is waiting for its next retry, or a command that moves playback cut a read short."""
+        try:
+            return self._feed_step()
+        except Preempted:
+            return False
+
+    def open_from(self, index: int, frame: int) -> bool:
+        """Open the first playable item from `index` on; errors become events at `frame`."""
+        while index < len(self.items):
+            item = self.items[index]
+            reader = TrackReader(item)
+            try:
+                rate = self._reconnect.open_item(reader, self._wait)
+            except Unplayable as error:
+                reader.abandon()
+                self.event(frame, PlaybackError(index, item.key, str(error)))
+                index += 1
+                continue
+            except Preempted:
+                reader.abandon()
+                raise
+            self._reader, self.index, self._track_frame, self.track_rate = reader, index, 0, rate
+            return True
+        return False
+
+    def seek(self, frame: int) -> int:
+        """Seek the open decoder; returns the frame playback will start at."""
+        assert self._reader is not None
+        self._track_frame = max(0, frame)
+        if frame <= 0:
+            return 0
+        try:
+            self._reader.seek(frame, self._wait)
+            return frame
+        except StreamInterrupted as error:
+            self._stalled(str(error), frame)
+            return frame
+        except DecodeError as error:
+            self._emit(PlaybackError(self.index, self.items[self.index].key, str(error)))
+            self._reader.seek(0, self._wait)
+            self._track_frame = 0
+            return 0
+
+    def start_run(self, frame: int, track_frames: int, announce: bool) -> None:
+        """The current item comes out at ring frame `frame` (or after the converter's tail), `track_frames` in."""
+        timeline = self._output.timeline
+        assert timeline is not None
+        frame = self._writer.begin_run(frame, self.track_rate)
+        item = self.items[self.index]
+        timeline.add_segment(Segment(frame, self.index, item.key, track_frames))
+        if announce:
+            self.event(frame, TrackStarted(self.index, item.key))
+
+    def event(self, frame: int, event: Event) -> None:
+        timeline = self._output.timeline
+        if timeline is None:
+            self._emit(event)
+        else:
+            timeline.add_event(frame, event)
+
+    def network_back(self) -> None:
+        """The listener chose what to play: try the network again."""
+        self._reconnect.network.back()
+
+    def drop(self) -> None:
+        """Stop decoding: the current reader is abandoned (a read it has under way finishes on its thread,
+        which then closes it), and whatever stalled is forgotten."""
+        self._close_decoder()
+        self._reconnect.forget()
+
+    # -- feeding -----------------------------------------------------------------------------------
+
+    def _feed_step(self) -> bool:
+        self._tend_starving()
+        if self._reconnect.stalled:
+            return self._retry_stalled()
+        if self._writer.has_pending:
+            return self._writer.write()
+        if self._reader is None:
+            return False
+        try:
+            chunk = self._reader.read(self._wait)
+        except StreamInterrupted as error:
+            self._stalled(str(error), self._track_frame)
+            return True
+        except DecodeError as error:
+            log.warning("decode failed mid-track: %s", error)
+            self.event(self._writer.queued(), PlaybackError(self.index, self.items[self.index].key, str(error)))
+            chunk = None
+        self._reconnect.read_worked()
+        if chunk is None:
+            self._next_track()
+        else:
+            self._track_frame += len(chunk)
+            self._writer.queue(chunk, self.track_rate, self._gain())
+        return True
+
+    def _gain(self) -> float | None:
+        """The loudness gain for the current item, or None while normalisation is off."""
+        if not self._normalising():
+            return None
+        item = self.items[self.index]
+        return normalisation_gain(item.loudness_lufs, item.peak_dbfs)
+
+    def _next_track(self) -> None:
+        boundary = self._writer.boundary()
+        ended = self.items[self.index]
+        self._close_decoder()
+        self.event(boundary, TrackEnded(self.index, ended.key))
+        if self.open_from(self.index + 1, boundary):
+            self.start_run(boundary, track_frames=0, announce=True)
+        else:
+            self._writer.end_queue()
+            self.event(self._writer.queued(), QueueFinished())
+
+    def _close_decoder(self) -> None:
+        if self._reader is not None:
+            self._reader.abandon()
+            self._reader = None
+
+    # -- riding out the network --------------------------------------------------------------------
+
+    def _stalled(self, reason: str, frame: int) -> None:
+        reader, self._reader = self._reader, None
+        assert reader is not None
+        reader.close_decoder()
+        self._reconnect.stall(self.index, self.items[self.index].key, reader, frame, reason)
+
+    def _retry_stalled(self) -> bool:
+        try:
+            self._reader = self._reconnect.reopen(self._wait)
+        except TrackLost as lost:
+            log.warning("%s", lost)
+            self.event(self._writer.queued(), PlaybackError(lost.index, lost.key, str(lost)))
+            self._next_track()
+            return True
+        return self._reader is not None
+
+    def _tend_starving(self) -> None:
+        """The ring is refilled after a stall once it holds the prefill again (or all there is to come)."""
+        ring = self._output.ring
+        if not self._reconnect.starving or self._reconnect.stalled or ring is None:
+            return
+        wanted = int(self._settings.prefill_s * self._writer.output_rate)
+        if ring.available() >= wanted or not self.decoding:
+            self._reconnect.starving = False
