@@ -29,7 +29,6 @@ from pathlib import Path
 
 # Only the standard library above: this file is also the cold-start child, whose imports are what is measured.
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 ALBUMS = 10
 SECONDS_PER_TRACK = 8.0
@@ -144,7 +143,8 @@ def report_and_exit(figures: dict[str, object]) -> None:
 def run_child(args: list[str]) -> tuple[float, dict[str, object]]:
     """Spawn this script as a child; wall ms from just before the spawn to its READY line, and its figures."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.app", *args], stdout=subprocess.PIPE, text=True,
+                               cwd=ROOT)
     assert process.stdout is not None
     try:
         for line in process.stdout:
@@ -224,10 +224,10 @@ def library_rss(url: str, work: Path) -> dict[str, object]:
 
 def lag_sessions(url: str, work: Path) -> dict[str, object]:
     """Skips and downloads in one app in this process, each followed by the same app idle for as long."""
-    from lag_probe import LagProbe
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.lag_probe import LagProbe
     from client import catalog
     from client.app import App
     from client.playback.queue import Repeat

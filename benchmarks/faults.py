@@ -19,15 +19,12 @@ import json
 import logging
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cache import ContentStore, FileManifest, MasterKey, PrefetchItem
 from client.api import ApiClient
