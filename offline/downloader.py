@@ -90,6 +90,7 @@ class Downloader:
         self._reserve_bytes = reserve_bytes
         self._clock = clock
         self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()  # not the condition: progress must not wait for its waiters
         self._cv = threading.Condition()
         self._active: dict[int, ActiveDownload] = {}
         self._closing = False
@@ -102,7 +103,7 @@ class Downloader:
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every change (from worker threads too); it must not block."""
-        with self._cv:
+        with self._listeners_lock:
             self._listeners.append(listener)
 
     # -- pins --------------------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ class Downloader:
         if self._licence_due(known.file_id):
             self._fetch_licence(known)
         fetch_missing_chunks(known, active, Transfer(
-            self._store, self._source.open_range, self._connectivity.report_success, self._changed,
+            self._store, self._source.open_range, self._connectivity.report_success, self._progressed,
             DiskBudget(self._disk_dir, self._reserve_bytes, what), self._request_bytes))
 
     def _pause_for(self, active: ActiveDownload, delay_s: float, note: str) -> None:
@@ -405,6 +406,12 @@ class Downloader:
     def _changed(self) -> None:
         with self._cv:
             self._cv.notify_all()
+        self._progressed()
+
+    def _progressed(self) -> None:
+        """Bytes moved (after every chunk): the views want to know, but nothing waiting on the condition does,
+        and waking those waiters per chunk (wait_idle reads the queue) would hold the workers back."""
+        with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener()
