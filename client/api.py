@@ -6,7 +6,9 @@ Everything the app knows of the server comes through here; it never reads the se
 from __future__ import annotations
 
 import email.utils
+import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +17,9 @@ from typing import Any
 import httpx
 
 from cache import FileKey, FileManifest
-from offline import OfflineLicence, ServerBusy
+from offline import OfflineLicence, RangeRefused, ServerBusy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -132,18 +136,26 @@ class ApiClient:
         self.request_json("GET", "/health")
 
     def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
-        """Ciphertext bytes [start, end) of a file, by HTTP Range (the cache's ChunkFetcher)."""
+        """Ciphertext bytes [start, end) of a file, by HTTP Range (the cache's ChunkFetcher); errors as
+        ``open_range``."""
+        with self.open_range(manifest, start, end) as body:
+            return b"".join(body.pieces())
+
+    @contextmanager
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> Iterator[RangeStream]:
+        """Ciphertext bytes [start, end) of a file by HTTP Range, streamed while the block runs (the downloads'
+        source). ServerBusy on 429/503 (with its Retry-After), RangeRefused on any other answer than that range,
+        ServerUnreachable when the server cannot be reached or the connection breaks mid-answer.
+
+        Ciphertext is public, like covers: no token is sent, so caches in between may keep it.
+        """
+        what = f"bytes {start}-{end - 1} of {manifest.url}"
         try:
-            response = self._http.get(manifest.url, headers={"Range": f"bytes={start}-{end - 1}"})
+            with self._http.stream("GET", manifest.url, headers={"Range": f"bytes={start}-{end - 1}"}) as response:
+                _check_range_answer(response, start, end, what)
+                yield RangeStream(response, f"{self.base_url}: {what}")
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.base_url}: {exc}") from exc
-        if response.status_code in (429, 503):
-            raise ServerBusy(f"server busy ({response.status_code}) for bytes {start}-{end - 1} of {manifest.url}",
-                             _retry_after_s(response.headers.get("retry-after")))
-        if response.status_code != 206:
-            raise OSError(f"server answered {response.status_code} for bytes {start}-{end - 1} "
-                          f"of {manifest.url}")
-        return response.content
+            raise ServerUnreachable(f"cannot reach {self.base_url} for {what}: {exc}") from exc
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -169,6 +181,51 @@ def send(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Res
     except (ValueError, KeyError, TypeError):
         raise ApiError(response.status_code, "http_error",
                        f"{method} {path} failed with HTTP {response.status_code}") from None
+
+
+class RangeStream:
+    """The body of a Range answer being received (offline.RangeBody); ``abort()`` may come from any thread."""
+
+    def __init__(self, response: httpx.Response, what: str) -> None:
+        self._response = response
+        self._what = what
+        self._aborted = threading.Event()
+
+    def pieces(self) -> Iterator[bytes]:
+        """The body's bytes as they arrive; ServerUnreachable when the connection breaks, none after ``abort``."""
+        try:
+            for piece in self._response.iter_bytes():
+                if self._aborted.is_set():
+                    return
+                yield piece
+        except (httpx.HTTPError, httpx.StreamError) as exc:
+            if self._aborted.is_set():
+                return  # the abort broke the read off, as asked
+            raise ServerUnreachable(f"the connection broke while receiving {self._what}: {exc}") from exc
+
+    def abort(self) -> None:
+        """Stop receiving: shut the socket down, so a read blocked on it returns now instead of at the timeout."""
+        self._aborted.set()
+        network = self._response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if isinstance(sock, socket.socket):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError as exc:  # the connection ended on its own meanwhile: nothing left to stop
+                log.debug("aborting %s: %s", self._what, exc)
+
+
+def _check_range_answer(response: httpx.Response, start: int, end: int, what: str) -> None:
+    """Raise ServerBusy or RangeRefused unless ``response`` is a 206 carrying exactly bytes [start, end)."""
+    status = response.status_code
+    if status in (429, 503):
+        retry_after_s = _retry_after_s(response.headers.get("retry-after"))
+        raise ServerBusy(f"the server is busy ({status}) for {what}", retry_after_s)
+    if status != 206:
+        raise RangeRefused(f"the server answered {status} for {what}", status)
+    content_range = response.headers.get("content-range", "")
+    if not content_range.startswith(f"bytes {start}-{end - 1}/"):
+        raise RangeRefused(f"the server sent {content_range or 'an unnamed range'} when asked for {what}", status)
 
 
 def _retry_after_s(value: str | None) -> float | None:

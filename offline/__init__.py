@@ -11,6 +11,7 @@ from offline.errors import (
     DiskFullError,
     LicenceExpired,
     OfflineError,
+    RangeRefused,
     ServerBusy,
     TrackUnavailable,
 )
@@ -27,6 +28,7 @@ from offline.records import (
     TrackRef,
 )
 from offline.retry import Backoff
+from offline.transfer import RangeBody
 
 __all__ = [
     "Availability",
@@ -49,6 +51,8 @@ __all__ = [
     "Playability",
     "Probe",
     "Progress",
+    "RangeBody",
+    "RangeRefused",
     "ServerBusy",
     "TrackRef",
     "TrackUnavailable",

@@ -1,6 +1,7 @@
 """The download manager: pinned albums and playlists fetched into the encrypted disk cache, never evicted.
 
-Resumes by HTTP Range (only missing chunks), retries with full-jitter backoff, waits out 429/503 and lost networks.
+Resumes by HTTP Range (only missing chunks), stores each chunk as it arrives, retries with full-jitter backoff,
+waits out 429/503 and lost networks, and fails at once what the server refuses.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -17,7 +19,7 @@ from cache import ContentStore, FileManifest
 from offline.connectivity import Connectivity, ConnectivityState
 from offline.disk_space import RESERVE_BYTES, disk_full_error
 from offline.download_queue import DownloadQueue, QueuedItem
-from offline.errors import DiskFullError, ServerBusy
+from offline.errors import DiskFullError, RangeRefused, ServerBusy
 from offline.rate import RateMeter
 from offline.records import (
     Clock,
@@ -33,14 +35,15 @@ from offline.summary import pin_status, still_progress, total_progress
 from offline.transfer import (
     ActiveDownload,
     DiskBudget,
+    RangeBody,
     Stop,
     Stopped,
+    Transfer,
     fetch_missing_chunks,
 )
 
 log = logging.getLogger(__name__)
 
-REQUEST_BYTES = 1024 * 1024
 MAX_ATTEMPTS = 5
 RENEW_BEFORE_S = 7 * 86400.0
 _PAUSED_FLAG = "paused"
@@ -53,8 +56,10 @@ class DownloadSource(Protocol):
         """The track's file at the download quality; OSError when the server cannot be reached."""
         ...
 
-    def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
-        """Ciphertext [start, end) by HTTP Range; ServerBusy on 429/503, another OSError on any other failure."""
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> AbstractContextManager[RangeBody]:
+        """Ciphertext [start, end) by HTTP Range, its body streamed while the block runs. On entering: ServerBusy
+        on 429/503, RangeRefused on any other answer but that range, another OSError when the server cannot be
+        reached; the body raises OSError when the connection breaks."""
         ...
 
     def offline_licence(self, file_id: int) -> OfflineLicence: ...
@@ -64,12 +69,13 @@ class Downloader:
     """Runs the persistent download queue on ``concurrency`` worker threads. Call close() when done.
 
     Subscribers are called (on any thread) after every change a view would show; read ``snapshot()`` then.
+    ``request_bytes`` caps one Range request (None: each run of missing chunks in one request);
     ``clock`` is Unix time for licence expiry (injectable for tests).
     """
 
     def __init__(self, queue_path: Path, store: ContentStore, source: DownloadSource, connectivity: Connectivity,
                  disk_dir: Path, *, concurrency: int = 2, max_attempts: int = MAX_ATTEMPTS,
-                 backoff: Backoff | None = None, request_bytes: int = REQUEST_BYTES,
+                 backoff: Backoff | None = None, request_bytes: int | None = None,
                  reserve_bytes: int = RESERVE_BYTES, clock: Clock = time.time) -> None:
         if concurrency < 1:
             raise ValueError(f"the download concurrency must be at least 1 (got {concurrency})")
@@ -84,6 +90,7 @@ class Downloader:
         self._reserve_bytes = reserve_bytes
         self._clock = clock
         self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()  # not the condition: progress must not wait for its waiters
         self._cv = threading.Condition()
         self._active: dict[int, ActiveDownload] = {}
         self._closing = False
@@ -96,7 +103,7 @@ class Downloader:
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every change (from worker threads too); it must not block."""
-        with self._cv:
+        with self._listeners_lock:
             self._listeners.append(listener)
 
     # -- pins --------------------------------------------------------------------------------------------
@@ -134,7 +141,7 @@ class Downloader:
         with self._cv:
             self.queue.set_flag(_PAUSED_FLAG, True)
             for active in self._active.values():
-                active.stop = active.stop or "requeue"
+                active.request_stop("requeue", keep_earlier=True)
         self._changed()
 
     def resume_all(self) -> None:
@@ -200,7 +207,7 @@ class Downloader:
         with self._cv:
             self._closing = True
             for active in self._active.values():
-                active.stop = "close"
+                active.request_stop("close")
             self._cv.notify_all()
             renewer = self._renewer
         for worker in self._workers:
@@ -233,17 +240,20 @@ class Downloader:
                 self._changed()
 
     def _download(self, item: QueuedItem, active: ActiveDownload) -> None:
+        try:
+            self._download_with_retries(item, active)
+        except Stopped:  # also during a wait between attempts, which runs inside an exception handler
+            if active.stop == "cancel" and active.file_id is not None:
+                # A cancel that raced this worker's pin must not leave the file pinned for ever.
+                self._store.unpin(active.file_id)
+            self._finish(active, "queued")
+
+    def _download_with_retries(self, item: QueuedItem, active: ActiveDownload) -> None:
         attempt = 0
         while True:
             try:
                 self._transfer(item, active)
                 self._finish(active, "done")
-                return
-            except Stopped:
-                if active.stop == "cancel" and active.file_id is not None:
-                    # A cancel that raced this worker's pin must not leave the file pinned for ever.
-                    self._store.unpin(active.file_id)
-                self._finish(active, "queued")
                 return
             except DiskFullError as exc:
                 log.warning("download of track %d stopped: %s", item.track_id, exc)
@@ -253,21 +263,34 @@ class Downloader:
                 delay = self._backoff.after_busy_s(attempt, exc.retry_after_s)
                 attempt += 1
                 self._pause_for(active, delay, f"the server is busy; retrying in {delay:.0f} s")
+            except RangeRefused as exc:
+                if exc.permanent:
+                    self._finish(active, "failed", f"the server refused to send '{item.title}': {exc}")
+                    return
+                attempt += 1  # a server error (5xx): it answered, so this is no network outage
+                if not self._retry_later(item, active, attempt, exc):
+                    return
             except OSError as exc:
                 if not self._connectivity.report_failure():
                     self._wait_online(active)
                     continue
                 attempt += 1
-                if attempt >= self._max_attempts:
-                    self._finish(active, "failed", f"download failed after {attempt} attempts: {exc}")
+                if not self._retry_later(item, active, attempt, exc):
                     return
-                delay = self._backoff.delay_s(attempt - 1)
-                log.info("download of track %d failed (%s); retry %d in %.1f s", item.track_id, exc, attempt, delay)
-                self._pause_for(active, delay, f"retrying after an error: {exc}")
             except Exception as exc:  # the server refused (e.g. not licensed here): retrying will not help
                 log.exception("download of track %d failed", item.track_id)
                 self._finish(active, "failed", str(exc) or type(exc).__name__)
                 return
+
+    def _retry_later(self, item: QueuedItem, active: ActiveDownload, attempt: int, exc: OSError) -> bool:
+        """Wait with backoff before attempt ``attempt`` + 1; False (the item failed) once the attempts are used."""
+        if attempt >= self._max_attempts:
+            self._finish(active, "failed", f"download failed after {attempt} attempts: {exc}")
+            return False
+        delay = self._backoff.delay_s(attempt - 1)
+        log.info("download of track %d failed (%s); retry %d in %.1f s", item.track_id, exc, attempt, delay)
+        self._pause_for(active, delay, f"retrying after an error: {exc}")
+        return True
 
     def _transfer(self, item: QueuedItem, active: ActiveDownload) -> None:
         what = f"'{item.title}'"
@@ -290,9 +313,9 @@ class Downloader:
         active.check()
         if self._licence_due(known.file_id):
             self._fetch_licence(known)
-        fetch_missing_chunks(known, active, self._store, self._source.fetch, self._connectivity.report_success,
-                             self._changed, DiskBudget(self._disk_dir, self._reserve_bytes, what),
-                             self._request_bytes)
+        fetch_missing_chunks(known, active, Transfer(
+            self._store, self._source.open_range, self._connectivity.report_success, self._progressed,
+            DiskBudget(self._disk_dir, self._reserve_bytes, what), self._request_bytes))
 
     def _pause_for(self, active: ActiveDownload, delay_s: float, note: str) -> None:
         with self._cv:
@@ -312,7 +335,8 @@ class Downloader:
             active.note, active.waiting = None, False
         active.check()
 
-    def _finish(self, active: ActiveDownload, state: Literal["done", "queued", "failed"], error: str | None = None) -> None:
+    def _finish(self, active: ActiveDownload, state: Literal["done", "queued", "failed"],
+                error: str | None = None) -> None:
         with self._cv:
             stop = active.stop
             if stop in ("cancel", "pause"):
@@ -354,7 +378,7 @@ class Downloader:
     def _stop_active(self, track_id: int, stop: Stop) -> None:
         active = self._active.get(track_id)
         if active is not None:
-            active.stop = stop
+            active.request_stop(stop)
             self._cv.notify_all()
 
     def _done_now(self, item: QueuedItem) -> int:
@@ -382,6 +406,12 @@ class Downloader:
     def _changed(self) -> None:
         with self._cv:
             self._cv.notify_all()
+        self._progressed()
+
+    def _progressed(self) -> None:
+        """Bytes moved (after every chunk): the views want to know, but nothing waiting on the condition does,
+        and waking those waiters per chunk (wait_idle reads the queue) would hold the workers back."""
+        with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener()

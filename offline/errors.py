@@ -5,6 +5,7 @@
     ├── TrackUnavailable   offline, and the track is neither downloaded nor cached
     └── LicenceExpired     a downloaded track's offline licence is past its expiry and the app is offline
     ServerBusy (OSError)   the server answered 429/503; retry after ``retry_after_s``
+    RangeRefused (OSError) the server answered a Range request with neither the range nor "busy" (``status``)
 """
 
 from __future__ import annotations
@@ -32,3 +33,16 @@ class ServerBusy(OSError):
     def __init__(self, message: str, retry_after_s: float | None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class RangeRefused(OSError):
+    """The server answered a Range request with something other than that range or "busy": an HTTP error, or
+    the whole file, or another range. Asking again will not help unless the server failed (``status`` >= 500)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        return self.status < 500

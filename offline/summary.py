@@ -1,4 +1,4 @@
-"""Summaries for the views: a queued item's progress, the total, and each pin's state (queued / n of m / done / error)."""
+"""Summaries for the views: a queued item's progress, the total, and each pin's state (queued, n of m, done, error)."""
 
 from __future__ import annotations
 

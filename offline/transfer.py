@@ -1,28 +1,41 @@
-"""One file's download: fetch the chunks the disk tier lacks, by HTTP Range in batches, and store each verified.
+"""One file's download: fetch the chunks the disk tier lacks by HTTP Range, streamed, storing each verified chunk
+the moment its bytes are in, while the rest of the answer is still arriving.
 
-Never fetches a chunk that is already stored, so a resumed download starts where the last one stopped; each
-request is sized to the link so that it lands within about a second, so a kill loses little of what arrived.
+Never fetches a chunk that is already stored and never holds more than one chunk of an answer unstored, so a
+killed download loses at most the chunk in flight, and a resumed one starts where the last one stopped.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from cache import ContentStore, FileManifest
 from offline.disk_space import ensure_free
+from offline.errors import RangeRefused
 from offline.rate import RateMeter
 
 Stop = Literal["pause", "requeue", "cancel", "close"]
-Fetch = Callable[[FileManifest, int, int], bytes]
 
-# How long one request should take: what a killed download can lose (the bytes of the request in flight).
-REQUEST_TARGET_S = 0.5
-_GROWTH = 4  # a request at most this many times the last one, so one lucky fast answer does not overshoot
+
+class RangeBody(Protocol):
+    """The body of one Range answer (status and headers already checked), as it arrives."""
+
+    def pieces(self) -> Iterator[bytes]:
+        """The bytes in pieces of any size as they come in; OSError when the connection breaks. Ends early,
+        without an error, once ``abort()`` was called."""
+        ...
+
+    def abort(self) -> None:
+        """From any thread: stop receiving at once; a ``pieces()`` blocked waiting for bytes returns."""
+        ...
+
+
+OpenRange = Callable[[FileManifest, int, int], AbstractContextManager[RangeBody]]
 
 
 class Stopped(Exception):
@@ -31,7 +44,8 @@ class Stopped(Exception):
 
 @dataclass
 class ActiveDownload:
-    """A download a worker is running now; ``stop`` is set by the user's commands, read between requests."""
+    """A download a worker is running now; ``stop`` is set by the user's commands through ``request_stop``, which
+    also aborts the answer being received, so a stop never waits for a big answer to finish."""
 
     track_id: int
     meter: RateMeter
@@ -42,10 +56,32 @@ class ActiveDownload:
     note: str | None = None
     waiting: bool = False
     progress_lock: threading.Lock = field(default_factory=threading.Lock)
+    _receiving: RangeBody | None = None
 
     def check(self) -> None:
         if self.stop is not None:
             raise Stopped
+
+    def request_stop(self, stop: Stop, *, keep_earlier: bool = False) -> None:
+        """Stop this download (``keep_earlier``: unless a stop was asked for already), aborting its answer."""
+        with self.progress_lock:
+            if self.stop is None or not keep_earlier:
+                self.stop = stop
+            body = self._receiving
+        if body is not None:
+            body.abort()
+
+    @contextmanager
+    def receiving(self, body: RangeBody) -> Iterator[None]:
+        """While the block runs, ``request_stop`` aborts ``body``; raises Stopped at once if it was stopped."""
+        with self.progress_lock:
+            self._receiving = body
+        try:
+            self.check()  # a stop asked for before ``body`` was known could not abort it
+            yield
+        finally:
+            with self.progress_lock:
+                self._receiving = None
 
     def set_progress(self, done: int, total: int) -> None:
         with self.progress_lock:
@@ -69,44 +105,72 @@ class DiskBudget:
         ensure_free(self.directory, needed_bytes, self.reserve_bytes, self.what)
 
 
-def fetch_missing_chunks(manifest: FileManifest, active: ActiveDownload, store: ContentStore, fetch: Fetch,
-                         fetched: Callable[[], None], progressed: Callable[[], None], disk: DiskBudget,
-                         request_bytes: int) -> None:
-    """Download what the disk tier lacks of ``manifest``: requests of at most ``request_bytes``, starting at
-    one chunk and sized to the measured link (about REQUEST_TARGET_S each). ``fetched()`` follows every answered
-    request, ``progressed()`` every stored batch. Raises Stopped, DiskFullError, or the fetch's OSError."""
-    stored = store.stored_chunks(manifest)
+@dataclass(frozen=True)
+class Transfer:
+    """What one file's download works with: where it stores, how it asks the server, whom it tells.
+
+    ``answered()`` follows every request the server answered with its range; ``progressed()`` every stored chunk.
+    ``request_bytes`` caps one Range request (None: each run of missing chunks is one request).
+    """
+
+    store: ContentStore
+    open_range: OpenRange
+    answered: Callable[[], None]
+    progressed: Callable[[], None]
+    disk: DiskBudget
+    request_bytes: int | None = None
+
+
+def fetch_missing_chunks(manifest: FileManifest, active: ActiveDownload, transfer: Transfer) -> None:
+    """Download what the disk tier lacks of ``manifest``, one Range request per run of missing chunks.
+
+    Raises Stopped, DiskFullError, RangeRefused, ChunkIntegrityError, or the source's OSError."""
+    stored = transfer.store.stored_chunks(manifest)
     missing = [index for index in range(manifest.chunk_count) if index not in stored]
     remaining = sum(_span_bytes(manifest, index) for index in missing)
     active.set_progress(manifest.size_bytes - remaining, manifest.size_bytes)
-    progressed()
-    disk.ensure(remaining)
-    most = max(1, request_bytes // manifest.chunk_size)
-    size = 1
+    transfer.progressed()
+    transfer.disk.ensure(remaining)
+    most = manifest.chunk_count
+    if transfer.request_bytes is not None:
+        most = max(1, transfer.request_bytes // manifest.chunk_size)
     while missing:
-        first, stop = first_batch(missing, size)
+        first, stop = first_batch(missing, most)
         missing = missing[stop - first:]
         active.check()
-        start, end = manifest.chunk_span(first)[0], manifest.chunk_span(stop - 1)[1]
-        disk.ensure(end - start)
-        began = time.monotonic()
-        data = fetch(manifest, start, end)
-        size = next_request_chunks(manifest.chunk_size, len(data), time.monotonic() - began, stop - first, most)
-        fetched()
-        for index in range(first, stop):
-            chunk_start, chunk_end = manifest.chunk_span(index)
-            store.save_chunk(manifest, index, data[chunk_start - start:chunk_end - start])
-        active.add_bytes(len(data))
-        progressed()
+        transfer.disk.ensure(manifest.chunk_span(stop - 1)[1] - manifest.chunk_span(first)[0])
+        try:
+            _receive(manifest, first, stop, active, transfer)
+        except OSError:
+            active.check()  # an answer aborted for a stop may end in a broken read: the stop is what happened
+            raise
 
 
-def next_request_chunks(chunk_bytes: int, got_bytes: int, took_s: float, asked: int, most: int) -> int:
-    """Chunks the next request should ask for: what the link carried in REQUEST_TARGET_S at the rate the last
-    request saw, within [1, most] and at most _GROWTH times the last request."""
-    if took_s <= 0:
-        return min(most, asked * _GROWTH)
-    fits = int(got_bytes / took_s * REQUEST_TARGET_S // chunk_bytes)
-    return max(1, min(most, asked * _GROWTH, fits))
+def _receive(manifest: FileManifest, first: int, stop: int, active: ActiveDownload, transfer: Transfer) -> None:
+    """Chunks [first, stop) by one Range request, each verified and stored as soon as its last byte is in."""
+    start, end = manifest.chunk_span(first)[0], manifest.chunk_span(stop - 1)[1]
+    index, need = first, _span_bytes(manifest, first)
+    pending = bytearray()
+    with transfer.open_range(manifest, start, end) as body, active.receiving(body):
+        transfer.answered()
+        for piece in body.pieces():
+            active.check()
+            pending += piece
+            while len(pending) >= need and index < stop:
+                transfer.store.save_chunk(manifest, index, bytes(pending[:need]))
+                del pending[:need]
+                active.add_bytes(need)
+                transfer.progressed()
+                index += 1
+                need = _span_bytes(manifest, index) if index < stop else 0
+            if index == stop and pending:
+                raise RangeRefused(f"the server sent more than bytes {start}-{end - 1} of file {manifest.file_id} "
+                                   f"asked for", 206)
+    active.check()  # aborted for a stop: the answer ended early
+    if index < stop:
+        got = manifest.chunk_span(index)[0] - start + len(pending)
+        raise OSError(f"the answer for bytes {start}-{end - 1} of file {manifest.file_id} ended after "
+                      f"{got} of {end - start} bytes")
 
 
 def first_batch(indices: Sequence[int], most: int) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -25,6 +26,7 @@ from offline import (
     PinKey,
     PinStatus,
     Playability,
+    RangeBody,
     TrackRef,
 )
 
@@ -48,8 +50,8 @@ class ApiDownloadSource:
                                 f"(it has {', '.join(sorted(files)) or 'none'}); choose another download quality")
         return FileManifest.from_json(files[self.quality])
 
-    def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
-        return self._api.fetch(manifest, start, end)
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> AbstractContextManager[RangeBody]:
+        return self._api.open_range(manifest, start, end)
 
     def offline_licence(self, file_id: int) -> OfflineLicence:
         return self._api.offline_licence(file_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from client import catalog
 from client.api import ApiClient
 from client.downloads.controller import ApiDownloadSource, DownloadsController
 from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
-from offline import Availability, Backoff, Connectivity, Downloader, PinKey, TrackRef
+from offline import Availability, Backoff, Connectivity, Downloader, PinKey, RangeBody, TrackRef
 
 WAIT_MS = 20_000
 
@@ -31,10 +32,10 @@ class GatedSource(ApiDownloadSource):
     def allow(self, count: int = 1) -> None:
         self._permits.release(count)
 
-    def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> AbstractContextManager[RangeBody]:
         if not self._permits.acquire(timeout=WAIT_MS / 1000):
             raise TimeoutError("the test never allowed this range request")
-        return super().fetch(manifest, start, end)
+        return super().open_range(manifest, start, end)
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """Helpers for the offline tests: a recording, gateable download source, the offline parts wired together,
-polling, and a check of what the disk cache holds against a manifest."""
+polling, and checks of what the disk cache holds against a manifest."""
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from offline import (
     Connectivity,
     Downloader,
     OfflineLicence,
+    RangeBody,
     TrackRef,
 )
 
@@ -37,16 +40,40 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT
 
 @dataclass(frozen=True)
 class Fetch:
+    """One Range request the downloader made, once it ended: ``received`` bytes of [start, end) reached it."""
+
     file_id: int
     start: int
     end: int
-    ok: bool
+    received: int
+
+    @property
+    def ok(self) -> bool:
+        return self.received == self.end - self.start
+
+
+class CountedBody:
+    """A RangeBody that counts what it hands on (and lets a subclass of the source change a piece)."""
+
+    def __init__(self, body: RangeBody, alter: Callable[[int, bytes], bytes]) -> None:
+        self._body = body
+        self._alter = alter
+        self.received = 0
+
+    def pieces(self) -> Iterator[bytes]:
+        for n, piece in enumerate(self._body.pieces()):
+            self.received += len(piece)
+            yield self._alter(n, piece)
+
+    def abort(self) -> None:
+        self._body.abort()
 
 
 class RecordingSource:
-    """A DownloadSource over the real API that records every range asked for (and whether it arrived).
+    """A DownloadSource over the real API that records every range asked for (and how much of it arrived).
 
-    ``before_fetch(n)`` runs before the n-th fetch (0-based); ``gate()`` makes fetches wait for ``allow(k)``.
+    ``before_fetch(n)`` runs before the n-th request (0-based); ``gate()`` makes requests wait for ``allow(k)``;
+    ``alter(n, k, piece)`` may change the k-th piece of the n-th answer (as a broken proxy would).
     """
 
     def __init__(self, api: ApiClient, quality: str = "high") -> None:
@@ -55,6 +82,7 @@ class RecordingSource:
         self.licences: list[int] = []
         self.before_fetch: Callable[[int], None] = lambda n: None
         self._lock = threading.Lock()
+        self._requests = 0
         self._permits: threading.Semaphore | None = None
 
     def gate(self) -> None:
@@ -72,22 +100,25 @@ class RecordingSource:
     def manifest(self, track_id: int) -> FileManifest:
         return self.inner.manifest(track_id)
 
-    def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
+    def alter(self, n: int, k: int, piece: bytes) -> bytes:
+        return piece
+
+    @contextmanager
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> Iterator[RangeBody]:
         permits = self._permits
         if permits is not None and not permits.acquire(timeout=WAIT_S):
             raise TimeoutError("the test never allowed a gated fetch")
         with self._lock:
-            n = len(self.fetches)
+            n, self._requests = self._requests, self._requests + 1
         self.before_fetch(n)
+        counted: CountedBody | None = None
         try:
-            data = self.inner.fetch(manifest, start, end)
-        except OSError:
+            with self.inner.open_range(manifest, start, end) as body:
+                counted = CountedBody(body, lambda k, piece: self.alter(n, k, piece))
+                yield counted
+        finally:
             with self._lock:
-                self.fetches.append(Fetch(manifest.file_id, start, end, False))
-            raise
-        with self._lock:
-            self.fetches.append(Fetch(manifest.file_id, start, end, True))
-        return data
+                self.fetches.append(Fetch(manifest.file_id, start, end, counted.received if counted else 0))
 
     def offline_licence(self, file_id: int) -> OfflineLicence:
         with self._lock:
@@ -145,9 +176,22 @@ def album_tracks(api: ApiClient, index: int = 0) -> tuple[str, list[TrackRef]]:
 
 def disk_matches(cache_dir: Path, manifest: FileManifest) -> bool:
     """Every chunk of the file is on disk and hashes as the manifest says."""
+    return len(intact_chunks(cache_dir, manifest)) == manifest.chunk_count
+
+
+def stored_chunk_count(cache_dir: Path, file_id: int) -> int:
+    """How many chunks of the file the disk cache's index holds, read without opening a DiskCache (which would
+    reconcile the directory under a process still writing it)."""
+    db = sqlite3.connect(cache_dir / "index.db", timeout=WAIT_S)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM chunks WHERE file_id = ?", [file_id]).fetchone()[0])
+    finally:
+        db.close()
+
+
+def intact_chunks(cache_dir: Path, manifest: FileManifest) -> list[int]:
+    """Indices of the file's chunks on disk whose bytes hash as the manifest says."""
     folder = cache_dir / "chunks" / str(manifest.file_id)
-    for index, expected in enumerate(manifest.chunk_sha256):
-        path = folder / str(index)
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-            return False
-    return True
+    return [index for index, expected in enumerate(manifest.chunk_sha256)
+            if (folder / str(index)).is_file()
+            and hashlib.sha256((folder / str(index)).read_bytes()).hexdigest() == expected]

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cache import FileManifest, MasterKey
 from client.api import ApiClient
-from offline import PinKey
+from offline import PinKey, RangeBody
 from tests.helpers.offline_harness import RecordingSource, album_tracks, make_parts
 
 
 class StdinGated(RecordingSource):
-    def fetch(self, manifest: FileManifest, start: int, end: int) -> bytes:
+    @contextmanager
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> Iterator[RangeBody]:
         print("want", flush=True)  # the single worker asks again only once the last range is stored
         if not sys.stdin.readline():
             raise SystemExit(0)
-        data = super().fetch(manifest, start, end)
+        with super().open_range(manifest, start, end) as body:
+            yield body
         print(f"fetched {manifest.file_id} {start} {end}", flush=True)
-        return data
 
 
 def main(root: Path, url: str, user: str, password: str, key_hex: str) -> None:

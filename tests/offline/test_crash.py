@@ -1,8 +1,10 @@
 """kill -9 in the middle of a download: the queue comes back, the download resumes by Range, nothing is corrupt;
-killed every 2 s on a slow link, a download still completes, keeping what it had received each time."""
+killed with one big answer half-way through, it keeps every chunk whose bytes had arrived; killed every 2 s on a
+slow link, a download still completes, keeping what it had received each time."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -13,7 +15,16 @@ from typing import Any
 
 from cache import DiskCache, FileManifest, MasterKey
 from client.api import ApiClient
-from tests.helpers.offline_harness import WAIT_S, RecordingSource, album_tracks, disk_matches, make_parts
+from tests.helpers.offline_harness import (
+    WAIT_S,
+    RecordingSource,
+    album_tracks,
+    disk_matches,
+    intact_chunks,
+    make_parts,
+    stored_chunk_count,
+    wait_until,
+)
 from tests.helpers.throttled_link import ThrottledLink
 
 HERE = Path(__file__).parent
@@ -21,14 +32,17 @@ KILL_EVERY_S = 2.0
 SLOW_LINK_BPS = 64 * 1024  # the track's file takes several seconds: longer than the process lives
 
 
+def _child_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[1])])}
+
+
 def test_killed_download_restores_its_queue_and_resumes_without_corruption(
         tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
         make_api: Callable[[Any], ApiClient]) -> None:
     key = os.urandom(32)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[1])])}
     process = subprocess.Popen(
         [sys.executable, str(HERE / "download_process.py"), str(tmp_path), live_server.url, *demo_login, key.hex()],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_child_env())
     assert process.stdin is not None and process.stdout is not None
     try:
         assert process.stdout.readline().strip() == "pinned"
@@ -72,6 +86,61 @@ def test_killed_download_restores_its_queue_and_resumes_without_corruption(
     assert all(cached.pinned for cached in DiskCache(tmp_path / "cache").files())
 
 
+def _first_lossless(api: ApiClient) -> FileManifest:
+    _, tracks = album_tracks(api, 0)
+    files = {f["quality"]: f for f in api.manifest(tracks[0].track_id)["files"]}
+    return FileManifest.from_json(files["lossless"])
+
+
+def _start_throttled_download(root: Path, url: str, login: tuple[str, str], key: bytes) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, str(HERE / "throttled_download_process.py"), str(root), url, *login,
+                             key.hex()], stdout=subprocess.PIPE, text=True, env=_child_env())
+
+
+def test_a_kill_with_one_big_answer_in_flight_keeps_every_chunk_whose_bytes_had_arrived(
+        tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
+        make_api: Callable[[Any], ApiClient]) -> None:
+    manifest = _first_lossless(make_api(live_server))
+    chunk = manifest.chunk_size
+    assert manifest.chunk_count >= 6
+    link = ThrottledLink(int(live_server.url.rsplit(":", 1)[1]), SLOW_LINK_BPS * 4)
+    key = os.urandom(32)
+    cache = tmp_path / "cache"
+    try:
+        process = _start_throttled_download(tmp_path, link.url, demo_login, key)
+        assert process.stdout is not None
+        try:
+            assert process.stdout.readline().strip() == "pinned"
+            wait_until(lambda: sum(link.answer_body_bytes(206)) >= 2 * chunk + chunk // 2,
+                       "two and a half chunks of the answer on the wire")
+            link.hold()
+            answers = link.answer_body_bytes(206)
+            assert len(answers) == 1 and answers[0] < manifest.size_bytes  # one request, still in flight
+            arrived = answers[0] // chunk  # whole chunks that reached the process; the next one only in part
+            wait_until(lambda: stored_chunk_count(cache, manifest.file_id) == arrived,
+                       f"the {arrived} chunks that arrived to be stored while their answer is still open")
+            process.send_signal(signal.SIGKILL)
+            process.wait(WAIT_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert stored_chunk_count(cache, manifest.file_id) == arrived
+        assert intact_chunks(cache, manifest) == list(range(arrived))  # verified, and no part of the next one
+        link.release()
+        process = _start_throttled_download(tmp_path, link.url, demo_login, key)
+        assert process.stdout is not None
+        try:
+            assert process.stdout.readline().strip() == "pinned"
+            assert process.stdout.readline().strip() == "done"
+        finally:
+            process.wait(WAIT_S)
+    finally:
+        link.close()
+    assert link.range_starts() == [0, arrived * chunk]  # resumed at the first chunk it did not have
+    assert disk_matches(cache, manifest)
+
+
 def _stored_bytes(cache_dir: Path) -> int:
     cache = DiskCache(cache_dir)
     try:
@@ -83,21 +152,15 @@ def _stored_bytes(cache_dir: Path) -> int:
 def test_a_download_killed_every_2_s_on_a_slow_link_still_completes_keeping_what_it_got(
         tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
         make_api: Callable[[Any], ApiClient]) -> None:
-    api = make_api(live_server)
-    _, tracks = album_tracks(api, 0)
-    files = {f["quality"]: f for f in api.manifest(tracks[0].track_id)["files"]}
-    manifest = FileManifest.from_json(files["lossless"])
+    manifest = _first_lossless(make_api(live_server))
     link = ThrottledLink(int(live_server.url.rsplit(":", 1)[1]), SLOW_LINK_BPS)
     assert manifest.size_bytes > SLOW_LINK_BPS * KILL_EVERY_S  # one request for the file would never land
     key = os.urandom(32)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[1])])}
     stored = [0]
     outcome = ""
     try:
         for _ in range(15):
-            process = subprocess.Popen(
-                [sys.executable, str(HERE / "throttled_download_process.py"), str(tmp_path), link.url,
-                 *demo_login, key.hex()], stdout=subprocess.PIPE, text=True, env=env)
+            process = _start_throttled_download(tmp_path, link.url, demo_login, key)
             assert process.stdout is not None
             try:
                 assert process.stdout.readline().strip() == "pinned"
@@ -118,6 +181,6 @@ def test_a_download_killed_every_2_s_on_a_slow_link_still_completes_keeping_what
         link.close()
     assert outcome == "done"
     assert len(stored) >= 4, stored  # it was killed at least twice before it completed
-    assert all(later > earlier for earlier, later in zip(stored, stored[1:])), stored
+    assert all(later > earlier for earlier, later in itertools.pairwise(stored)), stored
     assert stored[-1] == manifest.size_bytes
     assert disk_matches(tmp_path / "cache", manifest)

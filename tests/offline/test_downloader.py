@@ -1,19 +1,22 @@
 """The download manager against the real server: pins, resume by Range after the server went away, retries,
-pause/resume/cancel, playlist changes."""
+pause/resume/cancel (also mid-answer on a stalled link), refused ranges, playlist changes."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cache import DiskCache, MasterKey
+from cache import DiskCache, FileManifest, MasterKey
 from client.api import ApiClient
-from offline import PinKey, ServerBusy, TrackRef
-from offline.transfer import REQUEST_TARGET_S, first_batch, next_request_chunks
+from offline import PinKey, RangeBody, ServerBusy, TrackRef
+from offline.transfer import first_batch
 from tests.helpers.offline_harness import (
     WAIT_S,
     Fetch,
@@ -24,6 +27,9 @@ from tests.helpers.offline_harness import (
     make_parts,
     wait_until,
 )
+from tests.helpers.throttled_link import ThrottledLink
+
+SLOW_LINK_BPS = 256 * 1024
 
 
 def manifests_of(parts: Parts) -> dict[int, Any]:
@@ -172,19 +178,19 @@ def test_pause_all_holds_every_download_until_resume_all(
 
 
 class BusyThenFine(RecordingSource):
-    """Answers the first two fetches as the server would under load: 503 with Retry-After."""
+    """Answers the first ``busy`` requests as the server would under load: 503 with Retry-After."""
 
-    def __init__(self, api: ApiClient, retry_after_s: float) -> None:
+    def __init__(self, api: ApiClient, retry_after_s: float, busy: int = 2) -> None:
         super().__init__(api)
         self.retry_after_s = retry_after_s
+        self.busy = busy
         self.busy_at: list[float] = []
 
-    def fetch(self, manifest: Any, start: int, end: int) -> bytes:
-        if len(self.busy_at) < 2:
-            self.busy_at.append(time.monotonic())
-            raise ServerBusy("server busy (503)", self.retry_after_s)
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> AbstractContextManager[RangeBody]:
         self.busy_at.append(time.monotonic())
-        return super().fetch(manifest, start, end)
+        if len(self.busy_at) <= self.busy:
+            raise ServerBusy("server busy (503)", self.retry_after_s)
+        return super().open_range(manifest, start, end)
 
 
 def test_server_busy_is_retried_no_sooner_than_retry_after(
@@ -197,7 +203,7 @@ def test_server_busy_is_retried_no_sooner_than_retry_after(
         parts.downloader.pin(PinKey("playlist", "one"), "One", tracks[:1])
         assert parts.downloader.wait_idle(WAIT_S)
         assert parts.downloader.queue.item(tracks[0].track_id).state == "done"
-        gaps = [later - earlier for earlier, later in zip(source.busy_at, source.busy_at[1:], strict=False)][:2]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(source.busy_at)][:2]
         assert len(gaps) == 2 and min(gaps) >= 0.3
     finally:
         parts.close()
@@ -206,8 +212,8 @@ def test_server_busy_is_retried_no_sooner_than_retry_after(
 class Broken(RecordingSource):
     """Every range request fails while the server itself answers (a bad file, not an outage)."""
 
-    def fetch(self, manifest: Any, start: int, end: int) -> bytes:
-        self.fetches.append(Fetch(manifest.file_id, start, end, False))
+    def open_range(self, manifest: FileManifest, start: int, end: int) -> AbstractContextManager[RangeBody]:
+        self.fetches.append(Fetch(manifest.file_id, start, end, 0))
         raise OSError("connection reset by peer")
 
 
@@ -254,13 +260,10 @@ def test_pin_key_round_trips_and_rejects_junk() -> None:
 
 
 class CorruptOnce(RecordingSource):
-    """Flips a byte in the first answer, as a broken proxy would."""
+    """Flips a byte at the start of the first answer, as a broken proxy would."""
 
-    def fetch(self, manifest: Any, start: int, end: int) -> bytes:
-        data = super().fetch(manifest, start, end)
-        if len(self.fetches) == 1:
-            return bytes([data[0] ^ 0xFF]) + data[1:]
-        return data
+    def alter(self, n: int, k: int, piece: bytes) -> bytes:
+        return bytes([piece[0] ^ 0xFF]) + piece[1:] if n == k == 0 else piece
 
 
 def test_a_corrupt_range_is_refused_and_fetched_again(
@@ -280,22 +283,89 @@ def test_a_corrupt_range_is_refused_and_fetched_again(
         parts.close()
 
 
-CHUNK = 64 * 1024
-
-
-@pytest.mark.parametrize(("bytes_per_s", "asked", "expected"), [
-    (CHUNK / REQUEST_TARGET_S, 1, 1),        # a slow link: one chunk per request, a kill loses one at most
-    (10 * CHUNK / REQUEST_TARGET_S, 1, 4),   # faster: grows, but at most 4x the last request
-    (10 * CHUNK / REQUEST_TARGET_S, 4, 10),  # ... until a request takes about the target time
-    (1e12, 8, 16),                           # never more than request_bytes
-    (1.0, 16, 1),                            # a stalling link: back to one chunk
-])
-def test_requests_are_sized_to_the_link(bytes_per_s: float, asked: int, expected: int) -> None:
-    took_s = asked * CHUNK / bytes_per_s
-    assert next_request_chunks(CHUNK, asked * CHUNK, took_s, asked, most=16) == expected
-
-
 def test_a_request_covers_only_adjacent_missing_chunks() -> None:
     assert first_batch([3, 4, 5, 9], most=8) == (3, 6)
     assert first_batch([3, 4, 5, 9], most=2) == (3, 5)
     assert first_batch([9], most=8) == (9, 10)
+
+
+def test_a_stop_while_waiting_to_retry_leaves_the_worker_running(
+        tmp_path: Path, live_server: Any, make_api: Callable[[Any], ApiClient], master_key: MasterKey) -> None:
+    api = make_api(live_server)
+    source = BusyThenFine(api, retry_after_s=WAIT_S * 10, busy=1)  # the first track waits long to retry
+    parts = make_parts(tmp_path, api, source, master_key, concurrency=1)
+    try:
+        _, tracks = album_tracks(api)
+        first, second = (t.track_id for t in tracks[:2])
+        parts.downloader.pin(PinKey("playlist", "two"), "Two", tracks[:2])
+        wait_until(lambda: parts.downloader.snapshot().items[0].state == "waiting", "the wait to retry")
+        parts.downloader.pause(first)
+        assert parts.downloader.wait_idle(WAIT_S)  # the one worker went on to the next track
+        assert parts.downloader.queue.item(first).state == "paused"
+        assert parts.downloader.queue.item(second).state == "done"
+    finally:
+        parts.close()
+
+
+class MovedFile(RecordingSource):
+    """Asks for a file the server does not have (as after it was removed): a 404 to every range request."""
+
+    def manifest(self, track_id: int) -> FileManifest:
+        manifest = super().manifest(track_id)
+        return dataclasses.replace(manifest, url=manifest.url.rsplit("/", 1)[0] + "/999999")
+
+
+def test_a_refused_range_fails_the_track_at_once_with_the_servers_answer(
+        tmp_path: Path, live_server: Any, make_api: Callable[[Any], ApiClient], master_key: MasterKey) -> None:
+    api = make_api(live_server)
+    source = MovedFile(api)
+    parts = make_parts(tmp_path, api, source, master_key, max_attempts=5)
+    try:
+        _, tracks = album_tracks(api)
+        parts.downloader.pin(PinKey("playlist", "one"), "One", tracks[:1])
+        assert parts.downloader.wait_idle(WAIT_S)
+        item = parts.downloader.snapshot().items[0]
+        assert item.state == "failed" and len(source.fetches) == 1  # no retries: asking again will not help
+        assert item.error is not None and "refused" in item.error and "404" in item.error
+        assert tracks[0].title in item.error
+        assert parts.connectivity.online  # the server answered: not a network outage
+    finally:
+        parts.close()
+
+
+def test_a_pause_mid_answer_aborts_it_without_waiting_for_the_rest(
+        tmp_path: Path, live_server: Any, demo_login: tuple[str, str], master_key: MasterKey) -> None:
+    link = ThrottledLink(int(live_server.url.rsplit(":", 1)[1]), SLOW_LINK_BPS)
+    api = ApiClient(link.url, timeout_s=WAIT_S * 10)  # a read left blocked would outlast every wait below
+    source = RecordingSource(api, "lossless")
+    parts = None
+    try:
+        api.login(*demo_login)
+        parts = make_parts(tmp_path, api, source, master_key, concurrency=1)
+        _, tracks = album_tracks(api)
+        track = tracks[0].track_id
+        manifest = source.manifest(track)
+        parts.downloader.pin(PinKey("playlist", "one"), "One", tracks[:1])
+        assert manifest.chunk_count >= 6  # the answer is still arriving long after its first chunks are stored
+        wait_until(lambda: len(parts.store.stored_chunks(manifest)) >= 2, "two chunks stored")
+        link.hold()  # the answer stalls half-way: only an abort can end the read now
+        parts.downloader.pause(track)
+        assert parts.downloader.wait_idle(WAIT_S)  # the worker let go of the stalled answer
+        assert parts.downloader.queue.item(track).state == "paused"
+        aborted = source.fetches[-1]
+        assert (aborted.start, aborted.end) == (0, manifest.size_bytes)  # one request for the whole file ...
+        assert 0 < aborted.received < manifest.size_bytes  # ... left before its end
+        kept = len(parts.store.stored_chunks(manifest))
+        assert parts.store.stored_chunks(manifest) == set(range(kept))
+        link.release()
+        parts.downloader.resume(track)
+        assert parts.downloader.wait_idle(WAIT_S)
+        assert parts.downloader.queue.item(track).state == "done"
+        assert source.fetches[-1].start == kept * manifest.chunk_size  # resumed at the first chunk not kept
+        assert link.range_starts() == [0, kept * manifest.chunk_size]
+        assert disk_matches(tmp_path / "cache", manifest)
+    finally:
+        if parts is not None:
+            parts.close()
+        api.close()
+        link.close()

@@ -47,7 +47,7 @@ def test_pinned_album_plays_gapless_from_disk_with_the_server_stopped(
         expected = np.concatenate([decode(parts.store.open(m), m.frames) for m in manifests])
 
         verdict = parts.availability.playability(other_tracks[0].track_id, other_files)
-        with pytest.raises(TrackUnavailable, match="not downloaded or cached.*server cannot be reached"):
+        with pytest.raises(TrackUnavailable, match=r"not downloaded or cached.*server cannot be reached"):
             parts.availability.local_manifest(other_tracks[0].track_id, other_files)
         assert not verdict.playable and "not downloaded or cached" in verdict.reason
 
