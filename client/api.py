@@ -206,13 +206,19 @@ class RangeStream:
     def abort(self) -> None:
         """Stop receiving: shut the socket down, so a read blocked on it returns now instead of at the timeout."""
         self._aborted.set()
-        network = self._response.extensions.get("network_stream")
-        sock = network.get_extra_info("socket") if network is not None else None
-        if isinstance(sock, socket.socket):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError as exc:  # the connection ended on its own meanwhile: nothing left to stop
-                log.debug("aborting %s: %s", self._what, exc)
+        interrupt(self._response, self._what)
+
+
+def interrupt(response: httpx.Response, what: str) -> None:
+    """Shut a streaming response's socket down from any thread, so a read blocked on it returns at once (closing
+    the response alone would leave that read, and the server's end of the connection, waiting for bytes)."""
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError as exc:  # the connection ended on its own meanwhile: nothing left to stop
+            log.debug("interrupting %s: %s", what, exc)
 
 
 def _check_range_answer(response: httpx.Response, start: int, end: int, what: str) -> None:

@@ -6,7 +6,7 @@ Imports only cache/; the server is reached through the DownloadSource and Probe 
 from offline.availability import Availability
 from offline.connectivity import Connectivity, ConnectivityState, Probe
 from offline.download_queue import DownloadQueue
-from offline.downloader import Downloader, DownloadSource
+from offline.downloader import Downloader
 from offline.errors import (
     DiskFullError,
     LicenceExpired,
@@ -28,7 +28,7 @@ from offline.records import (
     TrackRef,
 )
 from offline.retry import Backoff
-from offline.transfer import RangeBody
+from offline.source import DownloadSource, RangeBody
 
 __all__ = [
     "Availability",

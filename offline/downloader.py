@@ -11,9 +11,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from cache import ContentStore, FileManifest
 from offline.connectivity import Connectivity, ConnectivityState
@@ -25,17 +24,16 @@ from offline.records import (
     Clock,
     DownloadsSnapshot,
     ItemStatus,
-    OfflineLicence,
     PinKey,
     Progress,
     TrackRef,
 )
 from offline.retry import Backoff
+from offline.source import DownloadSource
 from offline.summary import pin_status, still_progress, total_progress
 from offline.transfer import (
     ActiveDownload,
     DiskBudget,
-    RangeBody,
     Stop,
     Stopped,
     Transfer,
@@ -48,21 +46,6 @@ MAX_ATTEMPTS = 5
 RENEW_BEFORE_S = 7 * 86400.0
 _PAUSED_FLAG = "paused"
 _IDLE_POLL_S = 1.0
-
-class DownloadSource(Protocol):
-    """The server, as the downloader needs it (client/ implements it over HTTP)."""
-
-    def manifest(self, track_id: int) -> FileManifest:
-        """The track's file at the download quality; OSError when the server cannot be reached."""
-        ...
-
-    def open_range(self, manifest: FileManifest, start: int, end: int) -> AbstractContextManager[RangeBody]:
-        """Ciphertext [start, end) by HTTP Range, its body streamed while the block runs. On entering: ServerBusy
-        on 429/503, RangeRefused on any other answer but that range, another OSError when the server cannot be
-        reached; the body raises OSError when the connection breaks."""
-        ...
-
-    def offline_licence(self, file_id: int) -> OfflineLicence: ...
 
 
 class Downloader:

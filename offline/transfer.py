@@ -12,27 +12,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from cache import ContentStore, FileManifest
 from offline.disk_space import ensure_free
 from offline.errors import RangeRefused
 from offline.rate import RateMeter
+from offline.source import RangeBody
 
 Stop = Literal["pause", "requeue", "cancel", "close"]
-
-
-class RangeBody(Protocol):
-    """The body of one Range answer (status and headers already checked), as it arrives."""
-
-    def pieces(self) -> Iterator[bytes]:
-        """The bytes in pieces of any size as they come in; OSError when the connection breaks. Ends early,
-        without an error, once ``abort()`` was called."""
-        ...
-
-    def abort(self) -> None:
-        """From any thread: stop receiving at once; a ``pieces()`` blocked waiting for bytes returns."""
-        ...
 
 
 OpenRange = Callable[[FileManifest, int, int], AbstractContextManager[RangeBody]]

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
 
-from client.api import ApiClient, ServerUnreachable
+from client.api import ApiClient, ServerUnreachable, interrupt
 
 _log = logging.getLogger(__name__)
 EVENTS_PATH = "/me/playlist-events"
@@ -107,13 +106,9 @@ class _Connection:
 
 
 def close_stream(response: httpx.Response) -> None:
-    """Close a streaming response from any thread, at once: a thread blocked reading it returns (closing the
-    socket alone would leave that read, and the server's end of the connection, waiting for the next bytes)."""
-    network = response.extensions.get("network_stream")
-    sock = network.get_extra_info("socket") if network is not None else None
+    """Close a streaming response from any thread, at once: a thread blocked reading it returns."""
+    interrupt(response, "the playlist event stream")
     try:
-        if isinstance(sock, socket.socket):
-            sock.shutdown(socket.SHUT_RDWR)
         response.close()
     except (httpx.HTTPError, OSError, RuntimeError) as exc:
         _log.debug("closing the playlist event stream: %s", exc)
