@@ -77,14 +77,10 @@ class _DeviceStream:
             self._seen = {item["id"]: dict(item) for item in listing}
             self._hub.feeds.watch_only(feed, self._seen)
             yield _event("playlists", {"playlists": listing})
-            while True:
-                try:
-                    news = await asyncio.wait_for(feed.queue.get(), HEARTBEAT_S)
-                except TimeoutError:
+            async for news in _news_of(feed):
+                if news is None:
                     yield _KEEP_ALIVE
                     continue
-                if news is None:
-                    return
                 for event in await self._translate(feed, news):
                     yield event
 
@@ -119,6 +115,20 @@ class _DeviceStream:
         return [_event("removed", {"id": playlist_id})]
 
 
+async def _news_of(feed: Feed) -> AsyncIterator[News | None]:
+    """The feed's news as it arrives, and None after each HEARTBEAT_S of silence (time for a keep-alive);
+    ends when the server shuts the feed."""
+    while True:
+        try:
+            news = await asyncio.wait_for(feed.queue.get(), HEARTBEAT_S)
+        except TimeoutError:
+            yield None
+            continue
+        if news is None:
+            return
+        yield news
+
+
 async def _playlist_stream(hub: PlaylistHub, data_dir: Path, playlist_id: str, user_id: int,
                            since: int) -> AsyncIterator[str]:
     # Subscribe before reading the catch-up, so nothing logged in between is missed.
@@ -130,14 +140,10 @@ async def _playlist_stream(hub: PlaylistHub, data_dir: Path, playlist_id: str, u
             return
         yield _event("updates", pull.to_json())
         seen = pull.last_seq
-        while True:
-            try:
-                news = await asyncio.wait_for(feed.queue.get(), HEARTBEAT_S)
-            except TimeoutError:
+        async for news in _news_of(feed):
+            if news is None:
                 yield _KEEP_ALIVE
                 continue
-            if news is None:
-                return
             if news.playlist_id != playlist_id:
                 continue
             if isinstance(news, AccessNews):

@@ -9,7 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def test_killed_download_restores_its_queue_and_resumes_without_corruption(
         [sys.executable, str(HERE / "download_process.py"), str(tmp_path), live_server.url, *demo_login, key.hex()],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_child_env())
     assert process.stdin is not None and process.stdout is not None
-    try:
+    with _reaped(process):
         assert process.stdout.readline().strip() == "pinned"
         fetched = []
         for _ in range(9):
@@ -55,10 +56,6 @@ def test_killed_download_restores_its_queue_and_resumes_without_corruption(
         assert process.stdout.readline().strip() == "want"  # what was fetched is stored: kill it now
         process.send_signal(signal.SIGKILL)
         process.wait(WAIT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert all(line[0] == "fetched" for line in fetched)
 
     api = make_api(live_server)
@@ -92,6 +89,17 @@ def _first_lossless(api: ApiClient) -> FileManifest:
     return FileManifest.from_json(files["lossless"])
 
 
+@contextmanager
+def _reaped(process: subprocess.Popen[str]) -> Iterator[None]:
+    """Whatever happens inside, the child is not left running (killed and waited for if it still is)."""
+    try:
+        yield
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def _start_throttled_download(root: Path, url: str, login: tuple[str, str], key: bytes) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, str(HERE / "throttled_download_process.py"), str(root), url, *login,
                              key.hex()], stdout=subprocess.PIPE, text=True, env=_child_env())
@@ -109,7 +117,7 @@ def test_a_kill_with_one_big_answer_in_flight_keeps_every_chunk_whose_bytes_had_
     try:
         process = _start_throttled_download(tmp_path, link.url, demo_login, key)
         assert process.stdout is not None
-        try:
+        with _reaped(process):
             assert process.stdout.readline().strip() == "pinned"
             wait_until(lambda: sum(link.answer_body_bytes(206)) >= 2 * chunk + chunk // 2,
                        "two and a half chunks of the answer on the wire")
@@ -121,10 +129,6 @@ def test_a_kill_with_one_big_answer_in_flight_keeps_every_chunk_whose_bytes_had_
                        f"the {arrived} chunks that arrived to be stored while their answer is still open")
             process.send_signal(signal.SIGKILL)
             process.wait(WAIT_S)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
         assert stored_chunk_count(cache, manifest.file_id) == arrived
         assert intact_chunks(cache, manifest) == list(range(arrived))  # verified, and no part of the next one
         link.release()
@@ -162,7 +166,7 @@ def test_a_download_killed_every_2_s_on_a_slow_link_still_completes_keeping_what
         for _ in range(15):
             process = _start_throttled_download(tmp_path, link.url, demo_login, key)
             assert process.stdout is not None
-            try:
+            with _reaped(process):
                 assert process.stdout.readline().strip() == "pinned"
                 try:
                     process.wait(KILL_EVERY_S)  # the slow link's schedule, not a wait for a result
@@ -170,10 +174,6 @@ def test_a_download_killed_every_2_s_on_a_slow_link_still_completes_keeping_what
                 except subprocess.TimeoutExpired:
                     process.send_signal(signal.SIGKILL)
                     process.wait(WAIT_S)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
             stored.append(_stored_bytes(tmp_path / "cache"))
             if outcome:
                 break
