@@ -227,7 +227,7 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from benchmarks.lag_probe import LagProbe
+    from benchmarks.instruments.lag_probe import LagProbe
     from client import catalog
     from client.app import App
     from client.playback.queue import Repeat
