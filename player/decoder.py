@@ -194,7 +194,10 @@ class Decoder:
         return round((pts - origin) * self._time_base * self.sample_rate) - self._lead_frames
 
     def _decoded(self) -> Iterator[tuple[int | None, Samples]]:
-        resampler = av.AudioResampler(format="flt", layout=LAYOUT, rate=self.sample_rate)
+        # A mono source plays as the same samples on both channels: FFmpeg's mono-to-stereo mix would put it
+        # at -3 dB on each (a centred pan), so a mono lossless track would not come out bit-exact.
+        mono = self._stream.codec_context.channels == 1
+        resampler = av.AudioResampler(format="flt", layout="mono" if mono else LAYOUT, rate=self.sample_rate)
         try:
             for packet in self._container.demux(self._stream):
                 if self._origin_pts is None and self._first_packet_pts is None:
@@ -202,7 +205,9 @@ class Decoder:
                 for frame in packet.decode():
                     pts = frame.pts
                     for converted in resampler.resample(frame):
-                        yield pts, np.asarray(converted.to_ndarray(), np.float32).reshape(-1, CHANNELS)
+                        samples = np.asarray(converted.to_ndarray(), np.float32)
+                        yield pts, (np.repeat(samples.reshape(-1, 1), CHANNELS, axis=1) if mono
+                                    else samples.reshape(-1, CHANNELS))
                         pts = None
         except SourceError as error:
             raise _source_failure(self._name, error) from error

@@ -49,8 +49,8 @@ def make_signal(rate: int, frames: int, seed: int = 1) -> Pcm:
 
 def encode(pcm: Pcm, rate: int, path: Path, codec: str, timestamps: bool = True, *,
            container_format: str | None = None, sample_format: str | None = None, out_rate: int | None = None,
-           tags: dict[str, str] | None = None, bit_rate: int | None = 160_000) -> Path:
-    """Encode int16 stereo ``pcm`` at ``rate`` into ``path`` with the real encoder ``codec``.
+           tags: dict[str, str] | None = None, bit_rate: int | None = 160_000, layout: str = "stereo") -> Path:
+    """Encode int16 ``pcm`` (frames x 2 for stereo, frames for mono) at ``rate`` into ``path`` with ``codec``.
 
     `timestamps=False` feeds the encoder frames without pts, as naive ingest code does: MP4 then
     gets no edit list (AAC priming stays in) and Ogg gets wrong granules. ``bit_rate`` applies to the lossy
@@ -58,13 +58,13 @@ def encode(pcm: Pcm, rate: int, path: Path, codec: str, timestamps: bool = True,
     """
     with av.open(str(path), "w", format=container_format) as container:
         container.metadata.update(tags or {})
-        stream = cast(AudioStream, container.add_stream(codec, rate=out_rate or rate, layout="stereo"))
+        stream = cast(AudioStream, container.add_stream(codec, rate=out_rate or rate, layout=layout))
         if bit_rate is not None and codec in ("libopus", "libmp3lame", "aac"):
             stream.bit_rate = bit_rate
         target_format = sample_format or stream.codec_context.codec.audio_formats[0].name
         stream.format = target_format
-        resampler = av.AudioResampler(format=target_format, layout="stereo", rate=out_rate or rate)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm).reshape(1, -1), format="s16", layout="stereo")
+        resampler = av.AudioResampler(format=target_format, layout=layout, rate=out_rate or rate)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm).reshape(1, -1), format="s16", layout=layout)
         frame.sample_rate = rate
         # Without timestamps the Ogg muxer writes wrong granules and Opus loses its exact length.
         if timestamps:

@@ -24,6 +24,13 @@ def test_each_track_decodes_to_its_exact_length(codec: str, album: Callable[...,
         assert len(decoder.read_all()) == length
 
 
+def test_a_mono_flac_decodes_to_the_same_samples_on_both_channels(tmp_path: Path) -> None:
+    mono = make_signal(44100, 30_000)[:, 0].copy()
+    frames = Decoder(FileSource(encode(mono, 44100, tmp_path / "mono.flac", "flac", layout="mono"))).read_all()
+    assert frames.shape == (len(mono), 2)
+    assert np.array_equal(frames[:, 0], as_float(mono)) and np.array_equal(frames[:, 1], as_float(mono))
+
+
 def test_aac_priming_is_trimmed_when_the_mp4_has_no_edit_list(tmp_path: Path) -> None:
     signal = make_signal(44100, 40_000)
     path = encode(signal, 44100, tmp_path / "naive.m4a", "aac", timestamps=False)

@@ -270,6 +270,13 @@ def test_volume_change_is_ramped_and_applied(album: Callable[..., Album], tmp_pa
     assert np.allclose(frames[later], reference[later] * np.float32(0.5), atol=1e-7)
 
 
+def test_a_mono_flac_renders_bit_exact_on_both_channels(tmp_path: Path) -> None:
+    mono = make_signal(44100, 44100)[:, 0].copy()
+    path = encode(mono, 44100, tmp_path / "mono.flac", "flac", layout="mono")
+    frames, _, _ = render([QueueItem("mono", lambda: FileSource(path))], tmp_path / "out.wav")
+    assert np.array_equal(frames, np.repeat(as_float(mono).reshape(-1, 1), 2, axis=1))
+
+
 def test_normalisation_reaches_the_target_gain_without_clipping(tmp_path: Path) -> None:
     loud = np.clip(make_signal(44100, 44100) * 3, -32768, 32767).astype(np.int16)
     path = encode(loud, 44100, tmp_path / "loud.flac", "flac")
