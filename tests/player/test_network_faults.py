@@ -155,6 +155,24 @@ def play(engine: Engine, recorder: Recorder, queue: list[QueueItem]) -> None:
     engine.close()
 
 
+def play_with_the_server_gone(rig: Rig, tmp_path: Path, cached: FileManifest, queue: list[FileManifest],
+                              ) -> tuple[npt.NDArray[np.float32], Recorder]:
+    """``cached`` whole on disk, only the opening of ``queue[0]`` in RAM, then the server stopped: the queue played
+    to its end with a 1 s reconnect bound. Returns what was heard and the events."""
+    store = open_store(tmp_path, rig.api)
+    try:
+        cache_whole(store, cached)
+        hold_opening(store, queue[0])
+        rig.stop()
+        recorder = Recorder()
+        engine = Engine(RenderSink(tmp_path / "heard.wav"), recorder, reconnect_s=1.0)
+        play(engine, recorder, items(store, queue))
+    finally:
+        store.close()
+    heard, _ = read_wav(tmp_path / "heard.wav")
+    return heard, recorder
+
+
 def wait_for(condition: Callable[[], bool], what: str) -> None:
     done = threading.Event()
     for _ in range(int(TIMEOUT_S / 0.01)):
@@ -171,17 +189,7 @@ def output_errors(recorder: Recorder) -> list[PlaybackError]:
 def test_past_the_bound_the_cached_next_track_plays_bit_exact(rig: Rig, tmp_path: Path) -> None:
     first, second = rig.files[0], rig.files[1]
     expected_first, expected_second = rig.expected(first), rig.expected(second)
-    store = open_store(tmp_path, rig.api)
-    try:
-        cache_whole(store, second)
-        hold_opening(store, first)
-        rig.stop()
-        recorder = Recorder()
-        engine = Engine(RenderSink(tmp_path / "heard.wav"), recorder, reconnect_s=1.0)
-        play(engine, recorder, items(store, [first, second]))
-    finally:
-        store.close()
-    heard, _ = read_wav(tmp_path / "heard.wav")
+    heard, recorder = play_with_the_server_gone(rig, tmp_path, second, [first, second])
     assert [(e.index, e.key) for e in recorder.of_type(Reconnecting)] == [(0, str(first.file_id))]
     errors = recorder.of_type(PlaybackError)
     assert [e.index for e in errors] == [0] and "gave up after 1 s" in errors[0].message  # type: ignore[attr-defined]
@@ -197,17 +205,7 @@ def test_with_the_network_gone_a_track_that_needs_it_is_skipped_without_stalling
         rig: Rig, tmp_path: Path) -> None:
     first, uncached, cached = rig.files[0], rig.files[1], rig.files[2]
     expected_cached = rig.expected(cached)
-    store = open_store(tmp_path, rig.api)
-    try:
-        cache_whole(store, cached)
-        hold_opening(store, first)
-        rig.stop()
-        recorder = Recorder()
-        engine = Engine(RenderSink(tmp_path / "heard.wav"), recorder, reconnect_s=1.0)
-        play(engine, recorder, items(store, [first, uncached, cached]))
-    finally:
-        store.close()
-    heard, _ = read_wav(tmp_path / "heard.wav")
+    heard, recorder = play_with_the_server_gone(rig, tmp_path, cached, [first, uncached, cached])
     assert [e.index for e in recorder.of_type(Reconnecting)] == [0]  # one stall, not one per track
     errors = [e for e in recorder.of_type(PlaybackError) if isinstance(e, PlaybackError)]
     assert [e.index for e in errors] == [0, 1]
