@@ -1,7 +1,8 @@
 """Decode any audio file PyAV reads to float PCM, and encode it into Legato's delivery qualities.
 
 Every output keeps the exact length: one resampler per output, flushed at the end, and the encoded
-file is decoded once more to prove its sample count before anyone relies on it.
+file is decoded once more to prove its sample count before anyone relies on it. Ogg Vorbis decodes
+through libvorbis (soundfile), whose length is the final granule position: FFmpeg's is not always.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import av
 import av.error
 import numpy as np
+import soundfile
 from av.audio.stream import AudioStream
 
 from server.exceptions import IngestError, TranscodeError
 
 _FRAME_SAMPLES = 4096
+_RESAMPLER_TAIL_FRAMES = 1024
 _INTEGER_FORMATS_16 = {"u8", "u8p", "s16", "s16p"}
 _INTEGER_FORMATS_32 = {"s32", "s32p"}
 
@@ -89,6 +92,8 @@ def decode(path: Path) -> DecodedAudio:
             if not container.streams.audio:
                 raise IngestError(path, "no audio stream (is this an audio file?)")
             stream = container.streams.audio[0]
+            if _is_vorbis(container, stream) and stream.codec_context.channels <= 2:
+                return _decode_vorbis(path)
             layout = "mono" if stream.codec_context.channels == 1 else "stereo"
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=stream.codec_context.sample_rate)
             blocks: list[np.ndarray] = []
@@ -98,7 +103,9 @@ def decode(path: Path) -> DecodedAudio:
                 blocks.extend(f.to_ndarray() for f in resampler.resample(frame))
             blocks.extend(f.to_ndarray() for f in resampler.resample(None))
             sample_rate = stream.codec_context.sample_rate
-            declared = _declared_frames(container, stream)
+            # More than two Vorbis channels take FFmpeg's downmix; libvorbis's length still trims its end padding.
+            declared = soundfile.info(str(path)).frames if _is_vorbis(container, stream) else _declared_frames(
+                container, stream)
     except av.error.FFmpegError as exc:
         raise IngestError(path, f"not a readable audio file ({exc.strerror or exc})") from exc
     if not blocks or sum(block.shape[1] for block in blocks) == 0:
@@ -106,6 +113,24 @@ def decode(path: Path) -> DecodedAudio:
     pcm = np.ascontiguousarray(np.concatenate(blocks, axis=1).T[:declared], dtype=np.float32)
     bits = 24 if source_format in _INTEGER_FORMATS_32 else 16
     return DecodedAudio(pcm, sample_rate, bits)
+
+
+def _is_vorbis(container: av.container.InputContainer, stream: AudioStream) -> bool:
+    return "ogg" in container.format.name.split(",") and stream.codec_context.name == "vorbis"
+
+
+def _decode_vorbis(path: Path) -> DecodedAudio:
+    """Ogg Vorbis, mono or stereo, decoded by libvorbis: exactly its final granule position's frames.
+
+    FFmpeg drops the last packet's samples of some files and keeps the encoder's end padding on others.
+    """
+    try:
+        pcm, sample_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise IngestError(path, f"not a readable Ogg Vorbis file ({exc})") from exc
+    if pcm.shape[0] == 0:
+        raise IngestError(path, "the audio stream holds no samples")
+    return DecodedAudio(np.ascontiguousarray(pcm), int(sample_rate), 16)
 
 
 def _declared_frames(container: av.container.InputContainer, stream: AudioStream) -> int | None:
@@ -134,7 +159,7 @@ def encode(audio: DecodedAudio, quality: Quality, source: Path) -> EncodedFile:
                 stream.bit_rate = quality.bitrate
             resampler = av.AudioResampler(format=sample_format, layout=audio.layout, rate=rate)
             fed = 0
-            for frame in _resampled(audio, resampler):
+            for frame in _resampled(audio, resampler, rate):
                 fed += frame.samples
                 container.mux(stream.encode(frame))
             container.mux(stream.encode(None))
@@ -162,12 +187,41 @@ def _sample_format(quality: Quality, audio: DecodedAudio) -> str:
     return "flt"
 
 
-def _resampled(audio: DecodedAudio, resampler: av.AudioResampler) -> Iterator[av.AudioFrame]:
+def _resampled(audio: DecodedAudio, resampler: av.AudioResampler, rate: int) -> Iterator[av.AudioFrame]:
+    """``audio`` at ``rate``: exactly its length in time, rounded to a whole frame.
+
+    A rate change is fed a little silence past the end and cut at that length: FFmpeg's resampler holds back
+    its filter's delay, so without it a clip of a few dozen frames would come out empty.
+    """
     planar = np.ascontiguousarray(audio.pcm.T)
-    for start in range(0, audio.frames, _FRAME_SAMPLES):
+    if rate != audio.sample_rate:
+        planar = np.concatenate([planar, np.zeros((planar.shape[0], _RESAMPLER_TAIL_FRAMES), planar.dtype)], axis=1)
+    wanted = audio.frames if rate == audio.sample_rate else max(round(audio.frames * rate / audio.sample_rate), 1)
+    given = 0
+    for frame in _chunks(planar, audio, resampler):
+        keep = min(frame.samples, wanted - given)
+        if keep <= 0:
+            return
+        given += keep
+        yield frame if keep == frame.samples else _head(frame, keep, audio.layout)
+
+
+def _chunks(planar: np.ndarray, audio: DecodedAudio, resampler: av.AudioResampler) -> Iterator[av.AudioFrame]:
+    for start in range(0, planar.shape[1], _FRAME_SAMPLES):
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(planar[:, start:start + _FRAME_SAMPLES]), format="fltp", layout=audio.layout)
         frame.sample_rate = audio.sample_rate
         frame.pts = start
         yield from resampler.resample(frame)
     yield from resampler.resample(None)
+
+
+def _head(frame: av.AudioFrame, frames: int, layout: str) -> av.AudioFrame:
+    """The first ``frames`` of a resampled frame (packed or planar), at its rate."""
+    # The frame holds float32, int16 or int32 samples (QUALITIES' sample formats); the stub cannot know which.
+    samples: Any = frame.to_ndarray()
+    head = samples[:, :frames] if frame.format.is_planar else samples[:, :frames * len(frame.layout.channels)]
+    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(head), format=frame.format.name, layout=layout)
+    cut.sample_rate = frame.sample_rate
+    cut.pts = frame.pts
+    return cut
