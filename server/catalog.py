@@ -210,6 +210,22 @@ class Catalog:
             "content_sha256": file.content_sha256, "key": file.key.hex(), "nonce": file.nonce.hex(),
         })
 
+    def track_length(self, track_id: int) -> int:
+        row = self.query_one("SELECT duration_samples FROM tracks WHERE id = ?", [track_id])
+        assert row is not None, f"track {track_id} is not in the catalog"
+        return int(row["duration_samples"])
+
+    def replace_track_audio(self, track_id: int, duration_samples: int, sample_rate: int, loudness_lufs: float,
+                            peak_dbfs: float) -> list[int]:
+        """Give ``track_id`` newly measured audio and drop its files (their ids returned, for the origin to drop
+        too) so new ones can be inserted; call inside ``transaction()``."""
+        stale = [int(row["id"]) for row in self.query("SELECT id FROM files WHERE track_id = ?", [track_id])]
+        self.db.execute("DELETE FROM files WHERE track_id = ?", [track_id])
+        self.db.execute("UPDATE tracks SET duration_samples = ?, sample_rate = ?, duration_s = ?, loudness_lufs = ?, "
+                        "peak_dbfs = ? WHERE id = ?", [duration_samples, sample_rate, duration_samples / sample_rate,
+                                                       loudness_lufs, peak_dbfs, track_id])
+        return stale
+
     def track_album_id(self, track_id: int) -> int:
         row = self.query_one("SELECT album_id FROM tracks WHERE id = ?", [track_id])
         assert row is not None, f"track {track_id} is not in the catalog"

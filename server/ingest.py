@@ -18,7 +18,7 @@ from server.catalog import Catalog, NewFile, NewTrack
 from server.exceptions import AlbumLoudnessError, IngestError
 from server.loudness import integrated_loudness_lufs, sample_peak_dbfs
 from server.tags import read_tags
-from server.transcode import EncodedFile, decode, transcode
+from server.transcode import EncodedFile, decode, transcode, vorbis_frames
 
 _log = logging.getLogger(__name__)
 DEFAULT_REGIONS: tuple[str, ...] = ("GB", "US", "DE", "FR", "SE")
@@ -34,6 +34,7 @@ class IngestedTrack:
     track_id: int
     title: str
     duplicate: bool
+    corrected: bool = False  # it was in the catalog with a wrong length, and its audio was redone
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def ingest(data_dir: Path, paths: Iterable[Path], *, regions: Sequence[str] = DE
                 message = f"FAILED {outcome}"
             else:
                 tracks.append(outcome)
-                state = "already in the catalog" if outcome.duplicate else f"ingested as track {outcome.track_id}"
+                state = ("already in the catalog" if outcome.duplicate
+                         else f"length corrected (track {outcome.track_id})" if outcome.corrected
+                         else f"ingested as track {outcome.track_id}")
                 message = f"{path}: {state} ({outcome.title})"
             if progress:
                 progress(message)
@@ -102,6 +105,8 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
     existing = catalog.track_id_for_source(source_sha256)
     tags = read_tags(path)
     if existing is not None:
+        if vorbis_frames(path) not in (None, catalog.track_length(existing)):
+            return _redo_audio(catalog, data_dir, existing, path, tags.title)
         covers.attach_cover(catalog, data_dir, catalog.track_album_id(existing), path)
         return IngestedTrack(path, existing, tags.title, duplicate=True)
     audio = decode(path)
@@ -113,15 +118,41 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
         genre=tags.genre, gapless=tags.gapless, loudness_lufs=integrated_loudness_lufs(audio.pcm, audio.sample_rate),
         peak_dbfs=sample_peak_dbfs(audio.pcm), source_sha256=source_sha256,
     )
+    track_id = _write(catalog, data_dir, path, outputs, lambda: catalog.insert_track(track))
+    covers.attach_cover(catalog, data_dir, catalog.track_album_id(track_id), path)
+    return IngestedTrack(path, track_id, tags.title, duplicate=False)
+
+
+def _redo_audio(catalog: Catalog, data_dir: Path, track_id: int, path: Path, title: str) -> IngestedTrack:
+    """Decode and transcode again a source an older ingest got the length of wrong (Ogg Vorbis through FFmpeg);
+    the track keeps its id, its files are replaced by new ones (new ids, so no cache mistakes old bytes for new)."""
+    audio = decode(path)
+    outputs = transcode(audio, path)
+    stale: list[int] = []
+
+    def replace() -> int:
+        stale.extend(catalog.replace_track_audio(track_id, audio.frames, audio.sample_rate,
+                                                 integrated_loudness_lufs(audio.pcm, audio.sample_rate),
+                                                 sample_peak_dbfs(audio.pcm)))
+        return track_id
+
+    _write(catalog, data_dir, path, outputs, replace)
+    for file_id in stale:
+        origin.origin_path(data_dir, file_id).unlink(missing_ok=True)
+    return IngestedTrack(path, track_id, title, duplicate=False, corrected=True)
+
+
+def _write(catalog: Catalog, data_dir: Path, path: Path, outputs: Sequence[EncodedFile],
+           track_row: Callable[[], int]) -> int:
+    """Write the track's row (``track_row`` does, giving its id) and every output in one transaction."""
     try:
         with catalog.transaction():
-            track_id = catalog.insert_track(track)
+            track_id = track_row()
             for output in outputs:
                 _store_output(catalog, data_dir, track_id, output)
     except OSError as exc:
         raise IngestError(path, f"could not write the encrypted origin copy ({exc})") from exc
-    covers.attach_cover(catalog, data_dir, catalog.track_album_id(track_id), path)
-    return IngestedTrack(path, track_id, tags.title, duplicate=False)
+    return track_id
 
 
 def _store_output(catalog: Catalog, data_dir: Path, track_id: int, output: EncodedFile) -> None:

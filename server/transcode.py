@@ -104,8 +104,7 @@ def decode(path: Path) -> DecodedAudio:
             blocks.extend(f.to_ndarray() for f in resampler.resample(None))
             sample_rate = stream.codec_context.sample_rate
             # More than two Vorbis channels take FFmpeg's downmix; libvorbis's length still trims its end padding.
-            declared = soundfile.info(str(path)).frames if _is_vorbis(container, stream) else _declared_frames(
-                container, stream)
+            declared = vorbis_frames(path) if _is_vorbis(container, stream) else _declared_frames(container, stream)
     except av.error.FFmpegError as exc:
         raise IngestError(path, f"not a readable audio file ({exc.strerror or exc})") from exc
     if not blocks or sum(block.shape[1] for block in blocks) == 0:
@@ -117,6 +116,15 @@ def decode(path: Path) -> DecodedAudio:
 
 def _is_vorbis(container: av.container.InputContainer, stream: AudioStream) -> bool:
     return "ogg" in container.format.name.split(",") and stream.codec_context.name == "vorbis"
+
+
+def vorbis_frames(path: Path) -> int | None:
+    """libvorbis's length of ``path`` when it is Ogg Vorbis (its final granule position less the start offset)."""
+    try:
+        info = soundfile.info(str(path))
+    except soundfile.LibsndfileError:
+        return None  # libsndfile cannot read it, so it is no Ogg Vorbis file
+    return int(info.frames) if (info.format, info.subtype) == ("OGG", "VORBIS") else None
 
 
 def _decode_vorbis(path: Path) -> DecodedAudio:

@@ -120,3 +120,30 @@ def test_oggenc_files_of_odd_lengths_ingest_exactly(vorbis: Vorbis, frames: int,
     path = next(p for p in vorbis.track_ids if p.name == f"odd-{frames}-{channels}.ogg")
     assert _oggdec(path, channels).shape[0] == frames
     _check_against_oggdec(vorbis, path)
+
+
+def test_re_ingesting_a_vorbis_source_corrects_what_an_older_ingest_got_wrong(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dropped, padded, right = (FREEDESKTOP / f"{name}.oga" for name in
+                              ("dialog-information", "phone-outgoing-calling", "bell"))
+    data_dir = tmp_path / "data"
+    with monkeypatch.context() as old_ingest:
+        # What the ingest before libvorbis did: FFmpeg's decode, at FFmpeg's length.
+        old_ingest.setattr("server.transcode._is_vorbis", lambda container, stream: False)
+        first = ingest(data_dir, [dropped, padded, right])
+    ids = {track.path: track.track_id for track in first.tracks}
+    assert _files(data_dir, ids[dropped])[0]["duration_samples"] != _oggdec(dropped, 2).shape[0]
+    old_files = {path: {int(str(f["id"])) for f in _files(data_dir, ids[path])[1]} for path in ids}
+
+    again = ingest(data_dir, [dropped, padded, right])
+    outcomes = {track.path: track for track in again.tracks}
+    assert again.ok, again.failures
+    assert {path: (t.track_id, t.corrected, t.duplicate) for path, t in outcomes.items()} == {
+        dropped: (ids[dropped], True, False), padded: (ids[padded], True, False), right: (ids[right], False, True)}
+    vorbis = Vorbis(data_dir, ids)
+    for path in (dropped, padded, right):
+        _check_against_oggdec(vorbis, path)
+    assert {int(str(f["id"])) for f in _files(data_dir, ids[right])[1]} == old_files[right]
+    for path in (dropped, padded):
+        assert not old_files[path] & {int(str(f["id"])) for f in _files(data_dir, ids[path])[1]}
+        assert not any((data_dir / "origin" / str(file_id)).exists() for file_id in old_files[path])
