@@ -170,6 +170,16 @@ class ApiClient:
         return OfflineLicence(FileKey.from_hex(str(body["key"]), str(body["nonce"])),
                               float(body["offline"]["valid_s"]))
 
+    def presave(self, album_id: int, saved: bool = True) -> None:
+        """"Notify me" for an album (or not any more): it joins the user's library at its release."""
+        self.request_json("PUT" if saved else "DELETE", f"/me/presaves/{album_id}")
+
+    def library_albums(self) -> list[dict[str, Any]]:
+        """The albums in the user's library: the pre-saved ones whose release has come."""
+        albums = list(self.request_json("GET", "/me/library")["albums"])
+        self.release_jitter.learn_albums(albums)
+        return albums
+
     def cover(self, album_id: int) -> bytes:
         """The album's cover image (JPEG or PNG bytes); ApiError with status 404 when it has none.
 
