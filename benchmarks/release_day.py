@@ -220,7 +220,7 @@ def _draw(results: dict[str, dict[str, Any]]) -> None:
     figure, axes = pyplot.subplots(figsize=(9, 4.5))
     for name, figures in results.items():
         rates = figures["rate_per_100ms"]
-        last = max((i for i, r in enumerate(rates) if r), default=0) + 5
+        last = min(len(rates), max((i for i, r in enumerate(rates) if r), default=0) + 5)
         axes.plot([i / 10 for i in range(last)], [r * 10 for r in rates[:last]], label=name.replace("_", " "))
     axes.set_xlabel("seconds after the release (T = 0)")
     axes.set_ylabel("origin requests per second (100 ms bins)")
