@@ -19,7 +19,7 @@ def test_a_coming_album_turns_playable_at_its_release(qtbot: QtBot, live_server:
     raw = httpx.get(f"{url}/albums/1", headers={"Authorization": f"Bearer {api_token}"}).json()
     release = datetime.now(UTC) + timedelta(seconds=1.5)
     raw["release_at"] = release.isoformat().replace("+00:00", "Z")
-    page = AlbumPage(CoverCache(lambda album_id: b""))
+    page = AlbumPage(CoverCache(lambda album_id: httpx.get(f"{url}/albums/{album_id}/cover").content))
     qtbot.addWidget(page)
     page.show_album(catalog.album_with_tracks(raw))
     assert not page.play_button.isEnabled() and not page.tracks.isEnabled()
