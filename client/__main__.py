@@ -18,6 +18,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                            "or the platform's user data dir)")
     parser.add_argument("--server", metavar="URL",
                         help="use this Legato server instead of starting the bundled one")
+    parser.add_argument("--edge", metavar="URL",
+                        help="fetch audio and covers through this edge cache (default: Settings, else one the "
+                             "server advertises)")
     parser.add_argument("--user", help="account name (default: the one in Settings, at first demo)")
     parser.add_argument("--password", help="account password (default: the one remembered in the OS keystore; "
                                            "demo on the bundled server)")
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from client.app import run_app
 
     return run_app(data_dir, bundled if args.server is None else None, args.server, args.user, args.password,
-                   args.audio_out)
+                   args.audio_out, edge_url=args.edge)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,22 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from cache import FileKey, FileManifest
-from offline import OfflineLicence, RangeRefused, ServerBusy
+from client.release_jitter import ReleaseJitter
+from offline import Backoff, OfflineLicence, RangeRefused
+from offline import ServerBusy as ServerBusy  # re-exported: the parts of client/ catch it from here
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
+BUSY_RETRIES = 4  # 503 answers waited out (Retry-After plus jitter) before the caller hears ServerBusy
 
 
 class ApiError(Exception):
@@ -46,21 +50,34 @@ class ApiClient:
     """A logged-in (or not yet) session with one Legato server: the one HTTP client of the session, shared by
     every part that talks to the server (browse, playback, downloads, playlist sync). Safe to share between threads.
 
-    Every request reads the current token, so a new ``login`` reaches every part at once.
+    Every request reads the current token, so a new ``login`` reaches every part at once. A 503 is waited out
+    (Retry-After, plus jitter) up to BUSY_RETRIES times before ServerBusy; audio and covers come from ``edge_url``
+    when one is given (an HTTP cache in front of the server), everything else from the server itself.
     """
 
     def __init__(self, base_url: str, token: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S, *,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, edge_url: str | None = None,
+                 release_jitter: ReleaseJitter | None = None, busy_backoff: Backoff | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         """``transport`` replaces the network (tests: a transport that delays or fails requests on cue)."""
         self.base_url = base_url.rstrip("/")
         # No Nagle: a request with a body is headers then body in two writes; waiting for an ACK costs ~40 ms.
         transport = transport or httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
+        self.edge_url = edge_url.rstrip("/") if edge_url else None
+        self._files = self._http if self.edge_url is None else httpx.Client(
+            base_url=self.edge_url, timeout=timeout_s,
+            transport=httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]))
+        self.release_jitter = release_jitter or ReleaseJitter()
+        self._busy_backoff = busy_backoff or Backoff(base_s=0.5, cap_s=10.0)
+        self._sleep = sleep
         self.token = token
         self.user: dict[str, Any] | None = None  # the account, once logged in
 
     def close(self) -> None:
         self._http.close()
+        if self._files is not self._http:
+            self._files.close()
 
     @property
     def user_name(self) -> str:
@@ -72,7 +89,17 @@ class ApiClient:
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         """One authenticated request: its decoded JSON body, ApiError with the server's message, or
         ServerUnreachable."""
-        return request_json(self._http, method, path, headers=self._auth(), **kwargs)
+        attempt = 0
+        while True:
+            try:
+                return request_json(self._http, method, path, headers=self._auth(), **kwargs)
+            except ServerBusy as exc:
+                if attempt >= BUSY_RETRIES:
+                    raise
+                wait_s = self._busy_backoff.after_busy_s(attempt, exc.retry_after_s)
+                log.info("%s %s: %s; retrying in %.1f s", method, path, exc, wait_s)
+                attempt += 1
+                self._sleep(wait_s)
 
     @contextmanager
     def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
@@ -91,45 +118,74 @@ class ApiClient:
         return self.user
 
     def albums(self) -> list[dict[str, Any]]:
-        return list(self.request_json("GET", "/albums")["albums"])
+        albums = list(self.request_json("GET", "/albums")["albums"])
+        self.release_jitter.learn_albums(albums)
+        return albums
 
     def album(self, album_id: int) -> dict[str, Any]:
-        return dict(self.request_json("GET", f"/albums/{album_id}"))
+        album = dict(self.request_json("GET", f"/albums/{album_id}"))
+        self.release_jitter.learn_albums([album])
+        return album
 
     def artists(self) -> list[dict[str, Any]]:
         return list(self.request_json("GET", "/artists")["artists"])
 
     def artist(self, artist_id: int) -> dict[str, Any]:
-        return dict(self.request_json("GET", f"/artists/{artist_id}"))
+        artist = dict(self.request_json("GET", f"/artists/{artist_id}"))
+        self.release_jitter.learn_albums(artist["albums"])
+        return artist
 
     def tracks(self, limit: int = 500, offset: int = 0) -> dict[str, Any]:
-        return dict(self.request_json("GET", "/tracks", params={"limit": limit, "offset": offset}))
+        page = dict(self.request_json("GET", "/tracks", params={"limit": limit, "offset": offset}))
+        self.release_jitter.learn_tracks(page["tracks"])
+        return page
 
     def search(self, query: str, limit: int = 20) -> dict[str, Any]:
-        return dict(self.request_json("GET", "/search", params={"q": query, "limit": limit}))
+        found = dict(self.request_json("GET", "/search", params={"q": query, "limit": limit}))
+        self.release_jitter.learn_albums(found.get("albums", ()))
+        self.release_jitter.learn_tracks(found.get("tracks", ()))
+        return found
 
     def track(self, track_id: int) -> dict[str, Any]:
-        return dict(self.request_json("GET", f"/tracks/{track_id}"))
+        track = dict(self.request_json("GET", f"/tracks/{track_id}"))
+        self.release_jitter.learn_tracks([track])
+        return track
 
     def manifest(self, track_id: int) -> dict[str, Any]:
-        return dict(self.request_json("GET", f"/tracks/{track_id}/manifest"))
+        """The track's manifest; the first call for an album released moments ago waits its jitter first."""
+        self.release_jitter.wait_before_track(track_id)
+        manifest = dict(self.request_json("GET", f"/tracks/{track_id}/manifest"))
+        self.release_jitter.learn_manifest(manifest)
+        return manifest
 
     def licence(self, file_id: int) -> FileKey:
+        self.release_jitter.wait_before_file(file_id)
         body = self.request_json("GET", f"/licences/{file_id}")
         return FileKey.from_hex(str(body["key"]), str(body["nonce"]))
 
     def offline_licence(self, file_id: int) -> OfflineLicence:
         """The file's key granted for offline play, valid for the time the server says."""
+        self.release_jitter.wait_before_file(file_id)
         body = self.request_json("GET", f"/licences/{file_id}", params={"offline": "true"})
         return OfflineLicence(FileKey.from_hex(str(body["key"]), str(body["nonce"])),
                               float(body["offline"]["valid_s"]))
+
+    def presave(self, album_id: int, saved: bool = True) -> None:
+        """"Notify me" for an album (or not any more): it joins the user's library at its release."""
+        self.request_json("PUT" if saved else "DELETE", f"/me/presaves/{album_id}")
+
+    def library_albums(self) -> list[dict[str, Any]]:
+        """The albums in the user's library: the pre-saved ones whose release has come."""
+        albums = list(self.request_json("GET", "/me/library")["albums"])
+        self.release_jitter.learn_albums(albums)
+        return albums
 
     def cover(self, album_id: int) -> bytes:
         """The album's cover image (JPEG or PNG bytes); ApiError with status 404 when it has none.
 
         Covers are public (no token sent), like the ciphertext files, so caches in between may keep them.
         """
-        return send(self._http, "GET", f"/albums/{album_id}/cover").content
+        return send(self._files, "GET", f"/albums/{album_id}/cover").content
 
     def health(self) -> None:
         """A cheap reachability probe; ServerUnreachable or ApiError when the server is not serving."""
@@ -151,30 +207,46 @@ class ApiClient:
         """
         what = f"bytes {start}-{end - 1} of {manifest.url}"
         try:
-            with self._http.stream("GET", manifest.url, headers={"Range": f"bytes={start}-{end - 1}"}) as response:
+            with self._files.stream("GET", manifest.url, headers={"Range": f"bytes={start}-{end - 1}"}) as response:
                 _check_range_answer(response, start, end, what)
-                yield RangeStream(response, f"{self.base_url}: {what}")
+                yield RangeStream(response, f"{self._files.base_url}: {what}")
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.base_url} for {what}: {exc}") from exc
+            raise ServerUnreachable(f"cannot reach {self._files.base_url} for {what}: {exc}") from exc
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
 
+def advertised_edge(base_url: str, user_name: str) -> str | None:
+    """One of the edge caches the server advertises (GET /config), the same one for a user each time so users
+    spread over the edges; None when it advertises none (or is a server without /config)."""
+    with httpx.Client(base_url=base_url.rstrip("/"), timeout=DEFAULT_TIMEOUT_S) as http:
+        try:
+            edges = [str(edge) for edge in request_json(http, "GET", "/config").get("edges", [])]
+        except ApiError as exc:
+            log.info("the server advertises no edges (%s)", exc)
+            return None
+    return edges[zlib.crc32(user_name.encode()) % len(edges)] if edges else None
+
+
 def request_json(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    """Send one request; the decoded JSON body, or ApiError with the server's message, or ServerUnreachable."""
+    """Send one request; the decoded JSON body, or ServerBusy, ApiError or ServerUnreachable as ``send``."""
     response = send(http, method, path, **kwargs)
     return response.json() if response.content else None
 
 
 def send(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    """Send one request; its successful response, or ApiError with the server's message, or ServerUnreachable."""
+    """Send one request; its successful response, or ServerBusy (a 503, with its Retry-After), or ApiError with the
+    server's message, or ServerUnreachable."""
     try:
         response = http.request(method, path, **kwargs)
     except httpx.TransportError as exc:
         raise ServerUnreachable(f"cannot reach {http.base_url}: {exc}") from exc
     if response.is_success:
         return response
+    if response.status_code == 503:
+        raise ServerBusy(f"{method} {path}: the server is busy (503)",
+                         _retry_after_s(response.headers.get("retry-after")))
     try:
         error = response.json()["error"]
         raise ApiError(response.status_code, str(error["code"]), str(error["message"]))

@@ -44,7 +44,8 @@ class App(QObject):
     window_opened = Signal(object)
 
     def __init__(self, data_dir: Path, bundled: BundledServer | None, url: str | None,
-                 username: str | None, password: str | None, audio_out: Path | None) -> None:
+                 username: str | None, password: str | None, audio_out: Path | None, *,
+                 edge_url: str | None = None) -> None:
         super().__init__()
         self.store = SettingsStore(data_dir / SETTINGS_FILE)
         self.settings = self.store.load()
@@ -56,7 +57,8 @@ class App(QObject):
         self.window: MainWindow | None = None
         self.connecting = ConnectingWindow()
         self.startup = Startup(data_dir / "cache", self._bundled, url or self.settings.server_url,
-                               username or self.settings.username, password, self.settings.cache_cap_bytes)
+                               username or self.settings.username, password, self.settings.cache_cap_bytes,
+                               edge_url=edge_url or self.settings.edge_url)
         self.startup.progress.connect(self.connecting.show_progress)
         self.startup.failed.connect(self.connecting.show_failure)
         self.startup.connected.connect(self._on_startup_connected)
@@ -164,10 +166,10 @@ class App(QObject):
 
 
 def run_app(data_dir: Path, bundled: BundledServer | None, url: str | None, username: str | None,
-            password: str | None, audio_out: Path | None) -> int:
+            password: str | None, audio_out: Path | None, *, edge_url: str | None = None) -> int:
     qt = QApplication(sys.argv[:1])
     qt.setApplicationName("Legato")
-    app = App(data_dir, bundled, url, username, password, audio_out)
+    app = App(data_dir, bundled, url, username, password, audio_out, edge_url=edge_url)
     app.start()
     try:
         return qt.exec()

@@ -45,6 +45,8 @@ class Album:
     duration_s: float
     gapless: bool
     has_cover: bool
+    release_at: str | None  # ISO 8601 UTC; None: no scheduled release (playable as soon as it is in the catalog)
+    release_jitter_ms: int  # the bound of each client's random wait before its first call at the release
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

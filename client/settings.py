@@ -59,6 +59,7 @@ class Settings:
     """
 
     server_url: str | None = None
+    edge_url: str | None = None  # an HTTP cache for audio and covers; None: one the server advertises, or none
     username: str = "demo"
     streaming_quality: Quality = "high"
     download_quality: Quality = "high"
@@ -164,6 +165,7 @@ def _track_ids(raw: Any) -> tuple[int, ...]:
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "server_url": _optional(lambda raw: check_server_url(_text(raw))),
+    "edge_url": _optional(lambda raw: check_server_url(_text(raw))),
     "username": lambda raw: check_username(_text(raw)),
     "streaming_quality": _choice(QUALITIES),
     "download_quality": _choice(QUALITIES),

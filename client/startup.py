@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from cache import ContentStore, KeystoreUnavailable, MasterKey
-from client.api import ApiClient
+from client.api import ApiClient, advertised_edge
 from client.bundled import BundledServer
 from client.settings import PasswordStoreUnavailable, recall_password
 from client.tasks import run_task
@@ -42,7 +42,9 @@ class Startup(QObject):
     failed = Signal(str)
 
     def __init__(self, cache_dir: Path, bundled: BundledServer | None, url: str | None,
-                 username: str, password: str | None, cache_cap_bytes: int | None = None) -> None:
+                 username: str, password: str | None, cache_cap_bytes: int | None = None, *,
+                 edge_url: str | None = None) -> None:
+        """``edge_url``: the edge cache audio comes through; None takes one the server advertises (if any)."""
         super().__init__()
         self._cache_dir = cache_dir
         self._bundled = bundled
@@ -50,6 +52,7 @@ class Startup(QObject):
         self._username = username
         self._password = password
         self._cache_cap_bytes = cache_cap_bytes
+        self._edge_url = edge_url
 
     def start(self) -> None:
         run_task(self._connect, self.connected.emit, self.failed.emit)
@@ -72,7 +75,8 @@ class Startup(QObject):
             self.progress.emit("Starting the bundled server…")
             url = self._bundled.start()
         assert url is not None
-        api = ApiClient(url)
+        edge_url = self._edge_url or advertised_edge(url, self._username)
+        api = ApiClient(url, edge_url=edge_url)
         api.login(self._username, self._password_to_use())
         return api
 

@@ -1,4 +1,5 @@
-"""Exponential backoff with full jitter, for download retries and reachability probes."""
+"""Exponential backoff with full jitter, for retries of downloads, API calls and reachability probes, and the
+wait after a 429/503 that honours Retry-After without sending the whole crowd back at the same instant."""
 
 from __future__ import annotations
 
@@ -19,5 +20,9 @@ class Backoff:
         return self.rng.uniform(0.0, ceiling)
 
     def after_busy_s(self, attempt: int, retry_after_s: float | None) -> float:
-        """The wait after a 429/503: what the server asked for, never less than the backoff."""
-        return max(retry_after_s or 0.0, self.delay_s(attempt))
+        """The wait after a 429/503. Without Retry-After: the backoff. With it (``R`` s): uniform in
+        [R, R + min(R, cap_s)], never sooner than asked, and spread so that every client told ``R`` at once does
+        not come back in one wall."""
+        if not retry_after_s:
+            return self.delay_s(attempt)
+        return retry_after_s + self.rng.uniform(0.0, min(retry_after_s, self.cap_s))

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.admission import AdmissionControl
 from server.catalog import Catalog
 from server.exceptions import ApiError
 from server.limits import (
@@ -27,6 +28,9 @@ from server.limits import (
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
+from server.release_routes import router as release_router
+from server.releases import Clock, utc_now
+from server.request_log import RequestLog
 from server.routes import router
 from server.throttle import LoginThrottle, ThrottlePolicy
 from server.update_pool import UpdateWorkers
@@ -35,21 +39,25 @@ from server.upgrades import BackgroundUpgrades
 _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-                 415: "unsupported_media_type", 422: "invalid_request"}
+                 415: "unsupported_media_type", 422: "invalid_request", 503: "server_busy"}
 _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: the connection cannot be reused
 
 
-def create_app(data_dir: Path) -> FastAPI:
-    """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing)."""
+def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
+    """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing);
+    ``now`` is the clock releases are kept against (tests move it)."""
     Catalog.open(data_dir).close()
     app = _LegatoApi(title="Legato reference server", lifespan=_update_workers_running,
                      description="Catalog, manifests, licences and encrypted files for the Legato player.",
                      max_body_size=DEFAULT_BODY_BYTES, dependencies=[Depends(declared_size_within_limit)])
     app.state.data_dir = data_dir
+    app.state.now = now
     app.state.playlist_hub = PlaylistHub()
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
     app.add_middleware(JsonDepthLimit)
+    app.add_middleware(AdmissionControl, respond=error_response)
+    app.add_middleware(RequestLog)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -57,6 +65,7 @@ def create_app(data_dir: Path) -> FastAPI:
     app.include_router(router)
     app.include_router(playlist_router)
     app.include_router(playlist_stream_router)
+    app.include_router(release_router)
     return app
 
 
@@ -148,7 +157,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
-    methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes)
+    methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes,
+                                    *release_router.routes)
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))

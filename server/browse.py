@@ -8,11 +8,15 @@ from typing import Any
 from server import search as ranking
 from server.catalog import Catalog
 from server.origin import ENCRYPTION
+from server.releases import DEFAULT_JITTER_MS
 
-_ALBUM_SUMMARY = """
+_ALBUM_SUMMARY = f"""
     SELECT albums.id, albums.title, albums.artist_id, artists.name AS artist, albums.year,
            COUNT(tracks.id) AS track_count, COALESCE(SUM(tracks.duration_s), 0.0) AS duration_s, albums.gapless,
-           EXISTS (SELECT 1 FROM covers WHERE covers.album_id = albums.id) AS has_cover
+           EXISTS (SELECT 1 FROM covers WHERE covers.album_id = albums.id) AS has_cover,
+           (SELECT release_at FROM releases WHERE releases.album_id = albums.id) AS release_at,
+           COALESCE((SELECT jitter_ms FROM releases WHERE releases.album_id = albums.id), {DEFAULT_JITTER_MS})
+               AS release_jitter_ms
     FROM albums JOIN artists ON artists.id = albums.artist_id LEFT JOIN tracks ON tracks.album_id = albums.id
 """
 _ALBUM_GROUP = " GROUP BY albums.id ORDER BY artists.name, albums.year, albums.title, albums.id"

@@ -1,5 +1,5 @@
 """The catalog database (SQLite through sqlite-utils): artists, albums and their covers, tracks, files, users,
-sessions, playlists.
+sessions, playlists, scheduled releases and pre-saves.
 
 Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
 """
@@ -21,7 +21,7 @@ from server.exceptions import UserExistsError
 
 DB_NAME = "catalog.db"
 # Bumped whenever _TABLES gains a table or a column: an older catalog then gets them on open (PRAGMA user_version).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES: dict[str, dict[str, type]] = {
     "artists": {"id": int, "name": str},
@@ -46,6 +46,8 @@ _TABLES: dict[str, dict[str, type]] = {
     "playlist_updates": {"id": int, "playlist_id": str, "seq": int, "update_id": str, "author_id": int,
                          "data": bytes},
     "schema_migrations": {"id": int, "name": str, "applied": int},
+    "releases": {"id": int, "album_id": int, "release_at": str, "jitter_ms": int},
+    "presaves": {"id": int, "user_id": int, "album_id": int, "created": str},
 }
 _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
@@ -56,6 +58,8 @@ _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "playlists": [("owner_id", "users", "id")],
     "playlist_members": [("playlist_id", "playlists", "id"), ("user_id", "users", "id")],
     "playlist_updates": [("playlist_id", "playlists", "id"), ("author_id", "users", "id")],
+    "releases": [("album_id", "albums", "id")],
+    "presaves": [("user_id", "users", "id"), ("album_id", "albums", "id")],
 }
 _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
@@ -68,6 +72,8 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "playlist_members": [["playlist_id", "user_id"]],
     "playlist_updates": [["playlist_id", "seq"], ["playlist_id", "update_id"]],
     "schema_migrations": [["name"]],
+    "releases": [["album_id"]],
+    "presaves": [["user_id", "album_id"]],
 }
 _INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
                                         "playlists": [["owner_id"]], "playlist_members": [["user_id"]]}

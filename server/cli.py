@@ -1,4 +1,4 @@
-"""The ``legato-server`` command line: serve, ingest, demo and user add.
+"""The ``legato-server`` command line: serve, ingest, demo, user add, release set, edge and warm.
 
 Exit codes: 0 success, 1 partial failure (some files failed; each is printed), 2 usage error.
 """
@@ -11,12 +11,18 @@ import re
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
+from server.edge import EDGE_ANNOUNCEMENT
 from server.exceptions import ServerError
+
+if TYPE_CHECKING:
+    from server.ingest import IngestedTrack
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 8765
@@ -26,7 +32,7 @@ URL_ANNOUNCEMENT = "LEGATO_SERVER_URL"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command is None or (args.command == "user" and args.user_command is None):
+    if args.command is None or (args.command in ("user", "release") and args.sub_command is None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
@@ -48,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"TCP port (default: {DEFAULT_PORT}; 0 lets the OS pick a free one)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"],
                        help="uvicorn's log level (default: warning)")
+    serve.add_argument("--warm-edge", action="append", default=[], metavar="URL",
+                       help="an edge to warm by itself with the albums releasing within 24 h (repeatable)")
     serve.set_defaults(run=_serve)
 
     ingest = commands.add_parser("ingest", help="ingest audio files or folders",
@@ -56,7 +64,42 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="an audio file or a folder")
     ingest.add_argument("--regions", type=_regions, default=None,
                         help="comma-separated ISO country codes where the tracks may play (default: GB,US,DE,FR,SE)")
+    ingest.add_argument("--release-at", type=_instant, default=None, metavar="ISO8601",
+                        help="schedule the albums of these files for this instant (e.g. 2026-12-04T00:00:00Z); "
+                             "until then they are listed but do not play")
     ingest.set_defaults(run=_ingest)
+
+    release = commands.add_parser("release", help="schedule album releases", description="Schedule releases.")
+    release_commands = release.add_subparsers(dest="sub_command", metavar="RELEASE_COMMAND")
+    release_set = release_commands.add_parser("set", help="set or move an album's release instant",
+                                              description="Set or move an album's release instant.")
+    _data_option(release_set)
+    release_set.add_argument("--album", type=_positive_int, required=True, metavar="ID", help="the album's id")
+    release_set.add_argument("--at", type=_instant, required=True, metavar="ISO8601",
+                             help="the instant, with its zone (Z or +01:00)")
+    release_set.add_argument("--jitter-ms", type=int, default=None, metavar="MS",
+                             help="each client's random wait bound at the release instant (default: 2000)")
+    release_set.set_defaults(run=_release_set)
+
+    edge = commands.add_parser("edge", help="run an nginx edge cache in front of an origin",
+                               description=f"Write an nginx configuration and run nginx in the foreground as a "
+                               f"caching proxy of the origin; prints {EDGE_ANNOUNCEMENT}=<url> once it listens.")
+    edge.add_argument("--origin", required=True, metavar="URL", help="the origin server, http://HOST:PORT")
+    edge.add_argument("--listen", required=True, metavar="HOST:PORT", help="where the edge listens")
+    edge.add_argument("--cache-dir", type=Path, required=True, metavar="DIR",
+                      help="the edge's folder: cache, configuration, pid, temp files and logs")
+    edge.add_argument("--size", default="10g", help="the cache's bound (default: 10g)")
+    edge.set_defaults(run=_edge)
+
+    warm = commands.add_parser("warm", help="pull albums through edges before their release",
+                               description="Pull every slice of an album's files through each edge; resumable.")
+    _data_option(warm)
+    warm.add_argument("--edge", action="append", required=True, metavar="URL", help="an edge (repeatable)")
+    which = warm.add_mutually_exclusive_group(required=True)
+    which.add_argument("--album", type=_positive_int, action="append", metavar="ID", help="an album (repeatable)")
+    which.add_argument("--releasing-within", type=_duration, metavar="24h",
+                       help="every album whose release falls within this time from now (e.g. 24h, 90m)")
+    warm.set_defaults(run=_warm)
 
     demo = commands.add_parser("demo", help="build the synthesized demo catalog and the demo user",
                                description="Render demo albums, ingest them and add the user demo/demo.")
@@ -67,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     user = commands.add_parser("user", help="manage users", description="Manage users.")
-    user_commands = user.add_subparsers(dest="user_command", metavar="USER_COMMAND")
+    user_commands = user.add_subparsers(dest="sub_command", metavar="USER_COMMAND")
     add = user_commands.add_parser("add", help="add a user", description="Add a user. Without --password the "
                                    "password is prompted for on a terminal, or read as one line from stdin.")
     add.add_argument("name", help="the user name")
@@ -85,6 +128,7 @@ def _data_option(parser: argparse.ArgumentParser) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
+    from server.warm import BackgroundWarmer
 
     app = create_app(args.data)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -100,7 +144,16 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{f'[{host}]' if family == socket.AF_INET6 else host}:{port}"
     # A bounded graceful shutdown: a client streaming a long file must not hold a stop request hostage.
     config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=5)
-    server = _AnnouncingServer(config, url, on_exit=app.state.playlist_hub.close)
+    warmer = BackgroundWarmer(args.data, args.warm_edge) if args.warm_edge else None
+
+    def on_exit() -> None:
+        app.state.playlist_hub.close()
+        if warmer is not None:
+            warmer.stop()
+
+    server = _AnnouncingServer(config, url, on_exit=on_exit)
+    if warmer is not None:
+        warmer.start()
     server.run(sockets=[sock])
     return EXIT_OK
 
@@ -129,9 +182,54 @@ def _ingest(args: argparse.Namespace) -> int:
     report = ingest(args.data, args.paths, regions=args.regions or DEFAULT_REGIONS, progress=print)
     for failure in report.failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    if args.release_at is not None:
+        _schedule(args.data, report.tracks, args.release_at)
     added = sum(not track.duplicate for track in report.tracks)
     print(f"{added} ingested, {len(report.tracks) - added} already present, {len(report.failures)} failed")
     return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def _schedule(data_dir: Path, tracks: Sequence[IngestedTrack], at: datetime) -> None:
+    from server.catalog import Catalog
+    from server.releases import format_instant, set_release
+
+    catalog = Catalog.open(data_dir)
+    try:
+        for album_id in sorted({catalog.track_album_id(track.track_id) for track in tracks}):
+            set_release(catalog, album_id, at)
+            print(f"album {album_id} releases at {format_instant(at)}")
+    finally:
+        catalog.close()
+
+
+def _release_set(args: argparse.Namespace) -> int:
+    from server.catalog import Catalog
+    from server.releases import format_instant, set_release
+
+    catalog = Catalog.open(args.data)
+    try:
+        set_release(catalog, args.album, args.at, args.jitter_ms)
+    finally:
+        catalog.close()
+    print(f"album {args.album} releases at {format_instant(args.at)}")
+    return EXIT_OK
+
+
+def _edge(args: argparse.Namespace) -> int:
+    from server.edge import EdgeConfig, run
+
+    return run(EdgeConfig.parse(args.origin, args.listen, args.cache_dir, args.size))
+
+
+def _warm(args: argparse.Namespace) -> int:
+    from server.warm import albums_releasing_within, warm
+
+    album_ids = args.album or albums_releasing_within(args.data, args.releasing_within)
+    if not album_ids:
+        print("no album to warm")
+        return EXIT_OK
+    warm(args.data, args.edge, album_ids)
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -179,6 +277,23 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
     return number
+
+
+def _instant(value: str) -> datetime:
+    from server.releases import parse_instant
+
+    try:
+        return parse_instant(value)
+    except ServerError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _duration(value: str) -> timedelta:
+    match = re.fullmatch(r"([0-9]+)([smhd])", value.strip().lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a duration such as 24h, 90m or 2d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
 
 
 def _positive_float(value: str) -> float:

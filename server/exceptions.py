@@ -7,6 +7,8 @@
     ├── UpgradeError         an upgrade step of an older data dir failed (names the step)
     ├── UserExistsError      `user add` for a name that is taken
     ├── DemoError            the demo catalog could not be built
+    ├── ReleaseError         a release instant or album given to `release set` / `ingest --release-at` is wrong
+    ├── EdgeError            an edge cache (nginx) could not be configured, started or warmed
     └── ApiError             an HTTP error with a status, a snake_case code and a message
 """
 
@@ -46,6 +48,14 @@ class UserExistsError(ServerError):
 
 class DemoError(ServerError):
     """The demo catalog could not be built (a rendered album failed to ingest)."""
+
+
+class ReleaseError(ServerError):
+    """A scheduled release could not be set: the instant or the album is wrong (the message says which)."""
+
+
+class EdgeError(ServerError):
+    """An edge cache could not be configured, started or warmed (the message names what to fix)."""
 
 
 class ApiError(ServerError):

@@ -30,11 +30,14 @@ _MEANINGS = {
     416: "the range lies outside the file; Content-Range gives its size",
     422: "a parameter or the body is not valid (too deeply nested JSON included)",
     429: "too many failed logins: wait Retry-After seconds",
+    503: "the server is at its limit for this endpoint: wait Retry-After seconds (plus a random bit) and retry",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
     416: {"Content-Range": {"description": "bytes */<size>", "schema": {"type": "string"}}},
     429: {"Retry-After": {"description": "seconds to wait before the next attempt",
+                          "schema": {"type": "integer", "minimum": 1}}},
+    503: {"Retry-After": {"description": "seconds to wait before the next attempt",
                           "schema": {"type": "integer", "minimum": 1}}},
 }
 

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from server import auth, browse, covers, licences, origin
+from server import auth, browse, covers, licences, origin, releases
 from server.auth import User
 from server.byte_range import parse_range
 from server.catalog import Catalog
@@ -140,16 +140,18 @@ def get_track(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any
     return _found(browse.track(catalog, track_id), "track", track_id)
 
 
-@router.get("/tracks/{track_id}/manifest", responses=errors(401, 404, 422))
+@router.get("/tracks/{track_id}/manifest", responses=errors(401, 404, 422, 503))
 def get_manifest(track_id: Id, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     return _found(browse.manifest(catalog, track_id), "track", track_id)
 
 
-@router.get("/licences/{file_id}", responses=errors(401, 403, 404, 422))
+@router.get("/licences/{file_id}", responses=errors(401, 403, 404, 422, 503))
 def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: UserDep,
                 offline: bool = False) -> dict[str, Any]:
-    """A file's key; with ``?offline=true`` also an offline grant that expires (``offline.expires_at``)."""
+    """A file's key; with ``?offline=true`` also an offline grant that expires (``offline.expires_at``). Before
+    its album's release: 403 ``not_yet_released`` with the instant in ``Release-At``."""
     record = _found(browse.file_record(catalog, file_id), "file", file_id)
+    releases.refuse_before_release(catalog, file_id, request.app.state.now())
     if user.region not in record["regions"]:
         raise ApiError(403, "not_available_in_region",
                        f"file {file_id} is not licensed in your region ({user.region}); it is available in "
@@ -169,7 +171,7 @@ def search(catalog: CatalogDep, user: UserDep, q: Annotated[str, Query(min_lengt
 @router.get("/files/{file_id}", response_class=Response, responses={
     200: binary(("application/octet-stream",), "the whole encrypted file"),
     206: binary(("application/octet-stream",), "the bytes the Range header asked for"),
-    304: {"description": "the caller's copy (If-None-Match) is current"}, **errors(404, 416, 422)})
+    304: {"description": "the caller's copy (If-None-Match) is current"}, **errors(404, 416, 422, 503)})
 def get_file(file_id: Id, request: Request, catalog: CatalogDep) -> Response:
     """Ciphertext of a transcoded file: public (it is useless without a licence), cacheable, seekable."""
     record = _found(browse.file_record(catalog, file_id), "file", file_id)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from client.api import ApiClient, ApiError, ServerUnreachable
+from client.api import ApiClient, ApiError, ServerBusy, ServerUnreachable
 from client.playlists.events import DeviceEvents
 from client.playlists.records import (
     ChangeCallback,
@@ -300,7 +300,10 @@ class PlaylistSync:
                 if self.online and not self._stopping.is_set():
                     self._work()
                     delay_s = _RETRY_FIRST_S
-            except ServerUnreachable as exc:
+            except (ServerUnreachable, ServerBusy) as exc:
+                # A server still busy after the API client waited out its Retry-Afters: back off as if gone.
+                asked_s = exc.retry_after_s if isinstance(exc, ServerBusy) else None
+                delay_s = max(delay_s, asked_s or 0.0)
                 _log.info("playlist sync cannot reach the server (%s); retrying in %.1f s", exc, delay_s)
                 self._wake.wait(delay_s)
                 self._wake.set()
@@ -319,7 +322,7 @@ class PlaylistSync:
         for index, playlist_id in enumerate(due):
             try:
                 self._each(playlist_id, self._pull)
-            except ServerUnreachable:
+            except (ServerUnreachable, ServerBusy):
                 with self._lock:
                     self._due.update(due[index:])
                 raise

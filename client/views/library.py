@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Signal
+from PySide6.QtCore import QModelIndex, QSize, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from client.catalog import Album, AlbumWithTracks, Artist
+from client.release_jitter import RECENT_S, release_instant, utc_now
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
 from client.widgets.track_table import TrackTable
 
 ALBUM_COVER_PX = 200
+_MAX_TIMER_MS = 2**31 - 1  # QTimer's bound (~24 days); a later release is looked at again then
 
 
 class AlbumGrid(QListView):
@@ -46,7 +48,9 @@ class AlbumGrid(QListView):
 
 
 class AlbumPage(QWidget):
-    """One album: big cover, title, artist, year, length, Play; its tracks in a TrackTable.
+    """One album: big cover, title, artist, year, length, Play; its tracks in a TrackTable. Before a scheduled
+    release the album shows as "Coming <date, time in the user's zone>", not playable, and turns playable at the
+    instant.
 
     Signals: artist_opened(int artist id).
     """
@@ -85,6 +89,9 @@ class AlbumPage(QWidget):
         layout.addWidget(self.tracks, 1)
         self.play_button.clicked.connect(self._on_play_button_clicked)
         self.artist_button.clicked.connect(self._on_artist_button_clicked)
+        self._release_timer = QTimer(self)
+        self._release_timer.setSingleShot(True)
+        self._release_timer.timeout.connect(self._on_release_timer_timeout)
 
     def show_album(self, album: AlbumWithTracks) -> None:
         self.album = album
@@ -95,6 +102,25 @@ class AlbumPage(QWidget):
         self.details.setText(f"{album.year} · {album.track_count} tracks · "
                              f"{format_duration(album.duration_s)}{gapless}")
         self.tracks.set_tracks(album.tracks)
+        self._show_release(album)
+
+    def _show_release(self, album: AlbumWithTracks) -> None:
+        instant = release_instant(album.release_at)
+        wait_ms = 0 if instant is None else int((instant - utc_now()).total_seconds() * 1000) + 1
+        coming = instant is not None and wait_ms > 0
+        self.play_button.setEnabled(not coming)
+        self.tracks.setEnabled(not coming)
+        just_out = instant is not None and not coming and wait_ms > -RECENT_S * 1000
+        self.play_button.setText(f"Coming {instant.astimezone():%a %d %b %Y, %H:%M}" if instant and coming
+                                 else "Available · Play" if just_out else "Play")
+        if coming:
+            self._release_timer.start(min(wait_ms, _MAX_TIMER_MS))
+        else:
+            self._release_timer.stop()
+
+    def _on_release_timer_timeout(self) -> None:
+        if self.album is not None:
+            self._show_release(self.album)
 
     def _on_play_button_clicked(self) -> None:
         if self.album is not None:

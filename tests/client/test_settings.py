@@ -30,6 +30,7 @@ from client.settings import (
 
 EDITED = Settings(
     server_url="https://music.example.org:8443/legato",
+    edge_url="http://edge1.example.org:8801",
     username="ann",
     streaming_quality="lossless",
     download_quality="low",

@@ -1,0 +1,263 @@
+"""Release day on loopback: an origin (admission control on), two nginx edges started by ``legato-server edge``,
+and N asyncio clients (default 5000) that all press Play on a new album at T = 0. Each fetches the manifest and
+the licence of track 1 from the origin and its first chunks through an edge (client i uses edge i % 2), honouring
+503 + Retry-After with jitter. Three cases, each on a fresh origin and fresh edges:
+(a) no jitter, cold edges; (b) release jitter (uniform 0..bound, the album's 2000 ms), cold edges; (c) jitter and
+edges warmed before T = 0 by ``server.warm``.
+Figures per case: origin requests and peak origin requests/s (1 s windows), edge hit ratio, 503s served and
+retried, failed plays, p50/p99 time from T = 0 to the first audio byte, and the most fetches of one slice the
+origin served. Draws the origin's request rate of the three cases into docs/release_day.png (matplotlib, the
+``bench`` extra). Bounded: every client gives up at DEADLINE_S. Prints human lines; the last is one JSON object.
+
+    python -m benchmarks.release_day [--clients N] [--chunks K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from client.release_jitter import ReleaseJitter
+from offline import Backoff
+from server import releases, warm
+from server.catalog import Catalog
+from server.demo import build_demo
+from server.edge import ACCESS_LOG
+from tests.helpers.edge_cache import origin_requests, running_edge
+from tests.helpers.own_server import own_server
+
+DEADLINE_S = 30.0
+CHUNK_BYTES = 65536
+PNG = Path(__file__).resolve().parent.parent / "docs" / "release_day.png"
+# The origin sized as one small box: what it admits at once and per second on each hot endpoint.
+ORIGIN_LIMITS = {f"LEGATO_ADMIT_{endpoint}_{knob}": value for endpoint in ("MANIFEST", "LICENCE", "FILES")
+                 for knob, value in (("CONCURRENCY", "32"), ("RATE", "800"), ("BURST", "200"))}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    jitter: bool
+    warmed: bool
+
+
+CASES = (Case("a_no_jitter_cold", False, False), Case("b_jitter_cold", True, False),
+         Case("c_jitter_warmed", True, True))
+
+
+@dataclass
+class Tally:
+    retried_503: int = 0
+    retried_errors: int = 0
+    failed: int = 0
+    first_byte_s: list[float] = field(default_factory=list)
+
+
+class PlayFailed(Exception):
+    """A client could not get what it needed before its deadline."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+async def _get(target: tuple[str, int], path: str, headers: dict[str, str]) -> _Answer:
+    """One HTTP/1.1 GET on a connection of its own (each simulated client is its own machine), read to the end.
+    httpx's pool crawls with thousands of requests waiting on it; a bare asyncio stream does not."""
+    reader, writer = await asyncio.open_connection(*target)
+    try:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {target[0]}:{target[1]}", "Connection: close",
+                 *(f"{name}: {value}" for name, value in headers.items())]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        answer_headers = {name.strip().lower(): value.strip() for name, _, value in
+                          (line.partition(":") for line in header_lines if line)}
+        body = await reader.read(-1)
+        return _Answer(int(status_line.split(" ")[1]), answer_headers, body)
+    finally:
+        writer.close()
+
+
+async def _call(target: tuple[str, int], path: str, headers: dict[str, str], t0: float, backoff: Backoff,
+                tally: Tally) -> _Answer:
+    attempt = 0
+    while True:
+        try:
+            response = await asyncio.wait_for(_get(target, path, headers), DEADLINE_S)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            tally.retried_errors += 1
+            wait_s, failure = backoff.delay_s(attempt), f"{path}: {exc!r}"
+        else:
+            if response.status in (200, 206):
+                return response
+            if response.status != 503:
+                raise PlayFailed(f"{path}: HTTP {response.status}")
+            tally.retried_503 += 1
+            retry_after = float(response.headers.get("retry-after", "1"))
+            wait_s, failure = backoff.after_busy_s(attempt, retry_after), f"{path}: still 503"
+        attempt += 1
+        if time.monotonic() + wait_s - t0 > DEADLINE_S:
+            raise PlayFailed(failure)
+        await asyncio.sleep(wait_s)
+
+
+async def _play(index: int, case: Case, origin: tuple[str, int], edge: tuple[str, int], token: str,
+                album: dict[str, Any], released: datetime, t0: float, chunks: int, tally: Tally) -> None:
+    rng = random.Random(index)
+    track_id = int(album["tracks"][0]["id"])
+    if case.jitter:
+        jitter = ReleaseJitter(rng, clock=lambda: released)
+        jitter.learn_albums([album])
+        await asyncio.sleep(jitter.delay_s(track_id))
+    backoff = Backoff(base_s=0.25, cap_s=4.0, rng=rng)
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        manifest = json.loads((await _call(origin, f"/tracks/{track_id}/manifest", auth, t0, backoff, tally)).body)
+        file = next(f for f in manifest["files"] if f["quality"] == "high")
+        await _call(origin, f"/licences/{file['id']}", auth, t0, backoff, tally)
+        span = {"Range": f"bytes=0-{min(chunks * CHUNK_BYTES, int(file['size_bytes'])) - 1}"}
+        await _call(edge, f"/files/{file['id']}", span, t0, backoff, tally)
+    except PlayFailed:
+        tally.failed += 1
+        return
+    tally.first_byte_s.append(time.monotonic() - t0)
+
+
+async def _crowd(case: Case, origin_url: str, edges: list[str], token: str, album: dict[str, Any],
+                 released: datetime, clients: int, chunks: int) -> tuple[Tally, float]:
+    origin, edge_a, edge_b = (_host_port(url) for url in (origin_url, *edges))
+    tally = Tally()
+    t0_wall, t0 = time.time(), time.monotonic()
+    await asyncio.gather(*(_play(i, case, origin, (edge_a, edge_b)[i % 2], token, album, released, t0, chunks,
+                                 tally) for i in range(clients)))
+    return tally, t0_wall
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    return parts.hostname, parts.port
+
+
+@contextmanager
+def _rig(data: Path, folder: Path) -> Iterator[tuple[str, list[str], Path]]:
+    log = folder / "origin.log"
+    with ExitStack() as stack:
+        server = stack.enter_context(own_server(data, folder, {"LEGATO_REQUEST_LOG": str(log), **ORIGIN_LIMITS}))
+        assert server.url is not None
+        edges = [stack.enter_context(running_edge(server.url, folder / f"edge{n}")) for n in range(2)]
+        yield server.url, edges, log
+
+
+def _edge_hit_ratio(folder: Path, since: float) -> float:
+    statuses: Counter[str] = Counter()
+    for n in range(2):
+        for line in (folder / f"edge{n}" / ACCESS_LOG).read_text().splitlines():
+            parts = line.split(" ")
+            if float(parts[0]) >= since and parts[2].startswith("/files/"):
+                statuses[parts[-2]] += 1
+    return statuses["HIT"] / max(1, sum(statuses.values()))
+
+
+def _run_case(case: Case, data: Path, root: Path, clients: int, chunks: int) -> dict[str, Any]:
+    folder = root / case.name
+    with _rig(data, folder) as (origin_url, edges, log):
+        login = httpx.post(f"{origin_url}/auth/login", json={"username": "alice", "password": "alice-pw"})
+        token = str(login.json()["token"])
+        album = httpx.get(f"{origin_url}/albums/1", headers={"Authorization": f"Bearer {token}"}).json()
+        if case.warmed:
+            warm.warm(folder / "data", edges, [1], progress=lambda line: None)
+        released = datetime.now(UTC)
+        catalog = Catalog.open(folder / "data")
+        try:
+            releases.set_release(catalog, 1, released)  # out now: T = 0 is the release instant
+        finally:
+            catalog.close()
+        album["release_at"] = releases.format_instant(released)
+        tally, t0 = asyncio.run(_crowd(case, origin_url, edges, token, album, released, clients, chunks))
+        seen = [r for r in origin_requests(log) if r.at >= t0]
+        hit_ratio = _edge_hit_ratio(folder, t0)
+    offsets = [r.at - t0 for r in seen]
+    bins = Counter(int(offset * 10) for offset in offsets)  # 100 ms bins
+    peak = max((sum(bins.get(b + k, 0) for k in range(10)) for b in range(min(bins, default=0), max(bins, default=0)
+                                                                          + 1)), default=0)
+    slices = Counter((r.path, r.byte_range) for r in seen if r.path.startswith("/files/") and r.status in (200, 206))
+    first = sorted(tally.first_byte_s)
+    return {"origin_requests": len(seen), "peak_origin_rps": peak, "edge_hit_ratio": round(hit_ratio, 4),
+            "served_503": sum(r.status == 503 for r in seen), "retried_503": tally.retried_503,
+            "retried_errors": tally.retried_errors, "failed_plays": tally.failed,
+            "first_byte_p50_s": round(statistics.median(first), 3) if first else None,
+            "first_byte_p99_s": round(first[min(len(first) - 1, int(0.99 * len(first)))], 3) if first else None,
+            "max_origin_fetches_per_slice": max(slices.values(), default=0),
+            "rate_per_100ms": [bins.get(b, 0) for b in range(int(DEADLINE_S * 10))]}
+
+
+def _draw(results: dict[str, dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(9, 4.5))
+    for name, figures in results.items():
+        rates = figures["rate_per_100ms"]
+        last = min(len(rates), max((i for i, r in enumerate(rates) if r), default=0) + 5)
+        axes.plot([i / 10 for i in range(last)], [r * 10 for r in rates[:last]], label=name.replace("_", " "))
+    axes.set_xlabel("seconds after the release (T = 0)")
+    axes.set_ylabel("origin requests per second (100 ms bins)")
+    axes.set_title("Release day: the origin's request rate")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(PNG, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=5000, help="simulated clients (default: 5000)")
+    parser.add_argument("--chunks", type=int, default=2, help="chunks of track 1 each client fetches (default: 2)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="legato-release-day-") as scratch:
+        root = Path(scratch)
+        build_demo(root / "demo", albums=1, seconds_per_track=20.0)
+        results: dict[str, dict[str, Any]] = {}
+        for case in CASES:
+            results[case.name] = _run_case(case, root / "demo", root, args.clients, args.chunks)
+            shown = {k: v for k, v in results[case.name].items() if k != "rate_per_100ms"}
+            print(f"{case.name}: {shown}", flush=True)
+    _draw(results)
+    a, c = results["a_no_jitter_cold"], results["c_jitter_warmed"]
+    figures: dict[str, Any] = {"clients": args.clients, "png": str(PNG.relative_to(PNG.parent.parent))}
+    for name, values in results.items():
+        figures.update({f"{name}.{k}": v for k, v in values.items() if k != "rate_per_100ms"})
+    figures["peak_rps_ratio_a_over_c"] = round(a["peak_origin_rps"] / max(1, c["peak_origin_rps"]), 2)
+    figures["peak_rps_ratio_a_over_b"] = round(a["peak_origin_rps"] / max(1, results["b_jitter_cold"]
+                                                                          ["peak_origin_rps"]), 2)
+    figures["goal_peak_falls_10x"] = figures["peak_rps_ratio_a_over_c"] >= 10
+    figures["goal_no_failed_play"] = all(v["failed_plays"] == 0 for v in results.values())
+    figures["goal_p99_first_byte_le_2_2s"] = c["first_byte_p99_s"] is not None and c["first_byte_p99_s"] <= 2.2
+    figures["goal_one_fetch_per_slice_per_edge"] = c["max_origin_fetches_per_slice"] <= 2  # two edges
+    print(f"drew {PNG}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Warming edges before a release: every slice of every file (all qualities) and the cover of an album, pulled
+through each edge so the release-day crowd hits a warm cache. Idempotent and resumable: done slices are recorded.
+
+It only reads from edges (GET with Range); it never writes the catalog and never needs a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from server import releases
+from server.catalog import Catalog
+from server.edge import SLICE_BYTES
+from server.exceptions import EdgeError
+
+_log = logging.getLogger(__name__)
+DB_NAME = "warm.db"
+DEFAULT_WINDOW = timedelta(hours=24)
+DEFAULT_INTERVAL_S = 600.0
+_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class WarmReport:
+    """Slices fetched now, slices already warm from an earlier run, covers pulled, across all edges."""
+
+    fetched: int
+    skipped: int
+    covers: int
+
+
+@dataclass(frozen=True)
+class _Slice:
+    file_id: int
+    start: int
+    stop: int
+
+
+def album_slices(catalog: Catalog, album_id: int) -> list[_Slice]:
+    """Every edge slice of every file of the album's tracks, in track and quality order."""
+    files = catalog.query("SELECT files.id, files.size_bytes FROM files JOIN tracks ON tracks.id = files.track_id "
+                          "WHERE tracks.album_id = ? ORDER BY tracks.disc_no, tracks.track_no, files.id", [album_id])
+    return [_Slice(int(file["id"]), start, min(start + SLICE_BYTES, int(file["size_bytes"])))
+            for file in files for start in range(0, int(file["size_bytes"]), SLICE_BYTES)]
+
+
+def warm(data_dir: Path, edges: Sequence[str], album_ids: Sequence[int],
+         progress: Callable[[str], None] = print) -> WarmReport:
+    """Pull the albums through every edge; EdgeError when an edge cannot be reached or refuses a slice (what was
+    warmed so far stays recorded, so the next run resumes there)."""
+    catalog = Catalog.open(data_dir)
+    try:
+        plans = {album_id: album_slices(catalog, album_id) for album_id in album_ids}
+        covers = [album_id for album_id in album_ids if catalog.album_cover(album_id) is not None]
+    finally:
+        catalog.close()
+    fetched = skipped = covers_pulled = 0
+    with closing(_open_progress(data_dir)) as done, httpx.Client(timeout=_TIMEOUT_S) as http:
+        for edge in (edge.rstrip("/") for edge in edges):
+            for album_id, slices in plans.items():
+                for index, part in enumerate(slices, 1):
+                    if _is_done(done, edge, part):
+                        skipped += 1
+                        continue
+                    _pull(http, f"{edge}/files/{part.file_id}", part.start, part.stop)
+                    done.execute("INSERT OR IGNORE INTO warmed VALUES (?, ?, ?)", [edge, part.file_id, part.start])
+                    done.commit()
+                    fetched += 1
+                    if index % 50 == 0 or index == len(slices):
+                        progress(f"{edge}: album {album_id}: {index}/{len(slices)} slices warm")
+                if album_id in covers:
+                    _pull(http, f"{edge}/albums/{album_id}/cover", None, None)
+                    covers_pulled += 1
+    progress(f"warmed {fetched} slices ({skipped} were already warm) and {covers_pulled} covers "
+             f"on {len(edges)} edge(s)")
+    return WarmReport(fetched, skipped, covers_pulled)
+
+
+def albums_releasing_within(data_dir: Path, window: timedelta, now: releases.Clock = releases.utc_now) -> list[int]:
+    catalog = Catalog.open(data_dir)
+    try:
+        return releases.releasing_within(catalog, now(), window)
+    finally:
+        catalog.close()
+
+
+class BackgroundWarmer:
+    """``serve``'s warming: every ``interval_s``, the albums releasing within ``window`` through ``edges``, on a
+    thread of its own (never on the request path). A failed round is logged and tried again next round."""
+
+    def __init__(self, data_dir: Path, edges: Sequence[str], window: timedelta = DEFAULT_WINDOW,
+                 interval_s: float = DEFAULT_INTERVAL_S) -> None:
+        self._data_dir = data_dir
+        self._edges = list(edges)
+        self._window = window
+        self._interval_s = interval_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="edge-warmer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                album_ids = albums_releasing_within(self._data_dir, self._window)
+                if album_ids:
+                    warm(self._data_dir, self._edges, album_ids, progress=_log.info)
+            except (EdgeError, OSError, sqlite3.Error) as exc:
+                _log.warning("warming the edges failed this round (%s); trying again in %.0f s", exc,
+                             self._interval_s)
+            self._stopped.wait(self._interval_s)
+
+
+def _pull(http: httpx.Client, url: str, start: int | None, stop: int | None) -> None:
+    headers = {} if start is None or stop is None else {"Range": f"bytes={start}-{stop - 1}"}
+    try:
+        with http.stream("GET", url, headers=headers) as response:
+            for _ in response.iter_bytes():
+                pass
+    except httpx.HTTPError as exc:
+        raise EdgeError(f"cannot warm {url} ({headers.get('Range', 'whole')}): {exc}") from exc
+    if response.status_code not in (200, 206):
+        raise EdgeError(f"the edge answered {response.status_code} for {url} ({headers.get('Range', 'whole')}); "
+                        "run warm again to resume")
+
+
+def _open_progress(data_dir: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(data_dir / DB_NAME, timeout=30)
+    connection.execute("CREATE TABLE IF NOT EXISTS warmed (edge TEXT NOT NULL, file_id INTEGER NOT NULL, "
+                       "start INTEGER NOT NULL, PRIMARY KEY (edge, file_id, start))")
+    return connection
+
+
+def _is_done(done: sqlite3.Connection, edge: str, part: _Slice) -> bool:
+    row = done.execute("SELECT 1 FROM warmed WHERE edge = ? AND file_id = ? AND start = ?",
+                       [edge, part.file_id, part.start]).fetchone()
+    return row is not None
