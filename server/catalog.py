@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,9 +21,6 @@ from durable import write_transaction
 from server.exceptions import UserExistsError
 
 DB_NAME = "catalog.db"
-# Bumped whenever _TABLES gains a table or a column: an older catalog then gets them on open (PRAGMA user_version).
-SCHEMA_VERSION = 3
-
 _TABLES: dict[str, dict[str, type]] = {
     "artists": {"id": int, "name": str},
     "albums": {"id": int, "title": str, "artist_id": int, "year": int, "genre": str, "gapless": int,
@@ -77,6 +75,9 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
 }
 _INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
                                         "playlists": [["owner_id"]], "playlist_members": [["user_id"]]}
+# The schema's fingerprint, kept in PRAGMA user_version: a catalog made by any other schema (an older one that
+# lacks a table, a column or an index) is brought up to this one on open; a current one costs one pragma.
+SCHEMA_VERSION = zlib.crc32(repr((_TABLES, _FOREIGN_KEYS, _UNIQUE_INDEXES, _INDEXES)).encode()) & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class Catalog:
 
     def _ensure_schema(self) -> None:
         """Create what is missing: every table on a new catalog, new tables and columns on an older one."""
-        if self._schema_version() >= SCHEMA_VERSION:
+        if self._schema_version() == SCHEMA_VERSION:
             return
         self.db.enable_wal()
         with write_transaction(self.db):
