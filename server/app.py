@@ -30,6 +30,7 @@ from server.playlist_streams import router as playlist_stream_router
 from server.routes import router
 from server.throttle import LoginThrottle, ThrottlePolicy
 from server.update_pool import UpdateWorkers
+from server.upgrades import BackgroundUpgrades
 
 _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -61,12 +62,16 @@ def create_app(data_dir: Path) -> FastAPI:
 
 @asynccontextmanager
 async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
-    """The processes that check pushed playlist updates live as long as the app serves."""
+    """The processes that check pushed playlist updates live as long as the app serves; so does the thread that
+    upgrades an older data dir (server/upgrades.py) while the app already serves it."""
     workers: UpdateWorkers = app.state.update_workers
+    upgrades = BackgroundUpgrades(app.state.data_dir)
     workers.start()
+    upgrades.start()
     try:
         yield
     finally:
+        upgrades.close()
         workers.close()
 
 

@@ -73,8 +73,11 @@ def track(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
 
 def manifest(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
     """What a client needs to fetch, verify and decode a track's files (never their keys)."""
-    row = catalog.query_one("SELECT id, duration_samples, sample_rate, loudness_lufs, peak_dbfs FROM tracks "
-                            "WHERE id = ?", [track_id])
+    row = catalog.query_one(
+        "SELECT tracks.id, tracks.duration_samples, tracks.sample_rate, tracks.loudness_lufs, tracks.peak_dbfs, "
+        "tracks.album_id, tracks.disc_no, tracks.track_no, albums.loudness_lufs AS album_loudness_lufs, "
+        "albums.peak_dbfs AS album_peak_dbfs FROM tracks JOIN albums ON albums.id = tracks.album_id "
+        "WHERE tracks.id = ?", [track_id])
     if row is None:
         return None
     files = catalog.query(
@@ -85,7 +88,10 @@ def manifest(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
         file["encryption"] = ENCRYPTION
         file["url"] = f"/files/{file['id']}"
     return {"track_id": row["id"], "duration_samples": row["duration_samples"], "sample_rate": row["sample_rate"],
-            "loudness_lufs": row["loudness_lufs"], "peak_dbfs": row["peak_dbfs"], "files": files}
+            "loudness_lufs": row["loudness_lufs"], "peak_dbfs": row["peak_dbfs"], "album_id": row["album_id"],
+            "disc_no": row["disc_no"], "track_no": row["track_no"],
+            "album_loudness_lufs": row["album_loudness_lufs"], "album_peak_dbfs": row["album_peak_dbfs"],
+            "files": files}
 
 
 def file_record(catalog: Catalog, file_id: int) -> dict[str, Any] | None:

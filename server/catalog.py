@@ -20,10 +20,13 @@ from durable import write_transaction
 from server.exceptions import UserExistsError
 
 DB_NAME = "catalog.db"
+# Bumped whenever _TABLES gains a table or a column: an older catalog then gets them on open (PRAGMA user_version).
+SCHEMA_VERSION = 2
 
 _TABLES: dict[str, dict[str, type]] = {
     "artists": {"id": int, "name": str},
-    "albums": {"id": int, "title": str, "artist_id": int, "year": int, "genre": str, "gapless": int},
+    "albums": {"id": int, "title": str, "artist_id": int, "year": int, "genre": str, "gapless": int,
+               "loudness_lufs": float, "peak_dbfs": float},
     "covers": {"id": int, "album_id": int, "mime": str, "sha256": str, "size_bytes": int},
     "tracks": {
         "id": int, "title": str, "artist_id": int, "album_id": int, "disc_no": int, "track_no": int,
@@ -42,6 +45,7 @@ _TABLES: dict[str, dict[str, type]] = {
     "playlist_members": {"id": int, "playlist_id": str, "user_id": int, "role": str},
     "playlist_updates": {"id": int, "playlist_id": str, "seq": int, "update_id": str, "author_id": int,
                          "data": bytes},
+    "schema_migrations": {"id": int, "name": str, "applied": int},
 }
 _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
@@ -63,6 +67,7 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "sessions": [["token_sha256"]],
     "playlist_members": [["playlist_id", "user_id"]],
     "playlist_updates": [["playlist_id", "seq"], ["playlist_id", "update_id"]],
+    "schema_migrations": [["name"]],
 }
 _INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
                                         "playlists": [["owner_id"]], "playlist_members": [["user_id"]]}
@@ -133,7 +138,8 @@ class Catalog:
         self.db.close()
 
     def _ensure_schema(self) -> None:
-        if set(_TABLES) <= set(self.db.table_names()):
+        """Create what is missing: every table on a new catalog, new tables and columns on an older one."""
+        if self._schema_version() >= SCHEMA_VERSION:
             return
         self.db.enable_wal()
         with write_transaction(self.db):
@@ -141,10 +147,19 @@ class Catalog:
                 self.db.table(name).create(columns, pk="id", foreign_keys=_FOREIGN_KEYS.get(name, []),
                                      if_not_exists=True)
                 table = self.db.table(name)
+                present = set(table.columns_dict)
+                for column, kind in columns.items():
+                    if column not in present:
+                        table.add_column(column, kind)
                 for unique in _UNIQUE_INDEXES.get(name, []):
                     table.create_index(unique, unique=True, if_not_exists=True)
                 for index in _INDEXES.get(name, []):
                     table.create_index(index, if_not_exists=True)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _schema_version(self) -> int:
+        row = self.db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -199,6 +214,18 @@ class Catalog:
         row = self.query_one("SELECT album_id FROM tracks WHERE id = ?", [track_id])
         assert row is not None, f"track {track_id} is not in the catalog"
         return int(row["album_id"])
+
+    def album_lossless_files(self, album_id: int) -> list[dict[str, Any]]:
+        """The album's tracks in album order, each with its lossless file (id, key, nonce) and its figures."""
+        return self.query(
+            "SELECT tracks.id AS track_id, tracks.sample_rate, tracks.peak_dbfs, files.id AS file_id, files.key, "
+            "files.nonce FROM tracks JOIN files ON files.track_id = tracks.id AND files.quality = 'lossless' "
+            "WHERE tracks.album_id = ? ORDER BY tracks.disc_no, tracks.track_no, tracks.id", [album_id])
+
+    def set_album_loudness(self, album_id: int, loudness_lufs: float, peak_dbfs: float) -> None:
+        """Record the album's measured loudness and peak (one statement: safe outside ``transaction()``)."""
+        self.db.execute("UPDATE albums SET loudness_lufs = ?, peak_dbfs = ? WHERE id = ?",
+                        [loudness_lufs, peak_dbfs, album_id])
 
     def album_cover(self, album_id: int) -> dict[str, Any] | None:
         """The album's cover record (mime, sha256, size_bytes), if it has one."""

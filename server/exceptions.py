@@ -3,6 +3,8 @@
     ServerError
     ├── IngestError          a source file could not be ingested (names the file and the reason)
     │   └── TranscodeError   an output failed to encode or did not decode back to the expected length
+    ├── AlbumLoudnessError   an album's stored lossless files could not be read to measure its loudness
+    ├── UpgradeError         an upgrade step of an older data dir failed (names the step)
     ├── UserExistsError      `user add` for a name that is taken
     ├── DemoError            the demo catalog could not be built
     └── ApiError             an HTTP error with a status, a snake_case code and a message
@@ -28,6 +30,14 @@ class IngestError(ServerError):
 
 class TranscodeError(IngestError):
     """An output quality failed to encode, or its decoded length differs from what was encoded."""
+
+
+class AlbumLoudnessError(ServerError):
+    """An album's loudness could not be measured from its stored lossless files."""
+
+
+class UpgradeError(ServerError):
+    """An upgrade step of an older data dir failed; the step runs again at the next start."""
 
 
 class UserExistsError(ServerError):

@@ -1,4 +1,5 @@
-"""Ingest source audio files: read tags, measure loudness, transcode, encrypt into the origin, catalog, cover.
+"""Ingest source audio files: read tags, measure loudness, transcode, encrypt into the origin, catalog, cover;
+then measure each album that gained a track as a whole.
 
 One bad file never stops a batch: its IngestError is recorded in the report and the next file goes on.
 """
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server import covers, origin
+from server.album_loudness import record_album_loudness
 from server.catalog import Catalog, NewFile, NewTrack
-from server.exceptions import IngestError
+from server.exceptions import AlbumLoudnessError, IngestError
 from server.loudness import integrated_loudness_lufs, sample_peak_dbfs
 from server.tags import read_tags
 from server.transcode import EncodedFile, decode, transcode
@@ -62,9 +64,25 @@ def ingest(data_dir: Path, paths: Iterable[Path], *, regions: Sequence[str] = DE
                 message = f"{path}: {state} ({outcome.title})"
             if progress:
                 progress(message)
+        failures.extend(_measure_albums(catalog, data_dir, [track for track in tracks if not track.duplicate]))
     finally:
         catalog.close()
     return IngestReport(tuple(tracks), tuple(failures))
+
+
+def _measure_albums(catalog: Catalog, data_dir: Path, added: Sequence[IngestedTrack]) -> list[IngestError]:
+    """Measure once each album that gained a track in this batch (its whole audio, old tracks and new)."""
+    first_added: dict[int, Path] = {}
+    for track in added:
+        first_added.setdefault(catalog.track_album_id(track.track_id), track.path)
+    failures: list[IngestError] = []
+    for album_id, path in first_added.items():
+        try:
+            record_album_loudness(catalog, data_dir, album_id)
+        except AlbumLoudnessError as exc:
+            _log.error("%s", exc)
+            failures.append(IngestError(path, f"its album's loudness could not be measured: {exc}"))
+    return failures
 
 
 def _ingest_or_fail(catalog: Catalog, data_dir: Path, path: Path,

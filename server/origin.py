@@ -60,6 +60,11 @@ def origin_path(data_dir: Path, file_id: int) -> Path:
     return origin_dir(data_dir) / str(file_id)
 
 
+def load(data_dir: Path, file_id: int, key: bytes, nonce: bytes) -> bytes:
+    """The plaintext of ``file_id``'s origin copy, decrypted in memory."""
+    return transform(origin_path(data_dir, file_id).read_bytes(), key, nonce)
+
+
 def store(data_dir: Path, file_id: int, ciphertext: bytes) -> Path:
     """Write ``ciphertext`` as the origin copy of ``file_id`` atomically and return its path."""
     path = origin_path(data_dir, file_id)

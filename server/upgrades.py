@@ -1,0 +1,115 @@
+"""Upgrades of older data dirs: an ordered list of named steps, each run once and recorded in
+``schema_migrations``. A step only fills in what an older server did not record; it never re-encodes audio.
+
+The catalog's shape (new tables and columns) catches up in ``Catalog.open``; the steps here do the slow work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.album_loudness import record_album_loudness
+from server.catalog import Catalog
+from server.exceptions import AlbumLoudnessError, UpgradeError
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One step: ``run`` must be safe to interrupt (it runs again from the start) and to repeat."""
+
+    name: str
+    description: str
+    run: Callable[[Catalog, Path, threading.Event], None]
+
+
+def _measure_album_loudness(catalog: Catalog, data_dir: Path, stop: threading.Event) -> None:
+    albums = catalog.query("SELECT id FROM albums WHERE loudness_lufs IS NULL AND "
+                           "EXISTS (SELECT 1 FROM tracks WHERE tracks.album_id = albums.id) ORDER BY id")
+    for album in albums:
+        if stop.is_set():
+            return
+        try:
+            figures = record_album_loudness(catalog, data_dir, int(album["id"]))
+        except AlbumLoudnessError as exc:
+            # One unreadable album must not hold the others back; it stays unknown (track gain applies).
+            _log.error("upgrade: %s", exc)
+            continue
+        _log.info("upgrade: album %s measured at %s", album["id"], figures)
+
+
+UPGRADES: tuple[Upgrade, ...] = (
+    Upgrade("album-loudness", "measure each album's loudness and peak from its lossless files",
+            _measure_album_loudness),
+)
+
+
+def pending(catalog: Catalog) -> list[Upgrade]:
+    """The steps not recorded as done, in order."""
+    done = {row["name"] for row in catalog.query("SELECT name FROM schema_migrations")}
+    return [step for step in UPGRADES if step.name not in done]
+
+
+def apply_pending(data_dir: Path, stop: threading.Event | None = None) -> list[str]:
+    """Run every pending step in order and record each; the names of those that ran.
+
+    A catalog with no tracks has nothing to upgrade: its steps are recorded as done without running.
+    Stops between steps (and between albums inside a step) once ``stop`` is set; what is left runs next time.
+    """
+    stop = stop or threading.Event()
+    catalog = Catalog.open(data_dir)
+    ran: list[str] = []
+    try:
+        empty = catalog.query_one("SELECT 1 AS found FROM tracks LIMIT 1") is None
+        for step in pending(catalog):
+            if stop.is_set():
+                break
+            if not empty:
+                _log.info("upgrade: %s: %s", step.name, step.description)
+                try:
+                    step.run(catalog, data_dir, stop)
+                except Exception as exc:
+                    raise UpgradeError(f"the upgrade step {step.name!r} failed ({exc}); it runs again at the "
+                                       "next start") from exc
+                if stop.is_set():
+                    break
+                ran.append(step.name)
+            catalog.db.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
+                               [step.name, int(time.time())])
+    finally:
+        catalog.close()
+    return ran
+
+
+class BackgroundUpgrades:
+    """Runs ``apply_pending`` on a thread of its own, so a server starts serving at once; ``close`` stops it
+    between albums and waits for it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(data_dir,), name="legato-upgrades", daemon=True)
+        self.finished = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self, data_dir: Path) -> None:
+        try:
+            ran = apply_pending(data_dir, self._stop)
+            if ran:
+                _log.warning("upgraded the data dir %s: %s", data_dir, ", ".join(ran))
+        except UpgradeError:
+            _log.exception("upgrading the data dir %s failed; the server serves it as it is", data_dir)
+        finally:
+            self.finished.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
