@@ -45,6 +45,7 @@ class DecodeAhead:
         self.index = 0
         self._reader: TrackReader | None = None  # the current item's, while it has a decoder open
         self.track_rate = 0
+        self._loudness: tuple[float | None, float | None] = (None, None)  # the current item's, fixed as it opens
         self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
         self._reconnect = Reconnector(settings.reconnect_s, emit)
 
@@ -94,6 +95,7 @@ class DecodeAhead:
                 reader.abandon()
                 raise
             self._reader, self.index, self._track_frame, self.track_rate = reader, index, 0, rate
+            self._loudness = (item.loudness_lufs, item.peak_dbfs)
             return True
         return False
 
@@ -192,11 +194,11 @@ class DecodeAhead:
         return None if held == 0 or item.frames is None else item.frames - held
 
     def _gain(self) -> float | None:
-        """The loudness gain for the current item, or None while normalisation is off."""
+        """The loudness gain for the current item (by its figures as it opened: a queue edit that replans it
+        never steps it mid-track), or None while normalisation is off."""
         if not self._normalising():
             return None
-        item = self.items[self.index]
-        return normalisation_gain(item.loudness_lufs, item.peak_dbfs)
+        return normalisation_gain(*self._loudness)
 
     def _next_track(self) -> None:
         self._close_decoder()
