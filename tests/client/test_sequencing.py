@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
-import random
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 from pytestqt.qtbot import QtBot
 
 from client import catalog
 from client.api import ApiClient
 from client.catalog import AlbumWithTracks, Track
-from client.playback import PlaybackController
-from client.playback.queue import Entry, PlayQueue
+from client.playback.queue import Entry
 from client.playback.sequencing import (
     UNKNOWN,
     BadManifest,
-    GainMode,
     Loudness,
     Planned,
     album_loudness,
     in_album_order,
     plan,
 )
-from player import RenderSink
 from player.loudness import normalisation_gain
-from player.wav import read_wav
+from tests.helpers.gain_render import Rendered, join_steps_db, middle_gains_db, play_through_controller, track_spans
 
 ALBUM = Loudness(-12.0, -0.5)
 
@@ -139,62 +134,11 @@ def studio_album(live_server: Any, demo_login: tuple[str, str]) -> AlbumWithTrac
     return next(a for a in demo_albums(live_server, demo_login) if not a.gapless)
 
 
-@dataclass(frozen=True)
-class Rendered:
-    frames: npt.NDArray[np.float32]
-    rate: int
-    order: list[Track]  # in the order they started
-
-
-def play_through_controller(qtbot: QtBot, server: Any, login: tuple[str, str], tracks: list[Track], out: Path, *,
-                            normalise: bool, mode: GainMode = "auto", shuffle_seed: int | None = None) -> Rendered:
-    api = ApiClient(server.url)
-    api.login(*login)
-    playback = PlaybackController(api, RenderSink(out), quality="lossless")
-    states: list[str] = []
-    order: list[Track] = []
-    playback.state_changed.connect(states.append)
-    playback.track_changed.connect(order.append)
-    try:
-        if shuffle_seed is not None:
-            playback.queue = PlayQueue(random.Random(shuffle_seed))
-            playback.set_shuffle(True)
-        playback.engine.set_normalisation(normalise)
-        playback.gain_mode = mode
-        playback.play_context(tracks, 0)
-        qtbot.waitUntil(lambda: states[-2:] == ["playing", "stopped"], timeout=60_000)
-    finally:
-        playback.close()
-        api.close()
-    frames, rate = read_wav(out)
-    return Rendered(frames, rate, order)
-
-
-def gain_db(on: npt.NDArray[np.float32], off: npt.NDArray[np.float32]) -> float:
-    return float(10 * np.log10(np.sum(on.astype(np.float64) ** 2) / np.sum(off.astype(np.float64) ** 2)))
-
-
-def track_spans(rendered: Rendered) -> list[tuple[int, int]]:
-    """Each started track's first and last frame in the render (lengths at the render's rate)."""
-    starts = np.cumsum([0] + [round(t.duration_samples * rendered.rate / t.sample_rate) for t in rendered.order])
-    return list(itertools.pairwise(int(start) for start in starts))
-
-
-def join_steps_db(on: Rendered, off: Rendered, window_s: float = 0.25) -> list[float]:
-    """The gain (normalisation on against off) just after each join minus the gain just before it."""
-    window = int(window_s * on.rate)
-    steps = []
-    for _, join in track_spans(on)[:-1]:
-        before = gain_db(on.frames[join - window:join], off.frames[join - window:join])
-        after = gain_db(on.frames[join:join + window], off.frames[join:join + window])
-        steps.append(after - before)
-    return steps
-
-
-def middle_gains_db(on: Rendered, off: Rendered) -> list[float]:
-    """The gain of each track over its middle half."""
-    return [gain_db(on.frames[a + (b - a) // 4:b - (b - a) // 4], off.frames[a + (b - a) // 4:b - (b - a) // 4])
-            for a, b in track_spans(on)]
+@pytest.fixture
+def play(qtbot: QtBot, live_server: Any, demo_login: tuple[str, str]) -> Callable[..., Rendered]:
+    """``play(tracks, out, normalise=..., ...)``: the tracks through the app's PlaybackController into ``out``."""
+    return functools.partial(play_through_controller, lambda ready: qtbot.waitUntil(ready, timeout=60_000),
+                             live_server.url, demo_login)
 
 
 def expected_db(lufs: float | None, peak: float | None) -> float:
@@ -211,11 +155,11 @@ def album_figures(server: Any, login: tuple[str, str], tracks: list[Track]) -> d
 
 
 def test_the_live_album_in_order_keeps_one_gain_across_every_join(
-        qtbot: QtBot, live_server: Any, demo_login: tuple[str, str], live_album: AlbumWithTracks,
+        play: Callable[..., Rendered], live_server: Any, demo_login: tuple[str, str], live_album: AlbumWithTracks,
         tmp_path: Path) -> None:
     tracks = list(live_album.tracks)
-    off = play_through_controller(qtbot, live_server, demo_login, tracks, tmp_path / "off.wav", normalise=False)
-    auto = play_through_controller(qtbot, live_server, demo_login, tracks, tmp_path / "auto.wav", normalise=True)
+    off = play(tracks, tmp_path / "off.wav", normalise=False)
+    auto = play(tracks, tmp_path / "auto.wav", normalise=True)
     assert [t.id for t in auto.order] == [t.id for t in tracks] and len(auto.frames) == len(off.frames)
     assert max(abs(step) for step in join_steps_db(auto, off)) < 0.05
     album = album_figures(live_server, demo_login, tracks)[tracks[0].id]
@@ -223,7 +167,7 @@ def test_the_live_album_in_order_keeps_one_gain_across_every_join(
     assert middle_gains_db(auto, off) == pytest.approx([expected_db(album.lufs, album.peak_dbfs)] * len(tracks),
                                                        abs=0.05)
     # Track mode is what stepped before (issue 13): the same joins, each track at its own gain.
-    track = play_through_controller(qtbot, live_server, demo_login, tracks, tmp_path / "track.wav", normalise=True,
+    track = play(tracks, tmp_path / "track.wav", normalise=True,
                                     mode="track")
     assert middle_gains_db(track, off) == pytest.approx(
         [expected_db(t.loudness_lufs, t.peak_dbfs) for t in tracks], abs=0.05)
@@ -231,19 +175,34 @@ def test_the_live_album_in_order_keeps_one_gain_across_every_join(
 
 
 def test_a_shuffled_mixed_queue_gets_each_tracks_own_gain_and_album_mode_the_albums(
-        qtbot: QtBot, live_server: Any, demo_login: tuple[str, str], live_album: AlbumWithTracks,
+        play: Callable[..., Rendered], live_server: Any, demo_login: tuple[str, str], live_album: AlbumWithTracks,
         studio_album: AlbumWithTracks, tmp_path: Path) -> None:
     tracks = [*live_album.tracks[:3], *studio_album.tracks[:3]]
     albums = album_figures(live_server, demo_login, tracks)
-    auto = play_through_controller(qtbot, live_server, demo_login, tracks, tmp_path / "auto.wav", normalise=True,
+    auto = play(tracks, tmp_path / "auto.wav", normalise=True,
                                    shuffle_seed=5)
     assert sorted(t.id for t in auto.order) == sorted(t.id for t in tracks)
     # The same order unshuffled, normalisation off: the reference each track's gain is measured against.
-    off = play_through_controller(qtbot, live_server, demo_login, auto.order, tmp_path / "off.wav", normalise=False)
+    off = play(auto.order, tmp_path / "off.wav", normalise=False)
     assert middle_gains_db(auto, off) == pytest.approx(
         [expected_db(t.loudness_lufs, t.peak_dbfs) for t in auto.order], abs=0.05)
-    album = play_through_controller(qtbot, live_server, demo_login, tracks, tmp_path / "album.wav", normalise=True,
+    album = play(tracks, tmp_path / "album.wav", normalise=True,
                                     mode="album", shuffle_seed=5)
     assert [t.id for t in album.order] == [t.id for t in auto.order]
     assert middle_gains_db(album, off) == pytest.approx(
         [expected_db(albums[t.id].lufs, albums[t.id].peak_dbfs) for t in auto.order], abs=0.05)
+
+
+def test_crossfade_leaves_the_album_in_order_gapless_and_fades_into_the_next_album(
+        play: Callable[..., Rendered], live_server: Any, demo_login: tuple[str, str], live_album: AlbumWithTracks,
+        studio_album: AlbumWithTracks, tmp_path: Path) -> None:
+    tracks = [*live_album.tracks, studio_album.tracks[0]]
+    plain = play(tracks, tmp_path / "plain.wav", normalise=False)
+    faded = play(tracks, tmp_path / "faded.wav", normalise=False,
+                                    crossfade_s=2.0)
+    album_end = track_spans(plain)[len(live_album.tracks) - 1][1]
+    overlap = len(plain.frames) - len(faded.frames)
+    assert overlap == round(2.0 * plain.rate)
+    assert np.array_equal(faded.frames[:album_end - overlap], plain.frames[:album_end - overlap])
+    assert not np.array_equal(faded.frames[album_end - overlap:album_end], plain.frames[album_end - overlap:album_end])
+    assert [t.id for t in faded.order] == [t.id for t in tracks]
