@@ -8,7 +8,10 @@
 - output underruns while a GIL-busy thread runs in the app process, through the real device path
   (a private PulseAudio null sink), at latency "high" (the default) for --seconds and "low" for up
   to a minute, against an in-process sounddevice stream (the baseline, up to a minute);
-- CPU share of the app and its output process while playing.
+- CPU share of the app and its output process while playing;
+- the largest gain step at the joins of the demo's live album with normalisation on, through the app's own
+  PlaybackController from a real server: Auto (one album gain) against Track (each track's own, as before);
+- CPU time per second of audio rendered while crossfading (6 s fades) against the same tracks played plain.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import resource
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
@@ -30,7 +34,11 @@ import sounddevice as sd
 
 from player import DeviceSink, Engine, FileSource, QueueFinished, QueueItem
 from tests.helpers.audio_fixtures import CODECS, SPLITS, encode, make_signal, running_pulse
-from tests.helpers.render_harness import as_float, best_lag, render
+from tests.helpers.render_harness import TIMEOUT_S, as_float, best_lag, render, start_engine
+
+JOIN_TRACK_S = 20.0
+LIVE_ALBUM = "Lantern Room Sessions (Live)"
+FADE_S = 6.0
 
 
 def boundaries(folder: Path) -> dict[str, dict[str, float]]:
@@ -150,6 +158,80 @@ def in_process_underruns(seconds: float, latency: str) -> int:
     return underflows[0]
 
 
+def wait_processing_events(ready: Callable[[], bool]) -> None:
+    """Run the Qt event loop (the controller's manifests and engine events arrive through it) until ``ready()``."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop  # here, not at the top: see album_joins
+
+    app = QCoreApplication.instance() or QCoreApplication([])
+    deadline = time.monotonic() + 120.0
+    while not ready():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the controller did not finish playing the album")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def album_joins(folder: Path) -> dict[str, object]:
+    """Gain steps at the joins of the demo's live album (normalisation on against off), Auto and Track."""
+    # Imported here, not at the top: the device sink's output process is spawned and imports this module first,
+    # and the app, the server and Qt would slow its start past the sink's deadline on a busy machine.
+    from client import catalog
+    from client.api import ApiClient
+    from client.bundled import BundledServer
+    from server.demo import DEMO_PASSWORD, DEMO_USER, build_demo
+    from tests.helpers.gain_render import join_steps_db, play_through_controller
+
+    build_demo(folder / "server", albums=1, seconds_per_track=JOIN_TRACK_S, progress=lambda _: None)
+    server = BundledServer(folder / "server")
+    url = server.start()
+    login = (DEMO_USER, DEMO_PASSWORD)
+    try:
+        api = ApiClient(url)
+        api.login(*login)
+        album = next(catalog.album_with_tracks(api.album(int(raw["id"]))) for raw in api.albums()
+                     if raw["title"] == LIVE_ALBUM)
+        api.close()
+        tracks = list(album.tracks)
+        off = play_through_controller(wait_processing_events, url, login, tracks, folder / "off.wav", normalise=False)
+        steps = {mode: join_steps_db(play_through_controller(wait_processing_events, url, login, tracks,
+                                                             folder / f"{mode}.wav", normalise=True, mode=mode), off)
+                 for mode in ("auto", "track")}
+    finally:
+        server.stop()
+    figures: dict[str, object] = {}
+    for mode, found in steps.items():
+        print(f"album joins, normalisation on, {mode}: steps {', '.join(f'{step:+.3f}' for step in found)} dB "
+              f"(max {max(abs(step) for step in found):.3f} dB) over {len(found)} joins of {LIVE_ALBUM}")
+        figures[f"{mode}_steps_db"] = found
+        figures[f"{mode}_max_step_db"] = max(abs(step) for step in found)
+    return figures
+
+
+def crossfade_cpu(folder: Path) -> dict[str, float]:
+    """Process CPU seconds per second of audio rendered: tracks crossfading 6 s into each other, and played plain."""
+    items = []
+    for number in range(8):
+        noise = np.random.default_rng(number).standard_normal((13 * 44100, 2)) * 0.1
+        path = encode(np.round(noise * 32767).astype(np.int16), 44100, folder / f"fade{number}.flac", "flac")
+        items.append(QueueItem(f"f{number}", lambda path=path: FileSource(path), frames=len(noise)))
+    shares = {}
+    for name, seconds in (("plain", 0.0), ("crossfading", FADE_S)):
+        engine, sink, recorder = start_engine(folder / f"{name}.wav")
+        engine.set_crossfade(seconds)
+        engine.set_queue(items)
+        started = time.process_time()
+        engine.play()
+        if not recorder.finished.wait(TIMEOUT_S):
+            raise TimeoutError(f"the {name} render did not finish")
+        cpu = time.process_time() - started
+        engine.close()
+        shares[name] = cpu / (sink.frames_written / 44100)
+    ratio = shares["crossfading"] / shares["plain"]
+    print(f"CPU per second of audio rendered (a second heard, two tracks decoded in a fade): crossfading "
+          f"{1000 * shares['crossfading']:.2f} ms, plain {1000 * shares['plain']:.2f} ms (ratio {ratio:.2f})")
+    return {"crossfading_cpu_s_per_audio_s": shares["crossfading"], "plain_cpu_s_per_audio_s": shares["plain"],
+            "crossfading_vs_plain": ratio}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="length of the GIL-busy play (default 300)")
@@ -159,6 +241,8 @@ def main() -> None:
         folder = Path(scratch)
         results["boundaries"] = boundaries(folder)
         results["throughput"] = throughput(folder)
+        results["album_joins"] = album_joins(folder)
+        results["crossfade_cpu"] = crossfade_cpu(folder)
         with running_pulse(folder / "pulse") as pulse:
             os.environ["PULSE_SERVER"] = pulse.server
             sd._terminate()

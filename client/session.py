@@ -73,6 +73,8 @@ def apply_settings(session: Session, settings: Settings) -> None:
     playback = session.playback
     playback.engine.set_volume(settings.volume)
     playback.engine.set_normalisation(settings.normalisation)
+    playback.engine.set_crossfade(settings.crossfade_s)
+    playback.gain_mode = settings.gain_mode
     playback.set_shuffle(settings.shuffle)
     playback.set_repeat(Repeat(settings.repeat))
     playback.quality = settings.streaming_quality

@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 import keyring
 
 from cache import DEFAULT_CAP_BYTES
+from client.playback import GAIN_MODES, GainMode
 from durable import write_atomically
+from player import MAX_CROSSFADE_S
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class Settings:
     download_quality: Quality = "high"
     cache_cap_bytes: int = DEFAULT_CAP_BYTES
     normalisation: bool = True
+    gain_mode: GainMode = "auto"
+    crossfade_s: float = 0.0
     output_device: str | None = None
     offline_mode: bool = False
     notifications: bool = True
@@ -171,6 +175,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "download_quality": _choice(QUALITIES),
     "cache_cap_bytes": _cache_cap,
     "normalisation": _flag,
+    "gain_mode": _choice(GAIN_MODES),
+    "crossfade_s": _number(0.0, MAX_CROSSFADE_S),
     "output_device": _optional(_text),
     "offline_mode": _flag,
     "notifications": _flag,

@@ -3,6 +3,7 @@
 Imports nothing of the project; runs and tests without a display.
 """
 
+from player.crossfade import MAX_CROSSFADE_S
 from player.decoder import DecodeError, Decoder
 from player.device import DeviceError, DeviceSink, OutputDevice, list_output_devices
 from player.engine import Engine
@@ -24,6 +25,7 @@ from player.sinks import RenderSink, Sink
 from player.source import BytesSource, FileSource, Source, SourceError, SourceReader, SourceUnavailable
 
 __all__ = [
+    "MAX_CROSSFADE_S",
     "BytesSource",
     "DecodeError",
     "Decoder",

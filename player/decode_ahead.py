@@ -1,6 +1,7 @@
 """The queue decoded ahead of the listener: the current item's reader, opening the next playable item at the
-last one's boundary, riding out a stalled read, and placing each track in the ring and the timeline.
-Worker thread only; it never waits on a read past the `wait` it is given, and never moves playback itself."""
+last one's boundary (or crossfaded over its held tail), riding out a stalled read, and placing each track in the
+ring and the timeline. Worker thread only; it never waits on a read past the `wait` it is given, and never moves
+playback itself."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 from collections.abc import Callable
 
 from player.commands import FeederSettings
-from player.decoder import DecodeError, StreamInterrupted
+from player.crossfade import held_tail_frames
+from player.decoder import DecodeError, Samples, StreamInterrupted
 from player.events import Event, Listener, PlaybackError, QueueFinished, QueueItem, TrackEnded, TrackStarted
 from player.loudness import normalisation_gain
 from player.output import Output
@@ -24,20 +26,26 @@ class DecodeAhead:
     """`items[index]` is the item being decoded. `feed()` moves one chunk along; a read that fails with the
     network stalls the track (retried with backoff while the ring plays, continued at the exact frame);
     `starving` is True while the ring is not being refilled. Events go to the timeline at their frame, or
-    straight to `emit` while there is no session."""
+    straight to `emit` while there is no session.
+
+    With `crossfade_s()` above 0, the last seconds of an item whose length is known are held back, and the next
+    item (unless it `joins_previous`) starts where they start, faded in over them: it "starts" (TrackStarted,
+    the position) when its fade begins."""
 
     def __init__(self, output: Output, writer: RingWriter, settings: FeederSettings, emit: Listener,
-                 normalising: Callable[[], bool], wait: Wait) -> None:
+                 normalising: Callable[[], bool], crossfade_s: Callable[[], float], wait: Wait) -> None:
         self._output = output
         self._writer = writer
         self._settings = settings
         self._emit = emit
         self._normalising = normalising
+        self._crossfade_s = crossfade_s
         self._wait = wait
         self.items: tuple[QueueItem, ...] = ()
         self.index = 0
         self._reader: TrackReader | None = None  # the current item's, while it has a decoder open
         self.track_rate = 0
+        self._loudness: tuple[float | None, float | None] = (None, None)  # the current item's, fixed as it opens
         self._track_frame = 0  # where the current item's next decoded frame is, at its own rate
         self._reconnect = Reconnector(settings.reconnect_s, emit)
 
@@ -87,6 +95,7 @@ class DecodeAhead:
                 reader.abandon()
                 raise
             self._reader, self.index, self._track_frame, self.track_rate = reader, index, 0, rate
+            self._loudness = (item.loudness_lufs, item.peak_dbfs)
             return True
         return False
 
@@ -158,27 +167,70 @@ class DecodeAhead:
         if chunk is None:
             self._next_track()
         else:
-            self._track_frame += len(chunk)
-            self._writer.queue(chunk, self.track_rate, self._gain())
+            self._queue(chunk)
         return True
 
-    def _gain(self) -> float | None:
-        """The loudness gain for the current item, or None while normalisation is off."""
-        if not self._normalising():
+    def _queue(self, chunk: Samples) -> None:
+        """Hand `chunk` to the writer, holding back from the frame where a fade into the next item would begin."""
+        gain = self._gain()
+        hold_from = None if self._writer.holding else self._hold_from()
+        if hold_from is not None and self._track_frame + len(chunk) > hold_from:
+            split = max(0, hold_from - self._track_frame)
+            if split:
+                self._writer.queue(chunk[:split], self.track_rate, gain)
+                self._track_frame += split
+                chunk = chunk[split:]
+            self._writer.hold_tail()
+        self._track_frame += len(chunk)
+        self._writer.queue(chunk, self.track_rate, gain)
+
+    def _hold_from(self) -> int | None:
+        """The current item's frame from which its audio is held back to fade into the next; None: no fade."""
+        following = self.index + 1
+        if following >= len(self.items) or self.items[following].joins_previous:
             return None
         item = self.items[self.index]
-        return normalisation_gain(item.loudness_lufs, item.peak_dbfs)
+        held = held_tail_frames(self._crossfade_s(), self.track_rate, item.frames, self.items[following].frames)
+        return None if held == 0 or item.frames is None else item.frames - held
+
+    def _gain(self) -> float | None:
+        """The loudness gain for the current item (by its figures as it opened: a queue edit that replans it
+        never steps it mid-track), or None while normalisation is off."""
+        if not self._normalising():
+            return None
+        return normalisation_gain(*self._loudness)
 
     def _next_track(self) -> None:
-        boundary = self._writer.boundary()
-        ended = self.items[self.index]
         self._close_decoder()
-        self.event(boundary, TrackEnded(self.index, ended.key))
-        if self.open_from(self.index + 1, boundary):
-            self.start_run(boundary, track_frames=0, announce=True)
+        self.follow(self.index, self.items[self.index].key)
+
+    def follow(self, ended: int, ended_key: str) -> None:
+        """Item `ended` is decoded to its end: the next playable item after it starts, faded in over the
+        held tail, or right after it (gapless); with none left, the queue ends."""
+        if not self._writer.holding:
+            boundary = self._writer.end_track()
+            self.event(boundary, TrackEnded(ended, ended_key))
+            if self.open_from(ended + 1, boundary):
+                self.start_run(boundary, track_frames=0, announce=True)
+            else:
+                self._end_queue()
+            return
+        if not self.open_from(ended + 1, self._writer.queued()):
+            self._writer.release_tail()
+            self.event(self._writer.end_track(), TrackEnded(ended, ended_key))
+            self._end_queue()
+            return
+        if self.index == ended + 1 and self.items[self.index].joins_previous:
+            self._writer.release_tail()
+            start = self._writer.end_track()
         else:
-            self._writer.end_queue()
-            self.event(self._writer.queued(), QueueFinished())
+            start = self._writer.begin_fade(self.track_rate)
+        self.event(start, TrackEnded(ended, ended_key))
+        self.start_run(start, track_frames=0, announce=True)
+
+    def _end_queue(self) -> None:
+        self._writer.end_queue()
+        self.event(self._writer.queued(), QueueFinished())
 
     def _close_decoder(self) -> None:
         if self._reader is not None:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 
 from player.commands import FeederSettings, Jump, Replace, Shutdown, Stop, Sync
+from player.crossfade import MAX_CROSSFADE_S
 from player.events import (
     Event,
     Listener,
@@ -52,12 +53,13 @@ class Engine:
         self._state: State = "stopped"
         self._volume = 1.0
         self._normalise = False
+        self._crossfade_s = 0.0
         self._jumps_pending = 0
         self._starved = False  # faded out because a stalled track left the ring nearly empty
         self._closed = threading.Event()
         self._feeder = Feeder(
             sink, self._emit, self._emit_lock, FeederSettings(buffer_s, prefill_s, ramp_ms / 1000.0, reconnect_s),
-            gain_now=self._gain_now, normalising=lambda: self._normalise,
+            gain_now=self._gain_now, normalising=lambda: self._normalise, crossfade_s=lambda: self._crossfade_s,
             on_jump_done=self._on_jump_done, on_stopped=self._on_stopped,
         )
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="legato-events", daemon=True)
@@ -84,6 +86,13 @@ class Engine:
         late (output underflow): every time the listener may have heard a gap."""
         _, short, late = self._feeder.counters()
         return short + late
+
+    @property
+    def buffered_frames(self) -> int:
+        """Frames in the ring ahead of the listener (decoded, mixed and gained, not yet heard)."""
+        with self._feeder.lock:
+            ring = self._feeder.ring
+            return ring.available() if ring is not None else 0
 
     @property
     def late_callbacks(self) -> int:
@@ -204,6 +213,16 @@ class Engine:
     def set_normalisation(self, enabled: bool) -> None:
         """Loudness normalisation to -14 LUFS (takes effect for audio decoded from now on)."""
         self._normalise = enabled
+
+    @property
+    def crossfade_s(self) -> float:
+        return self._crossfade_s
+
+    def set_crossfade(self, seconds: float) -> None:
+        """Fade each track into the next over `seconds` (0: off; at most 12), equal-power, except into an item that
+        `joins_previous` (gapless stays gapless). Applies to joins not yet decoded; a skip, jump or seek never
+        fades (the usual few-ms ramp), and a seek into a track's last seconds fades over what is left of them."""
+        self._crossfade_s = min(MAX_CROSSFADE_S, max(0.0, float(seconds)))
 
     def close(self) -> None:
         """Stop playing and end the engine's threads; the sink is closed too."""

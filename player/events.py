@@ -13,7 +13,10 @@ State = Literal["stopped", "playing", "paused"]
 
 @dataclass(frozen=True)
 class QueueItem:
-    """One track to play. `frames` and the loudness figures come from the server's manifest."""
+    """One track to play. `frames` comes from the server's manifest; the loudness figures are the ones its gain
+    is computed from (the track's, or its album's when the album plays as a whole: decided as the queue is built).
+    `joins_previous`: it continues the item before it (the next track of an album played in order, or the same
+    track repeated), so it follows gapless and is never crossfaded."""
 
     key: str
     open_source: Callable[[], Source]
@@ -23,6 +26,7 @@ class QueueItem:
     # Whether every byte of the item is on this device (downloaded or fully cached); None: unknown.
     # While the network is gone the engine skips items that say False instead of stalling on each.
     playable_offline: Callable[[], bool] | None = None
+    joins_previous: bool = False
 
 
 @dataclass(frozen=True)

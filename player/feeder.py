@@ -60,7 +60,8 @@ class Feeder:
 
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
-                 on_jump_done: Callable[[], None], on_stopped: Callable[[int], None]) -> None:
+                 crossfade_s: Callable[[], float], on_jump_done: Callable[[], None],
+                 on_stopped: Callable[[int], None]) -> None:
         self._output = Output(sink, settings)
         self._sink = sink
         self._emit = emit
@@ -72,7 +73,8 @@ class Feeder:
         self.commands = Inbox()
         self.lock = self._output.lock  # guards ring/timeline swaps against readers on other threads
         self._writer = RingWriter(self._output)
-        self._ahead = DecodeAhead(self._output, self._writer, settings, emit, normalising, self._wait)
+        self._ahead = DecodeAhead(self._output, self._writer, settings, emit, normalising, crossfade_s,
+                                  self._wait)
         self._deferred: Command | None = None  # taken from the queue while looking for later jumps
         self._thread = threading.Thread(target=self._run, name="legato-feeder", daemon=True)
         self._thread.start()
@@ -253,6 +255,7 @@ class Feeder:
             log.info("queue edit too close to the next track to splice; it applies from the one after")
             ahead.items = old[:ahead.index + 1] + command.items[ahead.index + 1:]
             return
+        fade = self._writer.last_fade
         ahead.drop()
         self._writer.restart(self._writer.output_rate)
         with self.lock:
@@ -260,6 +263,11 @@ class Feeder:
             ring.end = -1
             timeline.forget_from(start)
         ahead.index = changed - 1
+        if fade is not None and fade.start == start:
+            # The changed item was fading in over the one before: the new one fades in over the same tail.
+            self._writer.hold_tail(fade.frames)
+            ahead.follow(ahead.index, old[ahead.index].key)
+            return
         ahead.event(start, TrackEnded(ahead.index, old[ahead.index].key))
         if ahead.open_from(changed, start):
             ahead.start_run(start, track_frames=0, announce=True)

@@ -17,6 +17,7 @@ from client import catalog
 from client.api import ApiClient, ServerUnreachable
 from client.catalog import Track
 from client.playback.queue import Entry, PlayQueue, Repeat
+from client.playback.sequencing import UNKNOWN, GainMode, Loudness, Planned, album_loudness, plan
 from client.tasks import run_task
 from player import (
     Engine,
@@ -71,9 +72,12 @@ class PlaybackController(QObject):
         self.offline: Callable[[], bool] = lambda: False  # offline mode: ask only local_manifest
         self._quality = quality
         self._pending_seek_s: float | None = None
+        self._gain_mode: GainMode = "auto"
         self.queue = PlayQueue()
         self._manifests: dict[int, FileManifest] = {}
+        self._albums: dict[int, Loudness] = {}  # by track id: its album's figures, from the same manifest
         self._flat: list[Entry] = []  # what the engine holds, by engine index
+        self._plans: list[Planned] = []  # how each of them plays, by engine index
         self._engine_event.connect(self._on_engine_event)
         self.engine = Engine(sink, listener=self._engine_event.emit)
 
@@ -89,6 +93,18 @@ class PlaybackController(QObject):
         if quality != self._quality:
             self._quality = quality
             self._manifests.clear()
+
+    @property
+    def gain_mode(self) -> GainMode:
+        return self._gain_mode
+
+    @gain_mode.setter
+    def gain_mode(self, mode: GainMode) -> None:
+        """Which loudness tracks lined up from now on are normalised by (see ``sequencing.plan``); the track
+        playing, and any track of its album after it in order, keep theirs, so the change never steps a join."""
+        if mode != self._gain_mode:
+            self._gain_mode = mode
+            self._queue_edited()
 
     @property
     def current_track(self) -> Track | None:
@@ -188,7 +204,8 @@ class PlaybackController(QObject):
         if self.queue.current is None or window[0].entry_id != self.queue.current.entry_id:
             return  # the user chose something else while the manifests were on their way
         self._flat = window
-        self.engine.set_queue([self._queue_item(e) for e in window], 0)
+        self._plans = plan(window, self._albums, self._gain_mode, self.queue.shuffle)
+        self.engine.set_queue([self._queue_item(e, p) for e, p in zip(window, self._plans, strict=True)], 0)
         self.engine.play(start_s=self._pending_seek_s or 0.0)
         self._pending_seek_s = None
         self.queue_changed.emit()
@@ -207,8 +224,11 @@ class PlaybackController(QObject):
         if any(e.track.id not in self._manifests for e in window):
             self._with_manifests(window, self._replace_upcoming)
             return
-        if self.engine.replace_upcoming(playing, [self._queue_item(e) for e in window]):
+        before = (self._flat[playing], self._plans[playing]) if playing < len(self._plans) else None
+        plans = plan(window, self._albums, self._gain_mode, self.queue.shuffle, before)
+        if self.engine.replace_upcoming(playing, [self._queue_item(e, p) for e, p in zip(window, plans, strict=True)]):
             self._flat = self._flat[: playing + 1] + window
+            self._plans = self._plans[: playing + 1] + plans
             self._plan_prefetch()
 
     def _with_manifests(self, entries: list[Entry], then: Any) -> None:
@@ -218,28 +238,31 @@ class PlaybackController(QObject):
             then()
             return
 
-        def fetched(manifests: list[FileManifest]) -> None:
-            for track, manifest in zip(missing, manifests, strict=True):
+        def fetched(manifests: list[tuple[FileManifest, Loudness]]) -> None:
+            for track, (manifest, album) in zip(missing, manifests, strict=True):
                 self._manifests[track.id] = manifest
+                self._albums[track.id] = album
             then()
 
         run_task(lambda: [self._fetch_manifest(t) for t in missing], fetched, self.error_occurred.emit)
 
-    def _fetch_manifest(self, track: Track) -> FileManifest:
+    def _fetch_manifest(self, track: Track) -> tuple[FileManifest, Loudness]:
+        """The track's file at the streaming quality and its album's loudness (unknown offline: a file kept on
+        this device carries no album figures)."""
         if self.local_manifest is not None and self.offline():
-            return self.local_manifest(track.id)
+            return self.local_manifest(track.id), UNKNOWN
         try:
             manifest = self._api.manifest(track.id)
         except ServerUnreachable:
             if self.local_manifest is None:
                 raise
-            return self.local_manifest(track.id)
+            return self.local_manifest(track.id), UNKNOWN
         files = {f["quality"]: f for f in manifest["files"]}
         if self._quality not in files:
             raise LookupError(f"“{track.title}” has no {self._quality} quality file")
-        return FileManifest.from_json(files[self._quality])
+        return FileManifest.from_json(files[self._quality]), album_loudness(manifest)
 
-    def _queue_item(self, entry: Entry) -> QueueItem:
+    def _queue_item(self, entry: Entry, planned: Planned) -> QueueItem:
         store, api, track = self._store, self._api, entry.track
         manifest = self._manifests[track.id]
 
@@ -249,8 +272,9 @@ class PlaybackController(QObject):
             return DecryptingSource(manifest, api.licence(manifest.file_id), api)
 
         return QueueItem(key=str(entry.entry_id), open_source=open_source, frames=manifest.frames,
-                         loudness_lufs=track.loudness_lufs, peak_dbfs=track.peak_dbfs,
-                         playable_offline=lambda: store is not None and store.playable_offline(manifest))
+                         loudness_lufs=planned.loudness.lufs, peak_dbfs=planned.loudness.peak_dbfs,
+                         playable_offline=lambda: store is not None and store.playable_offline(manifest),
+                         joins_previous=planned.joins_previous)
 
     def _title_of(self, key: str) -> str:
         entry = next((e for e in reversed(self._flat) if str(e.entry_id) == key), None)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.playback import GAIN_MODES
 from client.settings import (
     MAX_CACHE_CAP_BYTES,
     MIN_CACHE_CAP_BYTES,
@@ -35,10 +36,12 @@ from client.settings import (
     check_username,
 )
 from client.widgets.controls import named
+from player import MAX_CROSSFADE_S
 
 _MIB = 1024**2
 _GIB = 1024**3
 _QUALITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "lossless": "Lossless (FLAC)"}
+_GAIN_MODE_LABELS = {"auto": "Auto (album when played in order)", "track": "Track", "album": "Album"}
 _PROBLEM_STYLE = "color: #c62828;"
 
 
@@ -50,7 +53,8 @@ def _problem_label(name: str, accessible: str) -> QLabel:
 
 
 class SettingsDialog(QDialog):
-    """The user's settings: server and account, qualities, cache, normalisation, output device, offline mode.
+    """The user's settings: server and account, qualities, cache, normalisation and crossfade, output device,
+    offline mode.
 
     Signals:
         settings_applied(object): the edited Settings, on OK or Apply (only when every field is valid).
@@ -132,6 +136,23 @@ class SettingsDialog(QDialog):
         named(self._normalisation, "normalisationCheck", "Normalise loudness",
                   "Play every track at the same perceived loudness")
         self._normalisation.setChecked(settings.normalisation)
+        self._gain_mode = QComboBox()
+        named(self._gain_mode, "gainModeCombo", "Normalisation gain",
+              "Auto: one gain for a whole album played in order, each track's own otherwise; "
+              "Track: each track's own; Album: its album's whenever it is measured")
+        for mode in GAIN_MODES:
+            self._gain_mode.addItem(_GAIN_MODE_LABELS[mode], mode)
+        self._gain_mode.setCurrentIndex(self._gain_mode.findData(settings.gain_mode))
+        self._gain_mode.setEnabled(settings.normalisation)
+        self._normalisation.toggled.connect(self._gain_mode.setEnabled)
+        self._crossfade = QSpinBox()
+        named(self._crossfade, "crossfadeSpin", "Crossfade",
+              "Fade each track into the next over this many seconds; never between tracks of an album "
+              "played in order, which stay gapless")
+        self._crossfade.setRange(0, int(MAX_CROSSFADE_S))
+        self._crossfade.setSuffix(" s")
+        self._crossfade.setSpecialValueText("Off")
+        self._crossfade.setValue(round(settings.crossfade_s))
         self._output_device = QComboBox()
         named(self._output_device, "outputDeviceCombo", "Output device", "Where Legato plays its sound")
         self._output_device.addItem("System default", None)
@@ -145,6 +166,8 @@ class SettingsDialog(QDialog):
         form.addRow("&Streaming quality:", self._streaming_quality)
         form.addRow("&Download quality:", self._download_quality)
         form.addRow(self._normalisation)
+        form.addRow("Normalisation &gain:", self._gain_mode)
+        form.addRow("C&rossfade:", self._crossfade)
         form.addRow("&Output device:", self._output_device)
         return group
 
@@ -267,6 +290,8 @@ class SettingsDialog(QDialog):
             download_quality=self._download_quality.currentData(),
             cache_cap_bytes=self._cache_cap.value() * self._cap_unit_bytes,
             normalisation=self._normalisation.isChecked(),
+            gain_mode=self._gain_mode.currentData(),
+            crossfade_s=float(self._crossfade.value()),
             output_device=self._output_device.currentData(),
             offline_mode=self._offline_mode.isChecked(),
             notifications=self._notifications.isChecked(),

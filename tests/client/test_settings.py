@@ -36,6 +36,8 @@ EDITED = Settings(
     download_quality="low",
     cache_cap_bytes=512 * 1024**2,
     normalisation=False,
+    gain_mode="album",
+    crossfade_s=6.0,
     output_device="USB DAC: Analog (hw:1,0)",
     offline_mode=True,
     notifications=False,
@@ -107,14 +109,14 @@ def test_unusable_and_unknown_fields_fall_back_alone_with_a_warning(
     store.path.write_text(json.dumps({
         "username": "ann", "volume": 7, "streaming_quality": "ultra", "server_url": "ftp://music.example.org",
         "cache_cap_bytes": 5, "last_queue": [1, "two"], "window_geometry": "not base64!", "repeat": "all",
-        "shuffle": "yes", "theme": "dark",
+        "shuffle": "yes", "theme": "dark", "gain_mode": "loudest", "crossfade_s": 30,
     }), encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="client.settings"):
         loaded = store.load()
     assert loaded == Settings(username="ann", repeat="all")
     assert str(store.path) in caplog.text
     for name in ("volume", "streaming_quality", "server_url", "cache_cap_bytes", "last_queue", "window_geometry",
-                 "shuffle", "theme"):
+                 "shuffle", "theme", "gain_mode", "crossfade_s"):
         assert name in caplog.text
     assert "username" not in caplog.text and "repeat" not in caplog.text
 

@@ -27,7 +27,8 @@ STARTING = Settings(volume=0.3, shuffle=True, repeat="all", window_geometry=b"\x
                     last_queue=(4, 5), last_position_s=12.0)
 CONTROLS = ["serverUrlEdit", "useBundledCheck", "usernameEdit", "passwordEdit", "streamingQualityCombo",
             "downloadQualityCombo", "cacheCapSpin", "cacheCapUnitCombo", "clearCacheButton", "normalisationCheck",
-            "outputDeviceCombo", "offlineModeCheck", "notificationsCheck", "okButton", "applyButton", "cancelButton"]
+            "gainModeCombo", "crossfadeSpin", "outputDeviceCombo",
+            "offlineModeCheck", "notificationsCheck", "okButton", "applyButton", "cancelButton"]
 
 MakeDialog = Callable[..., SettingsDialog]
 W = TypeVar("W", bound=QWidget)
@@ -94,6 +95,8 @@ def test_dialog_shows_the_given_settings(make_dialog: MakeDialog) -> None:
     assert cache_cap_shown(dialog) == (300, "MB")
     assert child(dialog, "outputDeviceCombo", QComboBox).currentText() == DEVICES[1]
     assert child(dialog, "offlineModeCheck", QCheckBox).isChecked()
+    assert child(dialog, "gainModeCombo", QComboBox).currentText().startswith("Auto")
+    assert child(dialog, "crossfadeSpin", QSpinBox).text() == "Off"
     assert "7 plays from disk" in child(dialog, "cacheStatsLabel", QLabel).text()
 
 
@@ -112,7 +115,12 @@ def test_edits_made_through_the_widgets_come_back_on_ok(qtbot: QtBot, make_dialo
     spin = child(dialog, "cacheCapSpin", QSpinBox)
     spin.selectAll()
     qtbot.keyClicks(spin, "512")
+    choose(dialog, "gainModeCombo", "Track")
+    crossfade = child(dialog, "crossfadeSpin", QSpinBox)
+    crossfade.selectAll()
+    qtbot.keyClicks(crossfade, "6")
     click(qtbot, dialog, "normalisationCheck")
+    assert not child(dialog, "gainModeCombo", QComboBox).isEnabled()  # nothing to choose with normalisation off
     choose(dialog, "outputDeviceCombo", DEVICES[1])
     click(qtbot, dialog, "offlineModeCheck")
     click(qtbot, dialog, "notificationsCheck")
@@ -122,7 +130,8 @@ def test_edits_made_through_the_widgets_come_back_on_ok(qtbot: QtBot, make_dialo
 
     expected = Settings(server_url="https://music.example.org:8443", username="ann", streaming_quality="lossless",
                         download_quality="normal", cache_cap_bytes=512 * 1024**2, normalisation=False,
-                        output_device=DEVICES[1], offline_mode=True, notifications=False, volume=0.3, shuffle=True,
+                        gain_mode="track", crossfade_s=6.0, output_device=DEVICES[1],
+                        offline_mode=True, notifications=False, volume=0.3, shuffle=True,
                         repeat="all", window_geometry=b"\x01\xd9\xd0\xcb", last_queue=(4, 5), last_position_s=12.0)
     assert applied.args == [expected]
     assert dialog.settings() == expected
