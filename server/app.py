@@ -28,6 +28,7 @@ from server.listening_routes import router as listening_router
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
+from server.recs.schedule import RecsSchedule, SchedulePolicy
 from server.recs.service import Recommender
 from server.recs_routes import router as recs_router
 from server.routes import router
@@ -52,6 +53,8 @@ def create_app(data_dir: Path) -> FastAPI:
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
     app.state.recommender = Recommender(data_dir)
+    app.state.recs_schedule = RecsSchedule(data_dir, app.state.recommender, app.state.playlist_hub,
+                                           SchedulePolicy.from_environment())
     app.add_middleware(JsonDepthLimit)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -67,12 +70,16 @@ def create_app(data_dir: Path) -> FastAPI:
 
 @asynccontextmanager
 async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
-    """The processes that check pushed playlist updates live as long as the app serves."""
+    """The processes that check pushed playlist updates, and the recommender's schedule, live as long as the app
+    serves."""
     workers: UpdateWorkers = app.state.update_workers
+    schedule: RecsSchedule = app.state.recs_schedule
     workers.start()
+    schedule.start()
     try:
         yield
     finally:
+        schedule.close()
         workers.close()
 
 

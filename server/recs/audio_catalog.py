@@ -22,7 +22,10 @@ _log = logging.getLogger(__name__)
 
 def store(catalog: Catalog, track_id: int, pcm: np.ndarray, sample_rate: int) -> None:
     """Compute and keep the track's audio vector (replacing an older version's)."""
-    vector = audio_vector(pcm, sample_rate)
+    store_vector(catalog, track_id, audio_vector(pcm, sample_rate))
+
+
+def store_vector(catalog: Catalog, track_id: int, vector: np.ndarray) -> None:
     with catalog.transaction():
         catalog.db.execute("INSERT INTO audio_features (track_id, version, vector) VALUES (?, ?, ?) "
                            "ON CONFLICT (track_id) DO UPDATE SET version = excluded.version, vector = excluded.vector",
