@@ -47,10 +47,12 @@ class TrackIndex:
 
     @classmethod
     def from_bytes(cls, data: bytes, max_norm: float) -> TrackIndex:
+        if not data:  # an empty catalog's index (Voyager cannot load an empty index it saved)
+            return cls.build(np.empty(0, dtype=np.int64), np.empty((0, 1), dtype=np.float32))
         return cls(voyager.Index.load(io.BytesIO(data)), max_norm)
 
     def to_bytes(self) -> bytes:
-        return bytes(self._index.as_bytes())
+        return bytes(self._index.as_bytes()) if len(self) else b""
 
     @property
     def max_norm(self) -> float:

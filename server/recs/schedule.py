@@ -78,11 +78,15 @@ class RecsSchedule:
             self._stop.wait(self._policy.check_s)
 
     def training_due(self) -> bool:
+        """A week-old model, enough plays since it, or plays and no model yet (with none, the first request
+        that needs a model trains one from the audio alone)."""
         model = self._recommender.models.current()
-        if model is None or time.time() * 1000 - model.trained_ms >= WEEK_MS:
+        if model is not None and time.time() * 1000 - model.trained_ms >= WEEK_MS:
             return True
         catalog = Catalog.open(self._data_dir)
         try:
+            if model is None:
+                return plays_since(catalog, 0) > 0
             return plays_since(catalog, model.newest_received_ms) >= self._policy.retrain_plays
         finally:
             catalog.close()

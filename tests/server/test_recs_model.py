@@ -155,3 +155,12 @@ def test_weekly_playlist_is_remade_when_the_week_turns(
         assert second.playlist_id == first.playlist_id and second.generated_ms >= first.generated_ms
     finally:
         catalog.close()
+
+
+def test_an_empty_catalog_trains_a_model_that_loads_and_answers_nothing(tmp_path: Path) -> None:
+    from server.recs import model_store
+
+    training.train_data_dir(tmp_path)
+    model = model_store.load(tmp_path)
+    assert model is not None and len(model.index) == 0
+    assert model.index.nearest(np.ones(3, dtype=np.float32), 5) == []
