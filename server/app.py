@@ -25,9 +25,13 @@ from server.limits import (
     declared_size_within_limit,
     too_large_message,
 )
+from server.listening_routes import router as listening_router
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
+from server.recs.schedule import RecsSchedule, SchedulePolicy
+from server.recs.service import Recommender
+from server.recs_routes import router as recs_router
 from server.release_routes import router as release_router
 from server.releases import Clock, utc_now
 from server.request_log import RequestLog
@@ -55,6 +59,9 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.state.playlist_hub = PlaylistHub()
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
+    app.state.recommender = Recommender(data_dir)
+    app.state.recs_schedule = RecsSchedule(data_dir, app.state.recommender, app.state.playlist_hub,
+                                           SchedulePolicy.from_environment())
     app.add_middleware(JsonDepthLimit)
     app.add_middleware(AdmissionControl, respond=error_response)
     app.add_middleware(RequestLog)
@@ -66,20 +73,26 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.include_router(playlist_router)
     app.include_router(playlist_stream_router)
     app.include_router(release_router)
+    app.include_router(listening_router)
+    app.include_router(recs_router)
     return app
 
 
 @asynccontextmanager
 async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
-    """The processes that check pushed playlist updates live as long as the app serves; so does the thread that
-    upgrades an older data dir (server/upgrades.py) while the app already serves it."""
+    """The processes that check pushed playlist updates, the thread that upgrades an older data dir
+    (server/upgrades.py) while the app already serves it, and the recommender's schedule live as long as the app
+    serves."""
     workers: UpdateWorkers = app.state.update_workers
+    schedule: RecsSchedule = app.state.recs_schedule
     upgrades = BackgroundUpgrades(app.state.data_dir)
     workers.start()
     upgrades.start()
+    schedule.start()
     try:
         yield
     finally:
+        schedule.close()
         upgrades.close()
         workers.close()
 
@@ -157,8 +170,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
-    methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes,
-                                    *release_router.routes)
+    methods = {method for route in request.app.router.routes
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))

@@ -1,5 +1,6 @@
 """The catalog database (SQLite through sqlite-utils): artists, albums and their covers, tracks, files, users,
-sessions, playlists, scheduled releases and pre-saves.
+sessions, playlists, scheduled releases and pre-saves, listening history (plays, likes) and what the
+recommender keeps per track and per user.
 
 Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
 """
@@ -46,6 +47,12 @@ _TABLES: dict[str, dict[str, type]] = {
     "schema_migrations": {"id": int, "name": str, "applied": int},
     "releases": {"id": int, "album_id": int, "release_at": str, "jitter_ms": int},
     "presaves": {"id": int, "user_id": int, "album_id": int, "created": str},
+    "plays": {"id": int, "user_id": int, "event_id": str, "track_id": int, "started_ms": int, "ms_played": int,
+              "completed": int, "skipped": int, "context_kind": str, "context_id": str, "received_ms": int},
+    "likes": {"id": int, "user_id": int, "track_id": int, "liked_ms": int},
+    "audio_features": {"id": int, "track_id": int, "version": int, "vector": bytes},
+    "discover_weekly": {"id": int, "user_id": int, "playlist_id": str, "week_of": str, "generated_ms": int,
+                        "picks": str},
 }
 _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
@@ -58,6 +65,10 @@ _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "playlist_updates": [("playlist_id", "playlists", "id"), ("author_id", "users", "id")],
     "releases": [("album_id", "albums", "id")],
     "presaves": [("user_id", "users", "id"), ("album_id", "albums", "id")],
+    "plays": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
+    "likes": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
+    "audio_features": [("track_id", "tracks", "id")],
+    "discover_weekly": [("user_id", "users", "id"), ("playlist_id", "playlists", "id")],
 }
 _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
@@ -72,9 +83,15 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "schema_migrations": [["name"]],
     "releases": [["album_id"]],
     "presaves": [["user_id", "album_id"]],
+    "plays": [["user_id", "event_id"]],
+    "likes": [["user_id", "track_id"]],
+    "audio_features": [["track_id"]],
+    "discover_weekly": [["user_id"]],
 }
 _INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
-                                        "playlists": [["owner_id"]], "playlist_members": [["user_id"]]}
+                                        "playlists": [["owner_id"]], "playlist_members": [["user_id"]],
+                                        "plays": [["user_id", "started_ms"], ["received_ms"]],
+                                        "likes": [["user_id", "liked_ms"]]}
 # The schema's fingerprint, kept in PRAGMA user_version: a catalog made by any other schema (an older one that
 # lacks a table, a column or an index) is brought up to this one on open; a current one costs one pragma.
 SCHEMA_VERSION = zlib.crc32(repr((_TABLES, _FOREIGN_KEYS, _UNIQUE_INDEXES, _INDEXES)).encode()) & 0x7FFFFFFF

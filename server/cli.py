@@ -1,4 +1,4 @@
-"""The ``legato-server`` command line: serve, ingest, demo, user add, release set, edge and warm.
+"""The ``legato-server`` command line: serve, ingest, demo, user add, release set, edge, warm and recs train.
 
 Exit codes: 0 success, 1 partial failure (some files failed; each is printed), 2 usage error.
 """
@@ -32,7 +32,7 @@ URL_ANNOUNCEMENT = "LEGATO_SERVER_URL"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command is None or (args.command in ("user", "release") and args.sub_command is None):
+    if args.command is None or (args.command in ("user", "release", "recs") and args.sub_command is None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
@@ -107,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--albums", type=_positive_int, default=4, help="number of albums (default: 4)")
     demo.add_argument("--seconds-per-track", type=_positive_float, default=90.0,
                       help="approximate track length in seconds (default: 90)")
+    demo.add_argument("--sampler-albums", type=int, default=14, help="short albums by more artists, three tracks "
+                      "each, so Discover Weekly has 30 fresh picks (default: 14; 0: none)")
+    demo.add_argument("--listeners", type=int, default=60,
+                      help="synthetic listeners with planted tastes, for recommendations (default: 60; 0: none)")
     demo.set_defaults(run=_demo)
 
     user = commands.add_parser("user", help="manage users", description="Manage users.")
@@ -118,6 +122,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password", help="the password (prompted for when absent)")
     add.add_argument("--region", type=_region, default="GB", help="ISO country code of the user (default: GB)")
     add.set_defaults(run=_user_add)
+
+    recs = commands.add_parser("recs", help="the recommender", description="The recommender's model.")
+    recs_commands = recs.add_subparsers(dest="sub_command", metavar="RECS_COMMAND")
+    train = recs_commands.add_parser("train", help="train the recommendation model now",
+                                     description="Compute missing audio vectors, train ALS on the listening "
+                                     "history, rebuild the nearest-neighbour index, store it in the data dir.")
+    _data_option(train)
+    train.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: every core)")
+    train.set_defaults(run=_recs_train)
     return parser
 
 
@@ -235,7 +248,16 @@ def _warm(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from server.demo import build_demo
 
-    build_demo(args.data, albums=args.albums, seconds_per_track=args.seconds_per_track)
+    build_demo(args.data, albums=args.albums, seconds_per_track=args.seconds_per_track,
+               sampler_albums=max(0, args.sampler_albums), listeners=max(0, args.listeners))
+    return EXIT_OK
+
+
+def _recs_train(args: argparse.Namespace) -> int:
+    from server.recs.model import Settings
+    from server.recs.training import train_data_dir
+
+    print(train_data_dir(args.data, Settings(threads=args.threads or 0)))
     return EXIT_OK
 
 

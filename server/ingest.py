@@ -17,6 +17,7 @@ from server.album_loudness import record_album_loudness
 from server.catalog import Catalog, NewFile, NewTrack
 from server.exceptions import AlbumLoudnessError, IngestError
 from server.loudness import integrated_loudness_lufs, sample_peak_dbfs
+from server.recs import audio_catalog
 from server.tags import read_tags
 from server.transcode import EncodedFile, decode, transcode, vorbis_frames
 
@@ -119,6 +120,7 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
         peak_dbfs=sample_peak_dbfs(audio.pcm), source_sha256=source_sha256,
     )
     track_id = _write(catalog, data_dir, path, outputs, lambda: catalog.insert_track(track))
+    audio_catalog.store(catalog, track_id, audio.pcm, audio.sample_rate)
     covers.attach_cover(catalog, data_dir, catalog.track_album_id(track_id), path)
     return IngestedTrack(path, track_id, tags.title, duplicate=False)
 
@@ -137,6 +139,7 @@ def _redo_audio(catalog: Catalog, data_dir: Path, track_id: int, path: Path, tit
         return track_id
 
     _write(catalog, data_dir, path, outputs, replace)
+    audio_catalog.store(catalog, track_id, audio.pcm, audio.sample_rate)
     for file_id in stale:
         origin.origin_path(data_dir, file_id).unlink(missing_ok=True)
     return IngestedTrack(path, track_id, title, duplicate=False, corrected=True)
