@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 BATCH = 200  # events per POST /me/plays (the server takes up to 500)
 LIKES_PAGE = 500
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 10.0
-_FOR_GOOD = (400, 404, 409, 413, 422)  # answers a resend would get again: not worth retrying
+# Answers a resend would get again: not worth retrying. A 404 for plays is a server without the endpoint (an older
+# version): they stay queued for one that has it; for a like it is a track the server does not know.
+_FOR_GOOD = (400, 409, 413, 422)
+_LIKE_FOR_GOOD = (*_FOR_GOOD, 404)
 
 Changed = Callable[[str], None]  # "plays" or "likes"
 Failed = Callable[[str], None]
@@ -131,7 +134,7 @@ class HistorySender:
             try:
                 (self._api.like if pending.liked else self._api.unlike)(pending.track_id)
             except ApiError as exc:
-                if exc.status not in _FOR_GOOD:
+                if exc.status not in _LIKE_FOR_GOOD:
                     raise
                 log.warning("the server refused a like of track %d: %s", pending.track_id, exc.message)
                 self._on_error(f"Could not save that like: {exc.message}")

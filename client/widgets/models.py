@@ -131,7 +131,7 @@ class ColumnsModel(QAbstractTableModel):
 class TrackTableModel(ColumnsModel):
     """Tracks: number, title, artist, album, time, popularity, liked (a heart); sortable through SORT_ROLE."""
 
-    COLUMNS = ("#", "Title", "Artist", "Album", "Time", "Popularity", "Liked")
+    COLUMNS: tuple[str, ...] = ("#", "Title", "Artist", "Album", "Time", "Popularity", "Liked")
     LIKED_COLUMN = 6
 
     def __init__(self) -> None:
