@@ -24,6 +24,7 @@ from server.limits import (
     declared_size_within_limit,
     too_large_message,
 )
+from server.listening_routes import router as listening_router
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
@@ -56,6 +57,7 @@ def create_app(data_dir: Path) -> FastAPI:
     app.include_router(router)
     app.include_router(playlist_router)
     app.include_router(playlist_stream_router)
+    app.include_router(listening_router)
     return app
 
 
@@ -143,7 +145,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
-    methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes)
+    methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes,
+                                        *listening_router.routes)
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))

@@ -71,6 +71,16 @@ def track(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
     return None if row is None else _track(row)
 
 
+def tracks_by_id(catalog: Catalog, track_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The Track JSON of each of ``track_ids`` the catalog holds, by id (for lists in another order)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(track_ids), 500):
+        chunk = track_ids[start:start + 500]
+        rows = catalog.query(_TRACK + f" WHERE tracks.id IN ({','.join('?' * len(chunk))})", chunk)
+        found.update((int(row["id"]), _track(row)) for row in rows)
+    return found
+
+
 def manifest(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
     """What a client needs to fetch, verify and decode a track's files (never their keys)."""
     row = catalog.query_one("SELECT id, duration_samples, sample_rate, loudness_lufs, peak_dbfs FROM tracks "

@@ -1,5 +1,5 @@
 """The catalog database (SQLite through sqlite-utils): artists, albums and their covers, tracks, files, users,
-sessions, playlists.
+sessions, playlists, listening history (plays, likes) and what the recommender keeps per track and per user.
 
 Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
 """
@@ -42,6 +42,12 @@ _TABLES: dict[str, dict[str, type]] = {
     "playlist_members": {"id": int, "playlist_id": str, "user_id": int, "role": str},
     "playlist_updates": {"id": int, "playlist_id": str, "seq": int, "update_id": str, "author_id": int,
                          "data": bytes},
+    "plays": {"id": int, "user_id": int, "event_id": str, "track_id": int, "started_ms": int, "ms_played": int,
+              "completed": int, "skipped": int, "context_kind": str, "context_id": str, "received_ms": int},
+    "likes": {"id": int, "user_id": int, "track_id": int, "liked_ms": int},
+    "audio_features": {"id": int, "track_id": int, "version": int, "vector": bytes},
+    "discover_weekly": {"id": int, "user_id": int, "playlist_id": str, "week_of": str, "generated_ms": int,
+                        "picks": str},
 }
 _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
@@ -52,6 +58,10 @@ _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "playlists": [("owner_id", "users", "id")],
     "playlist_members": [("playlist_id", "playlists", "id"), ("user_id", "users", "id")],
     "playlist_updates": [("playlist_id", "playlists", "id"), ("author_id", "users", "id")],
+    "plays": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
+    "likes": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
+    "audio_features": [("track_id", "tracks", "id")],
+    "discover_weekly": [("user_id", "users", "id"), ("playlist_id", "playlists", "id")],
 }
 _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
@@ -63,9 +73,15 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "sessions": [["token_sha256"]],
     "playlist_members": [["playlist_id", "user_id"]],
     "playlist_updates": [["playlist_id", "seq"], ["playlist_id", "update_id"]],
+    "plays": [["user_id", "event_id"]],
+    "likes": [["user_id", "track_id"]],
+    "audio_features": [["track_id"]],
+    "discover_weekly": [["user_id"]],
 }
 _INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
-                                        "playlists": [["owner_id"]], "playlist_members": [["user_id"]]}
+                                        "playlists": [["owner_id"]], "playlist_members": [["user_id"]],
+                                        "plays": [["user_id", "started_ms"], ["received_ms"]],
+                                        "likes": [["user_id", "liked_ms"]]}
 
 
 @dataclass(frozen=True)
