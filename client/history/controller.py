@@ -57,6 +57,7 @@ class HistoryController(QObject):
         self._api = api
         self.store = HistoryStore(data_dir)
         self._liked: dict[int, Track] = {track.id: track for track, _ in self.store.liked()}  # newest first
+        self._toggles = 0  # likes toggled here so far: a mirror read that started before one is stale
         self._news.connect(self._on_sender_news)
         self._sending = HistorySender(api, self.store, self._news.emit, self.failed.emit)
 
@@ -72,7 +73,7 @@ class HistoryController(QObject):
 
     def close(self, flush_s: float = FLUSH_AT_CLOSE_S) -> None:
         """Give queued plays and likes up to ``flush_s`` to reach the server (the rest go at the next start)."""
-        if not self._sending.wait_settled(flush_s):
+        if not self._sending.online or not self._sending.wait_settled(flush_s):
             _log.info("closing with plays or likes still queued; they are sent at the next start")
         self._sending.close()
         self.store.close()
@@ -113,6 +114,7 @@ class HistoryController(QObject):
         if liked == self.is_liked(track.id):
             return
         self.store.set_liked(track, liked, datetime.now(UTC))
+        self._toggles += 1
         if liked:
             self._liked = {track.id: track, **self._liked}
         else:
@@ -127,11 +129,18 @@ class HistoryController(QObject):
 
     def _on_sender_news(self, what: str) -> None:
         if what == "likes":
-            run_task(self.store.liked, self._on_likes_read, self.failed.emit)
+            self._read_likes()
         else:
             self.plays_changed.emit()
 
-    def _on_likes_read(self, likes: list[tuple[Track, datetime]]) -> None:
+    def _read_likes(self) -> None:
+        toggles = self._toggles
+        run_task(self.store.liked, lambda likes: self._on_likes_read(toggles, likes), self.failed.emit)
+
+    def _on_likes_read(self, toggles: int, likes: list[tuple[Track, datetime]]) -> None:
+        if toggles != self._toggles:
+            self._read_likes()  # a toggle here since the read began: what was read misses it
+            return
         self._liked = {track.id: track for track, _ in likes}
         self.likes_changed.emit()
 

@@ -71,6 +71,10 @@ class HistorySender:
         else:
             self._online.clear()
 
+    @property
+    def online(self) -> bool:
+        return self._online.is_set()
+
     def wait_settled(self, timeout_s: float) -> bool:
         """Wait until everything queued so far has reached the server; False on timeout."""
         with self._idle:

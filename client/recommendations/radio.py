@@ -37,6 +37,7 @@ class TrackRadio(QObject):
         self._playback = playback
         self._context: PlayContext | None = None
         self._seen: list[int] = []  # every track this radio queued, in order
+        self._last_artist: int | None = None  # of the last track it queued
         self._fetching = False
         self._exhausted = False
         playback.queue_changed.connect(self._on_playback_queue_changed)
@@ -50,6 +51,7 @@ class TrackRadio(QObject):
         """Play ``seed``, then its neighbours: fetched off the UI thread."""
         context = PlayContext("radio", str(seed.id))
         self._context, self._seen, self._exhausted, self._fetching = context, [seed.id], False, True
+        self._last_artist = seed.artist_id
         api = self._api
         run_task(lambda: _neighbours(api, seed.id, [seed.id]),
                  lambda tracks: self._on_first(context, seed, tracks), self._on_failed)
@@ -86,14 +88,19 @@ class TrackRadio(QObject):
         self._playback.extend_context(fresh)
 
     def _fresh(self, tracks: list[Track]) -> list[Track]:
-        """The tracks this radio has not queued yet (each once), remembered as queued."""
+        """The tracks this radio has not queued yet (each once), remembered as queued. The server never sends one
+        artist twice in a row; where a batch joins the last one it is kept so by starting with another artist."""
         seen = set(self._seen)
         fresh = []
         for track in tracks:
             if track.id not in seen:
                 seen.add(track.id)
                 fresh.append(track)
-        self._seen += [track.id for track in fresh]
+        other = next((i for i, track in enumerate(fresh) if track.artist_id != self._last_artist), 0)
+        fresh = fresh[other:other + 1] + fresh[:other] + fresh[other + 1:]
+        if fresh:
+            self._seen += [track.id for track in fresh]
+            self._last_artist = fresh[-1].artist_id
         return fresh
 
     def _on_failed(self, message: str) -> None:
