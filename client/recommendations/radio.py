@@ -47,6 +47,11 @@ class TrackRadio(QObject):
         """Whether the queue's context is this radio's."""
         return self._context is not None and self._playback.context == self._context
 
+    @property
+    def fetching(self) -> bool:
+        """Whether neighbours asked of the server are on their way."""
+        return self._fetching
+
     def start(self, seed: Track) -> None:
         """Play ``seed``, then its neighbours: fetched off the UI thread."""
         context = PlayContext("radio", str(seed.id))
