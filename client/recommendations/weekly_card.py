@@ -61,7 +61,6 @@ class DiscoverWeeklyCard(QWidget):
         self.picks = PicksModel()
         self.table = TrackTable("discoverWeeklyTable", "Discover Weekly tracks", PlayContext("discover_weekly"),
                                 self.picks)
-        self.table.setMinimumHeight(160)
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.details)

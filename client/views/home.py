@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from client.catalog import Album, Track
 from client.listening import PlayContext
@@ -12,6 +12,8 @@ from client.widgets.cover_cache import CoverCache
 from client.widgets.track_table import TrackTable
 
 POPULAR_TRACKS = 20
+DISCOVER_WEEKLY_PX = 240
+POPULAR_PX = 240
 
 
 class HomePage(QWidget):
@@ -25,13 +27,25 @@ class HomePage(QWidget):
         self.albums = AlbumGrid("homeAlbumGrid", covers)
         self.albums.setFixedHeight(220)
         self.popular = TrackTable("popularTrackTable", "Popular tracks", PlayContext("library", "popular"))
-        layout = QVBoxLayout(self)
+        self.discover_weekly.setMinimumHeight(DISCOVER_WEEKLY_PX)
+        self.popular.setMinimumHeight(POPULAR_PX)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.greeting)
         layout.addWidget(self.discover_weekly, 1)
         layout.addWidget(QLabel("<b>Albums</b>"))
         layout.addWidget(self.albums)
         layout.addWidget(QLabel("<b>Popular right now</b>"))
         layout.addWidget(self.popular, 1)
+        # Home holds more than a small window shows: it scrolls rather than make the window's minimum taller.
+        scroll = QScrollArea()
+        scroll.setObjectName("homeScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def show_catalog(self, albums: list[Album], tracks: list[Track]) -> None:
         self.albums.albums.set_albums(albums)
