@@ -13,7 +13,7 @@ from client.app import App
 from client.bundled import BundledServer
 from client.widgets.models import HEART, NO_HEART, TrackTableModel
 from client.widgets.track_table import TrackTable
-from tests.helpers.own_server import own_server
+from tests.helpers.own_server import USERS, own_server
 from tests.helpers.running_app import started_app
 
 
@@ -21,6 +21,9 @@ from tests.helpers.running_app import started_app
 def server(demo_data: Path, tmp_path: Path) -> Iterator[BundledServer]:
     with own_server(demo_data, tmp_path / "own") as started:
         yield started
+
+
+ALICE = ("alice", USERS["alice"][0])  # a user of the test's own server with no likes yet
 
 
 def click_heart(qtbot, table: TrackTable, row: int) -> None:  # type: ignore[no-untyped-def]
@@ -38,7 +41,7 @@ def liked_titles(app: App) -> list[str]:
 
 def test_a_like_persists_across_restarts_and_devices_and_liked_songs_fills_from_hearts(
         qtbot, server, secret_service, tmp_path: Path) -> None:
-    app = started_app(qtbot, server, tmp_path, tmp_path / "laptop")
+    app = started_app(qtbot, server, tmp_path, tmp_path / "laptop", ALICE)
     window = app.window
     window.open_album(window.library.grid.albums.albums[0].id)
     table = window.library.album_page.tracks
@@ -54,12 +57,12 @@ def test_a_like_persists_across_restarts_and_devices_and_liked_songs_fills_from_
     window.close()
 
     # The same device again: the hearts are still there.
-    again = started_app(qtbot, server, tmp_path, tmp_path / "laptop")
+    again = started_app(qtbot, server, tmp_path, tmp_path / "laptop", ALICE)
     assert liked_titles(again) == [album[0].title, album[2].title]
     again.window.close()
 
     # A new device: the likes come from the server; unliking there ...
-    phone = started_app(qtbot, server, tmp_path, tmp_path / "phone")
+    phone = started_app(qtbot, server, tmp_path, tmp_path / "phone", ALICE)
     qtbot.waitUntil(lambda: liked_titles(phone) == [album[0].title, album[2].title], timeout=15_000)
     click_heart(qtbot, phone.window.liked.tracks, 0)
     assert liked_titles(phone) == [album[2].title]
@@ -67,7 +70,7 @@ def test_a_like_persists_across_restarts_and_devices_and_liked_songs_fills_from_
     phone.window.close()
 
     # ... reaches the first device at its next start (the server is the truth, the device's copy a mirror).
-    laptop = started_app(qtbot, server, tmp_path, tmp_path / "laptop")
+    laptop = started_app(qtbot, server, tmp_path, tmp_path / "laptop", ALICE)
     qtbot.waitUntil(lambda: liked_titles(laptop) == [album[2].title], timeout=15_000)
     laptop.window.open_album(album[0].album_id)
     album_table = laptop.window.library.album_page.tracks
