@@ -28,6 +28,9 @@ from server.listening_routes import router as listening_router
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
+from server.recs.schedule import RecsSchedule, SchedulePolicy
+from server.recs.service import Recommender
+from server.recs_routes import router as recs_router
 from server.routes import router
 from server.throttle import LoginThrottle, ThrottlePolicy
 from server.update_pool import UpdateWorkers
@@ -49,6 +52,9 @@ def create_app(data_dir: Path) -> FastAPI:
     app.state.playlist_hub = PlaylistHub()
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
+    app.state.recommender = Recommender(data_dir)
+    app.state.recs_schedule = RecsSchedule(data_dir, app.state.recommender, app.state.playlist_hub,
+                                           SchedulePolicy.from_environment())
     app.add_middleware(JsonDepthLimit)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -58,17 +64,22 @@ def create_app(data_dir: Path) -> FastAPI:
     app.include_router(playlist_router)
     app.include_router(playlist_stream_router)
     app.include_router(listening_router)
+    app.include_router(recs_router)
     return app
 
 
 @asynccontextmanager
 async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
-    """The processes that check pushed playlist updates live as long as the app serves."""
+    """The processes that check pushed playlist updates, and the recommender's schedule, live as long as the app
+    serves."""
     workers: UpdateWorkers = app.state.update_workers
+    schedule: RecsSchedule = app.state.recs_schedule
     workers.start()
+    schedule.start()
     try:
         yield
     finally:
+        schedule.close()
         workers.close()
 
 
@@ -146,7 +157,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
     methods = {method for route in (*router.routes, *playlist_router.routes, *playlist_stream_router.routes,
-                                        *listening_router.routes)
+                                        *listening_router.routes, *recs_router.routes)
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))

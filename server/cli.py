@@ -1,4 +1,4 @@
-"""The ``legato-server`` command line: serve, ingest, demo and user add.
+"""The ``legato-server`` command line: serve, ingest, demo, user add and recs train.
 
 Exit codes: 0 success, 1 partial failure (some files failed; each is printed), 2 usage error.
 """
@@ -26,7 +26,8 @@ URL_ANNOUNCEMENT = "LEGATO_SERVER_URL"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command is None or (args.command == "user" and args.user_command is None):
+    if args.command is None or (args.command == "user" and args.user_command is None) or (
+            args.command == "recs" and args.recs_command is None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
@@ -75,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password", help="the password (prompted for when absent)")
     add.add_argument("--region", type=_region, default="GB", help="ISO country code of the user (default: GB)")
     add.set_defaults(run=_user_add)
+
+    recs = commands.add_parser("recs", help="the recommender", description="The recommender's model.")
+    recs_commands = recs.add_subparsers(dest="recs_command", metavar="RECS_COMMAND")
+    train = recs_commands.add_parser("train", help="train the recommendation model now",
+                                     description="Compute missing audio vectors, train ALS on the listening "
+                                     "history, rebuild the nearest-neighbour index, store it in the data dir.")
+    _data_option(train)
+    train.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: every core)")
+    train.set_defaults(run=_recs_train)
     return parser
 
 
@@ -138,6 +148,14 @@ def _demo(args: argparse.Namespace) -> int:
     from server.demo import build_demo
 
     build_demo(args.data, albums=args.albums, seconds_per_track=args.seconds_per_track)
+    return EXIT_OK
+
+
+def _recs_train(args: argparse.Namespace) -> int:
+    from server.recs.model import Settings
+    from server.recs.training import train_data_dir
+
+    print(train_data_dir(args.data, Settings(threads=args.threads or 0)))
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from server import covers, origin
 from server.catalog import Catalog, NewFile, NewTrack
 from server.exceptions import IngestError
 from server.loudness import integrated_loudness_lufs, sample_peak_dbfs
+from server.recs import audio_catalog
 from server.tags import read_tags
 from server.transcode import EncodedFile, decode, transcode
 
@@ -102,6 +103,7 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
                 _store_output(catalog, data_dir, track_id, output)
     except OSError as exc:
         raise IngestError(path, f"could not write the encrypted origin copy ({exc})") from exc
+    audio_catalog.store(catalog, track_id, audio.pcm, audio.sample_rate)
     covers.attach_cover(catalog, data_dir, catalog.track_album_id(track_id), path)
     return IngestedTrack(path, track_id, tags.title, duplicate=False)
 

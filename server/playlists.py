@@ -18,6 +18,9 @@ from server.update_pool import UpdateWorkers
 from sync import LoggedUpdate, OutgoingUpdate, PullResult, PushResult
 
 COMPACT_AFTER_UPDATES = 256
+# The server's own account: it owns the playlists the server makes for one user (Discover Weekly), private
+# playlists that user follows and sees, read-only; nobody can log in as it.
+SYSTEM_OWNER = "Legato"
 _log = logging.getLogger(__name__)
 
 
@@ -88,7 +91,7 @@ def role_of(catalog: Catalog, record: PlaylistRecord, user_id: int) -> Role | No
     if row is None:
         return None
     role = Role(row["role"])
-    return role if role is Role.COLLABORATOR or record.public else None
+    return role if role is Role.COLLABORATOR or record.public or record.owner == SYSTEM_OWNER else None
 
 
 def readable(catalog: Catalog, playlist_id: str, user_id: int) -> tuple[PlaylistRecord, Role]:
@@ -121,8 +124,9 @@ def visible_to(catalog: Catalog, user_id: int) -> list[dict[str, Any]]:
         "SELECT playlists.*, users.name AS owner, COALESCE(m.role, 'owner') AS role FROM playlists "
         "JOIN users ON users.id = playlists.owner_id "
         "LEFT JOIN playlist_members AS m ON m.playlist_id = playlists.id AND m.user_id = :user "
-        "WHERE playlists.owner_id = :user OR m.role = 'collaborator' OR (m.role = 'follower' AND playlists.public) "
-        "ORDER BY playlists.created, playlists.id", {"user": user_id})
+        "WHERE playlists.owner_id = :user OR m.role = 'collaborator' "
+        "OR (m.role = 'follower' AND (playlists.public OR users.name = :system)) "
+        "ORDER BY playlists.created, playlists.id", {"user": user_id, "system": SYSTEM_OWNER})
     return [_record(row).to_json(Role(row["role"])) for row in rows]
 
 

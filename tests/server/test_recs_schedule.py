@@ -1,0 +1,75 @@
+"""``serve`` trains the recommender by itself: at once when it has no model, again when enough new plays arrive,
+hostile batches before them included; and ``recs train`` does the same from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from client.bundled import BundledServer
+from server.recs import model_store
+from tests.helpers.offline_harness import wait_until
+from tests.helpers.own_server import own_server
+
+_WAIT_S = 90.0  # a training run in a child process on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    environ = {"LEGATO_RECS_CHECK_S": "0.2", "LEGATO_RECS_RETRAIN_PLAYS": "3"}
+    with own_server(demo_data, tmp_path_factory.mktemp("recs-schedule"), environ) as running:
+        yield running
+
+
+def trained_ms(data_dir: Path) -> int:
+    model = model_store.load(data_dir)
+    return 0 if model is None else model.trained_ms
+
+
+def test_serve_retrains_after_new_plays_and_hostile_batches_leave_nothing_behind(server: BundledServer) -> None:
+    wait_until(lambda: trained_ms(server.data_dir) > 0, "the first model", _WAIT_S)
+    first = model_store.load(server.data_dir)
+    assert first is not None and not first.warm.any()  # no plays yet: every track placed by its sound
+    token = httpx.post(f"{server.url}/auth/login", json={"username": "alice", "password": "alice-pw"}).json()
+    alice = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token['token']}"}, timeout=30)
+    now = datetime.now(UTC)
+
+    def event(track_id: object, started: datetime, **extra: object) -> dict[str, object]:
+        return {"id": str(uuid.uuid4()), "track_id": track_id, "started_at": started.isoformat(), "ms_played": 90_000,
+                "completed": True, "skipped": False, "context": {"kind": "search", "id": None}, **extra}
+
+    assert alice.post("/me/plays", json={"events": [event("1; DROP TABLE plays", now)]}).status_code == 422
+    assert alice.post("/me/plays", content=b'{"events": [{"id": ', headers={
+        "Content-Type": "application/json"}).status_code == 400
+    ignored = alice.post("/me/plays", json={"events": [event(424242, now), event(1, now + timedelta(days=1))]})
+    assert ignored.json()["accepted"] == 0
+    assert trained_ms(server.data_dir) == first.trained_ms  # nothing was stored, so nothing is due
+    recent = [event(track, now - timedelta(minutes=track)) for track in (1, 2, 3)]
+    good = alice.post("/me/plays", json={"events": recent})
+    assert good.json()["accepted"] == 3
+    wait_until(lambda: trained_ms(server.data_dir) > first.trained_ms, "a retrain after three new plays", _WAIT_S)
+    second = model_store.load(server.data_dir)
+    assert second is not None and {int(t) for t in second.track_ids[second.warm]} == {1, 2, 3}
+    assert alice.get("/tracks/1/radio").status_code == 200
+    alice.close()
+
+
+def test_recs_train_on_the_command_line_stores_a_model(demo_data: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data, data_dir)
+    (data_dir / model_store.MODEL_FILE).unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-m", "server", "recs", "train", "--data", str(data_dir)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "trained on" in done.stdout
+    model = model_store.load(data_dir)
+    assert model is not None and len(model.index) == len(model.track_ids) > 0
