@@ -57,6 +57,7 @@ class HistoryController(QObject):
         self._api = api
         self.store = HistoryStore(data_dir)
         self._liked: dict[int, Track] = {track.id: track for track, _ in self.store.liked()}  # newest first
+        self._closed = False
         self._toggles = 0  # likes toggled here so far: a mirror read that started before one is stale
         self._news.connect(self._on_sender_news)
         self._sending = HistorySender(api, self.store, self._news.emit, self.failed.emit)
@@ -75,6 +76,7 @@ class HistoryController(QObject):
         """Give queued plays and likes up to ``flush_s`` to reach the server (the rest go at the next start)."""
         if not self._sending.online or not self._sending.wait_settled(flush_s):
             _log.info("closing with plays or likes still queued; they are sent at the next start")
+        self._closed = True
         self._sending.close()
         self.store.close()
 
@@ -82,6 +84,10 @@ class HistoryController(QObject):
 
     def record(self, play: PlayEnded) -> None:
         """Keep ``play`` here at once and queue it for the server (the playback controller's play_ended)."""
+        if self._closed:
+            # The engine's last events, still queued when the session closed: the play heard was kept at close.
+            _log.info("not recording “%s” reported after the history was closed", play.track.title)
+            return
         self.store.record(play)
         self._sending.wake()
         self.plays_changed.emit()
