@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--albums", type=_positive_int, default=4, help="number of albums (default: 4)")
     demo.add_argument("--seconds-per-track", type=_positive_float, default=90.0,
                       help="approximate track length in seconds (default: 90)")
+    demo.add_argument("--sampler-albums", type=int, default=14, help="short albums by more artists, three tracks "
+                      "each, so Discover Weekly has 30 fresh picks (default: 14; 0: none)")
+    demo.add_argument("--listeners", type=int, default=60,
+                      help="synthetic listeners with planted tastes, for recommendations (default: 60; 0: none)")
     demo.set_defaults(run=_demo)
 
     user = commands.add_parser("user", help="manage users", description="Manage users.")
@@ -147,7 +151,8 @@ def _ingest(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from server.demo import build_demo
 
-    build_demo(args.data, albums=args.albums, seconds_per_track=args.seconds_per_track)
+    build_demo(args.data, albums=args.albums, seconds_per_track=args.seconds_per_track,
+               sampler_albums=max(0, args.sampler_albums), listeners=max(0, args.listeners))
     return EXIT_OK
 
 

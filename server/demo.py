@@ -1,5 +1,5 @@
 """Build the demo catalog: render server.synth's albums to tagged 16-bit FLAC beside a cover.png, ingest them for
-real, add "demo".
+real, add "demo"; optionally short sampler albums and synthetic listeners for recommendations (demo_listeners).
 
 Idempotent: albums already in the catalog are skipped and the demo user is created only when missing.
 """
@@ -27,19 +27,27 @@ DEMO_REGION = "GB"
 
 
 def build_demo(data_dir: Path, albums: int = 4, seconds_per_track: float = 90.0,
-               progress: Callable[[str], None] = print) -> None:
-    """Render ``albums`` demo albums of about ``seconds_per_track`` each into the catalog in ``data_dir``."""
+               progress: Callable[[str], None] = print, sampler_albums: int = 0, sampler_seconds: float = 8.0,
+               listeners: int = 0) -> None:
+    """Render ``albums`` demo albums of about ``seconds_per_track`` each into the catalog in ``data_dir``, then
+    ``sampler_albums`` short ones by more artists and ``listeners`` synthetic listeners (with a trained model)."""
+    from server import demo_listeners
+
     for number, album in enumerate(demo_albums(albums, seconds_per_track=seconds_per_track), start=1):
         label = f"[{number}/{albums}] {album.artist} - {album.title}"
-        if _album_exists(data_dir, album):
+        if album_exists(data_dir, album):
             progress(f"{label}: already in the catalog")
             continue
-        _ingest_album(data_dir, album)
+        ingest_album(data_dir, album)
         progress(f"{label}: {len(album.tracks)} tracks ingested{' (gapless)' if album.gapless else ''}")
+    if sampler_albums:
+        demo_listeners.add_samplers(data_dir, albums, sampler_albums, sampler_seconds, progress)
     _ensure_demo_user(data_dir)
+    if listeners or sampler_albums:
+        demo_listeners.add_listeners(data_dir, DEMO_USER, listeners, progress)
 
 
-def _ingest_album(data_dir: Path, album: DemoAlbum) -> None:
+def ingest_album(data_dir: Path, album: DemoAlbum) -> None:
     with tempfile.TemporaryDirectory(prefix="legato-demo-") as temp:
         (Path(temp) / "cover.png").write_bytes(cover_png(album.title))
         paths = [_write_flac(Path(temp), album, track) for track in album.tracks]
@@ -81,7 +89,7 @@ def _popularity(album: DemoAlbum, title: str) -> int:
     return max(0, min(100, base + spread))
 
 
-def _album_exists(data_dir: Path, album: DemoAlbum) -> bool:
+def album_exists(data_dir: Path, album: DemoAlbum) -> bool:
     catalog = Catalog.open(data_dir)
     try:
         row = catalog.query_one(

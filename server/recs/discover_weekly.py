@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from server.recs import ranking
 from server.recs.model import RecsModel
 
 PICKS = 30
 PER_ARTIST = 2
 EXPLORED = 6  # of the 30, drawn from further down the ranking, so the list is never only the obvious
 _EXPLORE_DEPTH = 150
-_CANDIDATES = 600
+CANDIDATES = 600  # index neighbours ranked for one user's picks
 _REASON_POOL = 300  # the user's most confident tracks a reason is chosen among
 
 
@@ -30,19 +31,19 @@ class Pick:
 
 
 def choose(model: RecsModel, confidences: Mapping[int, float], excluded: Collection[int],
-           artists: Callable[[list[int]], Mapping[int, int]], rng: random.Random, played: Collection[int],
+           artists: Callable[[list[int]], Mapping[int, int]], rng: random.Random, played: Sequence[int],
            count: int = PICKS) -> list[Pick] | None:
     """The picks for a user with these confidences, or None when nothing they liked is in the model.
 
-    Reasons come from the ``played`` tracks among the positives (from any positive if none was played).
+    ``played`` lists the tracks they heard, most recent first; reasons come from them (from any positive if
+    they played none).
     """
-    taste = model.taste(dict(confidences))
-    if taste is None:
+    ranked = ranking.ranked(model, confidences, played, excluded, CANDIDATES)
+    if ranked is None:
         return None
-    ranked = [neighbour.track_id for neighbour in model.index.nearest(taste, _CANDIDATES + len(excluded))
-              if neighbour.track_id not in excluded]
     chosen = spread_over_artists(ranked, artists(ranked), count, rng)
-    heard = {track_id: value for track_id, value in confidences.items() if track_id in played}
+    heard_tracks = set(played)
+    heard = {track_id: value for track_id, value in confidences.items() if track_id in heard_tracks}
     found = reasons(model, heard if any(value > 0 for value in heard.values()) else confidences, chosen)
     return [Pick(track_id, reason) for track_id, reason in zip(chosen, found, strict=True)]
 

@@ -80,3 +80,11 @@ def played(catalog: Catalog, user_id: int) -> set[int]:
     """Every track the user ever started (heard or skipped): Discover Weekly never offers them."""
     return {int(row["track_id"]) for row in catalog.query("SELECT DISTINCT track_id FROM plays WHERE user_id = ?",
                                                           [user_id])}
+
+
+def heard_latest_first(catalog: Catalog, user_id: int) -> list[int]:
+    """The tracks the user heard (30 s or more), each once, the most recently heard first."""
+    rows = catalog.query("SELECT track_id, MAX(started_ms) AS last FROM plays WHERE user_id = ? "
+                         "AND (ms_played >= ? OR completed) GROUP BY track_id ORDER BY last DESC",
+                         [user_id, HEARD_MS])
+    return [int(row["track_id"]) for row in rows]

@@ -59,7 +59,7 @@ class Recommender:
         played = interactions.played(catalog, user_id)
         excluded = played | set(confidences)
         chosen = discover_weekly.choose(self.model(), confidences, excluded, lambda ids: artists(catalog, ids), rng,
-                                        played)
+                                        interactions.heard_latest_first(catalog, user_id))
         if chosen is None:  # no history yet: the most popular fresh tracks, two per artist at most
             rows = catalog.query("SELECT id, artist_id FROM tracks ORDER BY popularity DESC, id LIMIT ?",
                                  [len(excluded) + 10 * discover_weekly.PICKS])

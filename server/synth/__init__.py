@@ -125,8 +125,8 @@ def _read_only(planar: Audio) -> Audio:
     return frozen
 
 
-def demo_albums(count: int, *, seconds_per_track: float = 90.0, seed: int = 0) -> Iterator[DemoAlbum]:
-    """Yield ``count`` albums, rendered one at a time; the first is always the gapless live set.
+def demo_albums(count: int, *, seconds_per_track: float = 90.0, seed: int = 0, first: int = 0) -> Iterator[DemoAlbum]:
+    """Yield albums ``first`` to ``count - 1``, rendered one at a time; album 0 is always the gapless live set.
 
     Album ``i`` depends only on ``seed`` and ``i``, so a longer catalog starts with the same albums.
     Arguments are checked at the call, before anything is rendered.
@@ -137,15 +137,15 @@ def demo_albums(count: int, *, seconds_per_track: float = 90.0, seed: int = 0) -
         raise ValueError(f"seconds_per_track must be >= {MIN_SECONDS_PER_TRACK}, got {seconds_per_track}")
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
-    return _render_albums(count, seconds_per_track, seed)
+    return _render_albums(count, seconds_per_track, seed, first)
 
 
-def _render_albums(count: int, seconds_per_track: float, seed: int) -> Iterator[DemoAlbum]:
+def _render_albums(count: int, seconds_per_track: float, seed: int, first: int) -> Iterator[DemoAlbum]:
     names_rng = np.random.default_rng([seed, _NAMES_STREAM])
     hand_made = {d.title for d in _STUDIO_DESIGNS} | {d.artist for d in _STUDIO_DESIGNS} | {_LIVE_DESIGN.artist}
     titles = _name_pool(names_rng, _ALBUM_WORDS, hand_made)
     artists = _name_pool(names_rng, _ARTIST_WORDS, hand_made)
-    for index in range(count):
+    for index in range(first, count):
         rng = np.random.default_rng([seed, index])
         design = _design(index, rng, titles, artists)
         if index == 0:

@@ -43,3 +43,36 @@ def test_building_the_demo_twice_duplicates_nothing(demo_data: Path) -> None:
     build_demo(demo_data, albums=2, seconds_per_track=6.0, progress=lines.append)
     assert _counts(demo_data) == before
     assert len(lines) == 2 and all("already in the catalog" in line for line in lines)
+
+
+def test_the_demo_with_listeners_gives_the_demo_user_a_discover_weekly_of_their_own(tmp_path: Path) -> None:
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    from server.playlist_hub import PlaylistHub
+    from server.recs.service import Recommender
+
+    build_demo(tmp_path, albums=2, seconds_per_track=3.0, progress=lambda line: None, sampler_albums=3,
+               sampler_seconds=2.0, listeners=8)
+    catalog = Catalog.open(tmp_path)
+    plays_before = catalog.query("SELECT COUNT(*) AS n FROM plays")[0]["n"]
+    catalog.close()
+    before = _counts(tmp_path)
+    build_demo(tmp_path, albums=2, seconds_per_track=3.0, progress=lambda line: None, sampler_albums=3,
+               sampler_seconds=2.0, listeners=8)
+    assert _counts(tmp_path) == before  # idempotent: no second population, no second history
+    catalog = Catalog.open(tmp_path)
+    try:
+        assert catalog.query("SELECT COUNT(*) AS n FROM plays")[0]["n"] == plays_before
+        assert before["artists"] == 5 and before["users"] == 1 + 8  # demo and the listeners
+        demo = catalog.user_by_name(DEMO_USER)
+        assert demo is not None
+        heard = {int(row["track_id"]) for row in catalog.query("SELECT track_id FROM plays WHERE user_id = ?",
+                                                               [demo["id"]])}
+        week = Recommender(tmp_path).weekly(catalog, PlaylistHub(), auth.User.from_row(demo), datetime.now(UTC))
+    finally:
+        catalog.close()
+    picked = [int(pick["track_id"]) for pick in week.picks]
+    assert heard and picked and not set(picked) & heard
+    assert all(pick["reason_track_id"] in heard for pick in week.picks)
+    assert max(Counter(picked).values()) == 1
