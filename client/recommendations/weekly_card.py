@@ -16,6 +16,7 @@ from client.widgets.models import SORT_ROLE, Index, TrackTableModel
 from client.widgets.track_table import TrackTable
 
 COVER_PX = 120
+HIDDEN_COLUMNS = (0, 3, 5)  # track number, album, popularity
 TITLE = "Discover Weekly"
 
 
@@ -61,6 +62,8 @@ class DiscoverWeeklyCard(QWidget):
         self.picks = PicksModel()
         self.table = TrackTable("discoverWeeklyTable", "Discover Weekly tracks", PlayContext("discover_weekly"),
                                 self.picks)
+        for column in HIDDEN_COLUMNS:  # a card is narrow: what, by whom, why
+            self.table.hideColumn(column)
         text = QVBoxLayout()
         text.addWidget(self.title)
         text.addWidget(self.details)
