@@ -187,6 +187,39 @@ class ApiClient:
         """
         return send(self._files, "GET", f"/albums/{album_id}/cover").content
 
+    def post_plays(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        """Send play events (idempotent by their ids): how many were new, already known, and ignored (with why)."""
+        return dict(self.request_json("POST", "/me/plays", json={"events": events}))
+
+    def plays(self, limit: int = 50, before: str | None = None) -> dict[str, Any]:
+        """The user's listening history, newest first, from every device; ``next_before`` pages on."""
+        params: dict[str, Any] = {"limit": limit} | ({"before": before} if before is not None else {})
+        return dict(self.request_json("GET", "/me/plays", params=params))
+
+    def clear_plays(self) -> None:
+        self.request_json("DELETE", "/me/plays")
+
+    def like(self, track_id: int) -> None:
+        self.request_json("PUT", f"/me/likes/{track_id}")
+
+    def unlike(self, track_id: int) -> None:
+        self.request_json("DELETE", f"/me/likes/{track_id}")
+
+    def likes(self, limit: int = 500, offset: int = 0) -> dict[str, Any]:
+        """The user's liked tracks (each with ``liked_at``), newest first, and how many there are in all."""
+        return dict(self.request_json("GET", "/me/likes", params={"limit": limit, "offset": offset}))
+
+    def discover_weekly(self) -> dict[str, Any]:
+        """This week's Discover Weekly: its playlist id, the week, and each pick with the reason it was picked."""
+        return dict(self.request_json("GET", "/me/discover-weekly"))
+
+    def radio(self, track_id: int, limit: int = 25, exclude: list[int] | None = None) -> dict[str, Any]:
+        """Tracks like ``track_id`` (its neighbours) for its radio, none of ``exclude``."""
+        params: dict[str, Any] = {"limit": limit}
+        if exclude:
+            params["exclude"] = ",".join(str(track) for track in exclude)
+        return dict(self.request_json("GET", f"/tracks/{track_id}/radio", params=params))
+
     def health(self) -> None:
         """A cheap reachability probe; ServerUnreachable or ApiError when the server is not serving."""
         self.request_json("GET", "/health")

@@ -11,8 +11,10 @@ from pathlib import Path
 from cache import ContentStore
 from client.api import ApiClient
 from client.downloads import DownloadsController, open_downloads
+from client.history import HistoryController
 from client.playback import PlaybackController, Repeat
 from client.playlists import PlaylistsController
+from client.recommendations import TrackRadio
 from client.settings import Settings
 from client.startup import Connection
 from client.widgets.cover_cache import CoverCache
@@ -20,13 +22,15 @@ from player import Sink
 
 DOWNLOADS_DB = "downloads.db"
 PLAYLISTS_DIR = "playlists"
+HISTORY_DIR = "history"
 
 
 @dataclass(frozen=True)
 class Session:
     """A logged-in session's parts. ``store`` and ``downloads`` are None without an OS keystore (no disk cache).
 
-    ``playlists`` owns the playlist sync core (``playlists.sync``) and carries its news into Qt.
+    ``playlists`` owns the playlist sync core (``playlists.sync``) and carries its news into Qt; ``history`` records
+    every play ``playback`` reports and every like, and sends them on.
     """
 
     api: ApiClient
@@ -36,13 +40,17 @@ class Session:
     downloads: DownloadsController | None
     playlists: PlaylistsController
     covers: CoverCache
+    history: HistoryController
+    radio: TrackRadio
 
     def close(self) -> None:
-        """Give queued playlist edits a moment to reach the server, then stop syncing, downloading and playing."""
+        """Give queued playlist edits, plays and likes a moment to reach the server, then stop syncing, downloading
+        and playing (the play in progress is recorded as it stops)."""
         self.playlists.close()
         if self.downloads is not None:
             self.downloads.close()
         self.playback.close()
+        self.history.close()
 
 
 def open_session(connection: Connection, settings: Settings, data_dir: Path, sink: Sink) -> Session:
@@ -60,11 +68,16 @@ def open_session(connection: Connection, settings: Settings, data_dir: Path, sin
         playback.local_manifest = downloads.availability.local_manifest
         playback.offline = lambda: not downloads.online
     playlists = PlaylistsController(api, data_dir / PLAYLISTS_DIR)
+    history = HistoryController(api, data_dir / HISTORY_DIR)
+    playback.play_ended.connect(history.record)
     if downloads is not None:
         downloads.connectivity_changed.connect(lambda online, _forced: playlists.set_online(online))
-    session = Session(api, store, connection.store_problem, playback, downloads, playlists, CoverCache(api.cover))
+        downloads.connectivity_changed.connect(lambda online, _forced: history.set_online(online))
+    session = Session(api, store, connection.store_problem, playback, downloads, playlists, CoverCache(api.cover),
+                      history, TrackRadio(api, playback))
     apply_settings(session, settings)
     playlists.start()
+    history.start()
     return session
 
 

@@ -16,6 +16,8 @@ from cache import CacheStats, ContentStore, DecryptingSource, FileManifest, Pref
 from client import catalog
 from client.api import ApiClient, ServerUnreachable
 from client.catalog import Track
+from client.listening import OTHER, QUEUE, PlayContext
+from client.playback.plays import PlayTracker
 from client.playback.queue import Entry, PlayQueue, Repeat
 from client.playback.sequencing import UNKNOWN, GainMode, Loudness, Planned, album_loudness, plan
 from client.tasks import run_task
@@ -29,6 +31,7 @@ from player import (
     Sink,
     Source,
     StateChanged,
+    TrackEnded,
     TrackStarted,
 )
 
@@ -49,6 +52,7 @@ class PlaybackController(QObject):
         queue_changed(): the upcoming entries changed (edit, shuffle, repeat, or a track moved on).
         error_occurred(str): a message fit to show to the user.
         notice(str): a passing status fit for the status bar ("Reconnecting…", then what happened).
+        play_ended(object): a client.listening.PlayEnded, once per play (run out, skipped, or left at quit).
     """
 
     track_changed = Signal(object)
@@ -56,6 +60,7 @@ class PlaybackController(QObject):
     queue_changed = Signal()
     error_occurred = Signal(str)
     notice = Signal(str)
+    play_ended = Signal(object)
     _engine_event = Signal(object)
 
     def __init__(self, api: ApiClient, sink: Sink, store: ContentStore | None = None,
@@ -78,6 +83,8 @@ class PlaybackController(QObject):
         self._albums: dict[int, Loudness] = {}  # by track id: its album's figures, from the same manifest
         self._flat: list[Entry] = []  # what the engine holds, by engine index
         self._plans: list[Planned] = []  # how each of them plays, by engine index
+        self.context = OTHER  # where the queue's context came from (an album, a playlist, radio, ...)
+        self._plays = PlayTracker()
         self._engine_event.connect(self._on_engine_event)
         self.engine = Engine(sink, listener=self._engine_event.emit)
 
@@ -110,10 +117,17 @@ class PlaybackController(QObject):
     def current_track(self) -> Track | None:
         return self.queue.current.track if self.queue.current is not None else None
 
-    def play_context(self, tracks: Sequence[Track], start_index: int = 0) -> None:
-        """Play ``tracks`` (an album, a playlist, search results) from ``start_index`` on."""
+    def play_context(self, tracks: Sequence[Track], start_index: int = 0, context: PlayContext = OTHER) -> None:
+        """Play ``tracks`` (an album, a playlist, search results: ``context``) from ``start_index`` on."""
+        self._leave(skipped=True)
+        self.context = context
         entry = self.queue.play_context(list(tracks), start_index)
         self._jump_to(entry)
+
+    def extend_context(self, tracks: Sequence[Track]) -> None:
+        """Add ``tracks`` at the end of the context (radio's next neighbours), after the user's queue."""
+        self.queue.extend_context(list(tracks))
+        self._queue_edited()
 
     def restore(self, track_ids: Sequence[int], position_s: float) -> None:
         """Bring back a queue from an earlier run, paused at ``position_s`` of its first track."""
@@ -130,6 +144,7 @@ class PlaybackController(QObject):
                  self.error_occurred.emit)
 
     def next(self) -> None:
+        self._leave(skipped=True)
         entry = self.queue.next_explicit()
         if entry is None:
             self.engine.stop()
@@ -141,6 +156,7 @@ class PlaybackController(QObject):
         if self.engine.position().seconds > 3.0 or (entry := self.queue.previous()) is None:
             self.engine.seek(0.0)
         else:
+            self._leave(skipped=True)
             self._jump_to(entry)
 
     def add_next(self, tracks: Sequence[Track]) -> None:
@@ -190,11 +206,17 @@ class PlaybackController(QObject):
         return self._store.stats() if self._store is not None else None
 
     def close(self) -> None:
+        self._leave(skipped=False)
         self.engine.close()
         if self._store is not None:
             self._store.close()
 
     # -- feeding the engine -------------------------------------------------------------------------
+
+    def _leave(self, skipped: bool) -> None:
+        ended = self._plays.left(self.engine.position(), skipped)
+        if ended is not None:
+            self.play_ended.emit(ended)
 
     def _jump_to(self, entry: Entry) -> None:
         window = [entry, *self.queue.upcoming()[:LOOKAHEAD]]
@@ -292,8 +314,13 @@ class PlaybackController(QObject):
             entry = next((e for e in reversed(self._flat) if str(e.entry_id) == event.key), None)
             if entry is not None:
                 self.queue.advance_to(entry)
+                if (unfinished := self._plays.started(entry, QUEUE if entry.queued else self.context)) is not None:
+                    self.play_ended.emit(unfinished)
                 self.track_changed.emit(entry.track)
                 self._queue_edited()
+        elif isinstance(event, TrackEnded):
+            if (ended := self._plays.ran_out(event.key)) is not None:
+                self.play_ended.emit(ended)
         elif isinstance(event, StateChanged):
             self.state_changed.emit(event.state)
         elif isinstance(event, Reconnecting):

@@ -69,6 +69,13 @@ class PlayQueue:
         self._queued.extend(entries)
         return entries
 
+    def extend_context(self, tracks: Sequence[Track]) -> list[Entry]:
+        """Add ``tracks`` to the end of the context, in this order (a radio's next neighbours)."""
+        entries = [Entry(next(self._ids), track, False) for track in tracks]
+        self._order.extend(range(len(self._context), len(self._context) + len(entries)))
+        self._context.extend(entries)
+        return entries
+
     def remove(self, entry_ids: Sequence[int]) -> None:
         """Remove upcoming entries (the one playing stays until it ends)."""
         doomed = set(entry_ids)

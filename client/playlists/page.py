@@ -56,9 +56,11 @@ class PlaylistsPage(QWidget):
             its tracks change.
         playlists_changed(list): the editable playlists as (id, name), for "Add to playlist" menus.
         error_occurred(str): a message fit for the user.
+        radio_requested(object): start this Track's radio (from an entry's menu).
     """
 
     play_requested = Signal(list, int)
+    radio_requested = Signal(object)
     playlists_changed = Signal(list)
     playlist_shown = Signal(str, str, list)
     error_occurred = Signal(str)
@@ -146,7 +148,9 @@ class PlaylistsPage(QWidget):
         selected = bool(self.table.selectionModel().selectedRows())
         play = menu.addAction("Play", self._play_current)
         remove = menu.addAction("Remove from playlist", self.remove_selected)
+        radio = menu.addAction("Go to track radio", self._radio_current)
         play.setEnabled(selected)
+        radio.setEnabled(selected and self._current_track() is not None)
         remove.setEnabled(selected and self.entries.editable)
         return menu
 
@@ -378,6 +382,14 @@ class PlaylistsPage(QWidget):
 
     def _on_table_context_menu_requested(self, pos: QPoint) -> None:
         self.context_menu().popup(self.table.viewport().mapToGlobal(pos))
+
+    def _current_track(self) -> Track | None:
+        index = self.table.currentIndex()
+        return self.entries.track(index.row()) if index.isValid() else None
+
+    def _radio_current(self) -> None:
+        if (track := self._current_track()) is not None:
+            self.radio_requested.emit(track)
 
     def _play_current(self) -> None:
         if self.table.currentIndex().isValid():

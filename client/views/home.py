@@ -1,33 +1,51 @@
-"""Home: the albums to jump back into and what is popular right now."""
+"""Home: Discover Weekly, the albums to jump back into and what is popular right now."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from client.catalog import Album, Track
+from client.listening import PlayContext
+from client.recommendations import DiscoverWeeklyCard
 from client.views.library import AlbumGrid
 from client.widgets.cover_cache import CoverCache
 from client.widgets.track_table import TrackTable
 
 POPULAR_TRACKS = 20
+DISCOVER_WEEKLY_PX = 240
+POPULAR_PX = 240
 
 
 class HomePage(QWidget):
-    """Greeting, an album grid and the most popular tracks."""
+    """Greeting, Discover Weekly (made for ``user_name``), an album grid and the most popular tracks."""
 
-    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, user_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("homePage")
         self.greeting = QLabel("<h2>Good listening</h2>")
+        self.discover_weekly = DiscoverWeeklyCard(user_name)
         self.albums = AlbumGrid("homeAlbumGrid", covers)
         self.albums.setFixedHeight(220)
-        self.popular = TrackTable("popularTrackTable", "Popular tracks")
-        layout = QVBoxLayout(self)
+        self.popular = TrackTable("popularTrackTable", "Popular tracks", PlayContext("library", "popular"))
+        self.discover_weekly.setMinimumHeight(DISCOVER_WEEKLY_PX)
+        self.popular.setMinimumHeight(POPULAR_PX)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.greeting)
+        layout.addWidget(self.discover_weekly, 1)
         layout.addWidget(QLabel("<b>Albums</b>"))
         layout.addWidget(self.albums)
         layout.addWidget(QLabel("<b>Popular right now</b>"))
         layout.addWidget(self.popular, 1)
+        # Home holds more than a small window shows: it scrolls rather than make the window's minimum taller.
+        scroll = QScrollArea()
+        scroll.setObjectName("homeScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def show_catalog(self, albums: list[Album], tracks: list[Track]) -> None:
         self.albums.albums.set_albums(albums)

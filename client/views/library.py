@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from client.catalog import Album, AlbumWithTracks, Artist
 from client.release_jitter import RECENT_S, release_instant, utc_now
+from client.listening import PlayContext
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
@@ -101,6 +102,7 @@ class AlbumPage(QWidget):
         gapless = " · gapless" if album.gapless else ""
         self.details.setText(f"{album.year} · {album.track_count} tracks · "
                              f"{format_duration(album.duration_s)}{gapless}")
+        self.tracks.context = PlayContext("album", str(album.id))
         self.tracks.set_tracks(album.tracks)
         self._show_release(album)
 

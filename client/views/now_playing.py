@@ -1,4 +1,5 @@
-"""The now-playing bar: cover, title and artist, transport, seek slider with times, volume, shuffle/repeat."""
+"""The now-playing bar: cover, title and artist, the heart, transport, seek slider with times, volume,
+shuffle/repeat."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from client.playback.queue import Repeat
 from client.settings import Settings
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
-from client.widgets.models import format_duration
+from client.widgets.models import HEART, NO_HEART, format_duration
 
 COVER_PX = 56
 _REPEAT_CYCLE = {Repeat.OFF: Repeat.ALL, Repeat.ALL: Repeat.ONE, Repeat.ONE: Repeat.OFF}
@@ -36,6 +37,7 @@ class NowPlayingBar(QWidget):
         seek_requested(float): seconds into the track, when the user lets go of the slider.
         volume_changed(float): 0..1.
         shuffle_toggled(bool), repeat_changed(object: Repeat), normalisation_toggled(bool)
+        like_clicked(object): the heart was clicked for this Track (the one shown).
     """
 
     play_pause_clicked = Signal()
@@ -46,6 +48,7 @@ class NowPlayingBar(QWidget):
     shuffle_toggled = Signal(bool)
     repeat_changed = Signal(object)
     normalisation_toggled = Signal(bool)
+    like_clicked = Signal(object)
 
     def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +62,10 @@ class NowPlayingBar(QWidget):
         self.cover.setFixedSize(COVER_PX, COVER_PX)
         self.title = named(QLabel("Nothing playing"), "nowPlayingLabel", "Now playing")
         self.artist = named(QLabel(""), "nowPlayingArtistLabel", "Artist")
+        self.like = named(QToolButton(), "likeButton", "Like", "Save to Liked Songs")
+        self.like.setText(NO_HEART)
+        self.like.setCheckable(True)
+        self.like.setEnabled(False)
         icons = self.style()
         self.previous = named(QPushButton(icons.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward), ""),
                               "previousButton", "Previous track", "Previous (Ctrl+Left)")
@@ -99,6 +106,7 @@ class NowPlayingBar(QWidget):
         row = QHBoxLayout(self)
         row.addWidget(self.cover)
         row.addLayout(text, 1)
+        row.addWidget(self.like)
         row.addLayout(middle, 2)
         row.addWidget(self.normalise)
         row.addWidget(self.volume)
@@ -111,6 +119,7 @@ class NowPlayingBar(QWidget):
         self.shuffle.toggled.connect(self.shuffle_toggled)
         self.repeat.clicked.connect(self._on_repeat_clicked)
         self.normalise.toggled.connect(self.normalisation_toggled)
+        self.like.clicked.connect(self._on_like_clicked)
 
     def show_options(self, settings: Settings) -> None:
         """Show the volume, shuffle, repeat and normalisation ``settings`` hold, without asking for any change."""
@@ -130,6 +139,14 @@ class NowPlayingBar(QWidget):
         self.artist.setText(f"{track.artist} — {track.album}")
         self.cover.setPixmap(self._cover_pixmap(track))
         self.seek.setRange(0, int(self._duration_s * 1000))
+        self.like.setEnabled(True)
+
+    def show_liked(self, liked: bool) -> None:
+        """Fill the heart or empty it (the shown track's like, as the likes say)."""
+        self.like.setChecked(liked)
+        self.like.setText(HEART if liked else NO_HEART)
+        self.like.setAccessibleName("Liked" if liked else "Like")
+        self.like.setToolTip("Remove from Liked Songs" if liked else "Save to Liked Songs")
 
     def show_state(self, state: str) -> None:
         self.play.setText("Pause" if state == "playing" else "Play")
@@ -149,6 +166,10 @@ class NowPlayingBar(QWidget):
     def set_repeat(self, mode: Repeat) -> None:
         self._repeat = mode
         self.repeat.setText(_REPEAT_TEXT[mode])
+
+    def _on_like_clicked(self) -> None:
+        if self._track is not None:
+            self.like_clicked.emit(self._track)
 
     def _on_seek_slider_released(self) -> None:
         self.seek_requested.emit(self.seek.value() / 1000)

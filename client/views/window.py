@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -21,8 +22,11 @@ from cache import CacheStats
 from client import catalog
 from client.catalog import Album, AlbumWithTracks, Artist, Track
 from client.downloads import DownloadsController, DownloadsView, DownloadToggle, OfflineIndicator
+from client.history import HistoryPage, LikedSongsPage
+from client.listening import PlayContext
 from client.playback import PlaybackController
 from client.playlists import PlaylistsPage
+from client.recommendations import discover_weekly
 from client.session import Session
 from client.settings import Settings
 from client.tasks import run_task
@@ -44,7 +48,8 @@ PAGES_MIN_WIDTH_PX = 400
 
 
 class MainWindow(QMainWindow):
-    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Playlists, Downloads.
+    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Liked Songs, History, Playlists,
+    Downloads.
 
     Signals:
         settings_requested(): the user asked for the Settings dialog.
@@ -54,7 +59,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     closing = Signal()
 
-    PAGES = ("Home", "Search", "Library", "Playlists", "Downloads")
+    PAGES = ("Home", "Search", "Library", "Liked Songs", "History", "Playlists", "Downloads")
 
     def __init__(self, session: Session, settings: Settings) -> None:
         """A window on a complete ``session``, its controls showing ``settings``; starts loading the catalog."""
@@ -66,12 +71,15 @@ class MainWindow(QMainWindow):
         self.playback = session.playback
         self._api = session.api
 
-        self.sidebar = named(QListWidget(), "sidebar", "Sections", "Home, Search, Library, Playlists, Downloads")
+        self.sidebar = named(QListWidget(), "sidebar", "Sections", ", ".join(self.PAGES))
         self.sidebar.setFixedWidth(150)
-        self.home = HomePage(session.covers)
+        self.home = HomePage(session.covers, session.api.user_name)
         self.search = SearchPage(run_task, lambda query: catalog.search_results(session.api.search(query)),
                                  session.covers)
+        self.search.tracks.context = PlayContext("search")
         self.library = LibraryPage(session.covers)
+        self.liked = LikedSongsPage(session.history)
+        self.history = HistoryPage(session.history)
         self.playlists = PlaylistsPage(session.playlists,
                                        lambda ids: [catalog.track(session.api.track(i)) for i in ids], run_task)
         self.pages = QStackedWidget()
@@ -85,7 +93,7 @@ class MainWindow(QMainWindow):
         self.cache_label = named(QLabel(), "cacheStatsLabel", "Where plays came from")
         self.statusBar().addPermanentWidget(self.warning_label)
         self.statusBar().addPermanentWidget(self.cache_label)
-        self._add_pages(self.home, self.search, self.library, self.playlists)
+        self._add_pages(self.home, self.search, self.library, self.liked, self.history, self.playlists)
         self.downloads = session.downloads
         self.download_toggle: DownloadToggle | None = None
         self.playlist_download_toggle: DownloadToggle | None = None
@@ -100,6 +108,7 @@ class MainWindow(QMainWindow):
         self.search.failed.connect(self.show_message)
         self._connect_tables()
         self._connect_playback(session.playback)
+        self._connect_history()
         self._poll = QTimer(self)
         self._poll.setInterval(POSITION_POLL_MS)
         self._poll.timeout.connect(self._on_poll_timeout)
@@ -115,6 +124,7 @@ class MainWindow(QMainWindow):
         api = session.api
         run_task(lambda: ([catalog.album(a) for a in api.albums()], [catalog.track(t) for t in api.tracks()["tracks"]]),
                  self._on_catalog_loaded, self.show_message)
+        self.load_discover_weekly()
         self._poll.start()
         self._stats_poll.start()
 
@@ -159,15 +169,21 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(0)
 
     def _connect_tables(self) -> None:
-        playback, page = self.playback, self.playlists
+        playback, page, radio = self.playback, self.playlists, self.session.radio
         for table in self._track_tables():
-            table.play_requested.connect(playback.play_context)
+            table.play_requested.connect(functools.partial(self._on_track_table_play_requested, table))
+            table.like_toggled.connect(self.session.history.toggle_liked)
+            table.radio_requested.connect(radio.start)
             table.play_next_requested.connect(playback.add_next)
             table.queue_requested.connect(playback.add_to_end)
             table.album_requested.connect(self.open_album)
             table.artist_requested.connect(self.open_artist)
             table.playlist_add_requested.connect(lambda tracks, playlist_id: page.add_tracks(playlist_id, tracks))
-        page.play_requested.connect(playback.play_context)
+        page.play_requested.connect(
+            lambda tracks, start: playback.play_context(tracks, start, PlayContext("playlist", page.current_id)))
+        page.radio_requested.connect(radio.start)
+        radio.started.connect(lambda seed: self.show_message(f"Radio of “{seed.title}” by {seed.artist}"))
+        radio.failed.connect(self.show_message)
         page.error_occurred.connect(self.show_message)
         page.playlists_changed.connect(self._on_playlists_changed)
 
@@ -190,6 +206,13 @@ class MainWindow(QMainWindow):
         self.queue_panel.remove_requested.connect(playback.remove)
         self.queue_panel.clear_requested.connect(playback.clear_queue)
 
+    def _connect_history(self) -> None:
+        history = self.session.history
+        self.now_playing.like_clicked.connect(history.toggle_liked)
+        history.likes_changed.connect(self._on_history_likes_changed)
+        history.failed.connect(self.show_message)
+        self._on_history_likes_changed()
+
     # -- what the app and tests call ------------------------------------------------------------------
 
     def show_message(self, message: str) -> None:
@@ -206,6 +229,11 @@ class MainWindow(QMainWindow):
         rows = [self.sidebar.item(row).text() for row in range(self.sidebar.count())]
         self.sidebar.setCurrentRow(rows.index(page))
 
+    def load_discover_weekly(self) -> None:
+        """Fetch this week's Discover Weekly off the UI thread and show it on Home (or why it cannot be shown)."""
+        api, card = self._api, self.home.discover_weekly
+        run_task(lambda: discover_weekly(api.discover_weekly()), card.show_weekly, card.show_problem)
+
     def open_album(self, album_id: int) -> None:
         api = self._api
         run_task(lambda: catalog.album_with_tracks(api.album(album_id)), self._on_album_loaded, self.show_message)
@@ -221,6 +249,16 @@ class MainWindow(QMainWindow):
         self.home.show_catalog(albums, tracks)
         self.library.grid.albums.set_albums(albums)
         self.show_message(f"{len(albums)} albums, {len(tracks)} tracks")
+
+    def _on_track_table_play_requested(self, table: TrackTable, tracks: list[Track], start: int) -> None:
+        self.playback.play_context(tracks, start, table.context)
+
+    def _on_history_likes_changed(self) -> None:
+        liked = self.session.history.liked_ids()
+        for table in self._track_tables():
+            table.tracks.set_liked(liked)
+        current = self.playback.current_track
+        self.now_playing.show_liked(current is not None and current.id in liked)
 
     def _on_album_loaded(self, album: AlbumWithTracks) -> None:
         self.library.show_album(album)
@@ -243,6 +281,7 @@ class MainWindow(QMainWindow):
 
     def _on_playback_track_changed(self, track: Track) -> None:
         self.now_playing.show_track(track)
+        self.now_playing.show_liked(self.session.history.is_liked(track.id))
         self.now_playing.show_state(self.playback.engine.state)
         self.setWindowTitle(f"{track.title} — {track.artist} · Legato")
 
@@ -277,7 +316,8 @@ class MainWindow(QMainWindow):
         return [self.home.albums, self.search.albums, self.library.grid, self.library.artist_page.grid]
 
     def _track_tables(self) -> list[TrackTable]:
-        return [self.home.popular, self.search.tracks, self.library.album_page.tracks]
+        return [self.home.popular, self.home.discover_weekly.table, self.search.tracks,
+                self.library.album_page.tracks, self.liked.tracks]
 
     def _add_shortcuts(self) -> None:
         def on(keys: QKeySequence | str, slot: Any) -> None:

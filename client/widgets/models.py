@@ -26,6 +26,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 TRACKS_MIME = "application/x-legato-tracks"
+HEART, NO_HEART = "♥", "♡"
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 log = logging.getLogger(__name__)
@@ -128,13 +129,26 @@ class ColumnsModel(QAbstractTableModel):
 
 
 class TrackTableModel(ColumnsModel):
-    """Tracks: number, title, artist, album, time, popularity; sortable through SORT_ROLE."""
+    """Tracks: number, title, artist, album, time, popularity, liked (a heart); sortable through SORT_ROLE."""
 
-    COLUMNS = ("#", "Title", "Artist", "Album", "Time", "Popularity")
+    COLUMNS: tuple[str, ...] = ("#", "Title", "Artist", "Album", "Time", "Popularity", "Liked")
+    LIKED_COLUMN = 6
 
     def __init__(self) -> None:
         super().__init__()
         self._tracks: list[Track] = []
+        self._liked: frozenset[int] = frozenset()
+
+    def is_liked(self, track_id: int) -> bool:
+        return track_id in self._liked
+
+    def set_liked(self, track_ids: frozenset[int]) -> None:
+        """Show these tracks' hearts filled (the user's likes), the others' empty."""
+        if track_ids != self._liked:
+            self._liked = track_ids
+            if self._tracks:
+                column = self.LIKED_COLUMN
+                self.dataChanged.emit(self.index(0, column), self.index(len(self._tracks) - 1, column))
 
     @property
     def tracks(self) -> list[Track]:
@@ -163,6 +177,8 @@ class TrackTableModel(ColumnsModel):
             return None
         track = self._tracks[index.row()]
         column = index.column()
+        if column == self.LIKED_COLUMN:
+            return self._heart(track, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return (track.track_no, track.title, track.artist, track.album, format_duration(track.duration_s),
                     f"{track.popularity}")[column]
@@ -171,6 +187,22 @@ class TrackTableModel(ColumnsModel):
                     track.duration_s, track.popularity)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == ID_ROLE:
+            return track.id
+        if role == RECORD_ROLE:
+            return track
+        return None
+
+    def _heart(self, track: Track, role: int) -> Any:
+        liked = track.id in self._liked
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEART if liked else NO_HEART
+        if role == SORT_ROLE:
+            return int(liked)
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return "Liked: click to remove from Liked Songs" if liked else "Not liked: click to like"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
         if role == ID_ROLE:
             return track.id
         if role == RECORD_ROLE:

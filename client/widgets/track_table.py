@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from client.catalog import Track
+from client.listening import OTHER, PlayContext
 from client.widgets.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
 
 
@@ -39,6 +40,10 @@ class TrackTable(QTableView):
         download_requested(list): download the selected tracks' albums.
         album_requested(int): go to this album.
         artist_requested(int): go to this artist.
+        like_toggled(object): like this Track, or unlike it when liked (its heart was clicked, or the menu asked).
+        radio_requested(object): start this Track's radio.
+
+    ``context`` says where a play from this table comes from (its owner sets it as the listing changes).
     """
 
     play_requested = Signal(list, int)
@@ -48,13 +53,18 @@ class TrackTable(QTableView):
     download_requested = Signal(list)
     album_requested = Signal(int)
     artist_requested = Signal(int)
+    like_toggled = Signal(object)
+    radio_requested = Signal(object)
 
-    def __init__(self, object_name: str, accessible_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, object_name: str, accessible_name: str, context: PlayContext = OTHER,
+                 model: TrackTableModel | None = None, parent: QWidget | None = None) -> None:
+        """A table of ``model``'s tracks (a plain TrackTableModel when None) played as ``context``."""
         super().__init__(parent)
         self.setObjectName(object_name)
         self.setAccessibleName(accessible_name)
-        self.setToolTip(f"{accessible_name}: double-click or Enter plays; right-click for more")
-        self.tracks = TrackTableModel()
+        self.setToolTip(f"{accessible_name}: double-click or Enter plays; click a heart to like; right-click for more")
+        self.context = context
+        self.tracks = model if model is not None else TrackTableModel()
         self._proxy = QSortFilterProxyModel(self)
         self._proxy.setSourceModel(self.tracks)
         self._proxy.setSortRole(SORT_ROLE)
@@ -65,6 +75,7 @@ class TrackTable(QTableView):
         self.setDragEnabled(True)
         self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.doubleClicked.connect(self._on_double_clicked)
+        self.clicked.connect(self._on_clicked)
         self.playlists: list[tuple[str, str]] = []  # (id, name) offered under "Add to playlist"
         play = QAction("Play", self)
         play.setShortcut(QKeySequence(Qt.Key.Key_Return))
@@ -89,7 +100,12 @@ class TrackTable(QTableView):
             self._on_double_clicked(self.currentIndex())
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
-        self.play_requested.emit(self.visible_tracks(), index.row())
+        if index.column() != TrackTableModel.LIKED_COLUMN:
+            self.play_requested.emit(self.visible_tracks(), index.row())
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.column() == TrackTableModel.LIKED_COLUMN:
+            self.like_toggled.emit(index.data(RECORD_ROLE))
 
     def context_menu(self) -> QMenu:
         """The menu for the current selection (built fresh: playlists may have changed)."""
@@ -109,6 +125,9 @@ class TrackTable(QTableView):
         menu.addAction("Download", lambda: self.download_requested.emit(selected))
         menu.addSeparator()
         if first is not None:
+            menu.addAction("Remove from Liked Songs" if self.tracks.is_liked(first.id) else "Like",
+                           lambda: self.like_toggled.emit(first))
+            menu.addAction("Go to track radio", lambda: self.radio_requested.emit(first))
             menu.addAction("Go to album", lambda: self.album_requested.emit(first.album_id))
             menu.addAction("Go to artist", lambda: self.artist_requested.emit(first.artist_id))
         for action in menu.actions():

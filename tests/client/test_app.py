@@ -14,16 +14,7 @@ from PySide6.QtCore import Qt
 
 from client.app import App
 from player.wav import read_wav
-
-
-def started_app(qtbot, live_server, tmp_path: Path) -> App:
-    app = App(tmp_path / "data", None, live_server.url, "demo", "demo", tmp_path / "heard.wav")
-    qtbot.addWidget(app.connecting)
-    app.start()
-    qtbot.waitUntil(lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0,
-                    timeout=15_000)
-    qtbot.addWidget(app.window)
-    return app
+from tests.helpers.running_app import started_app
 
 
 def new_playlist(qtbot, app: App, name: str) -> str:

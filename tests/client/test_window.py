@@ -134,7 +134,9 @@ def test_search_as_you_type_forgives_a_typo(qtbot, window: MainWindow) -> None:
 def test_every_control_has_an_accessible_name_and_a_tooltip(window: MainWindow) -> None:
     for name in ("sidebar", "playPauseButton", "nextButton", "previousButton", "seekSlider", "volumeSlider",
                  "shuffleButton", "repeatButton", "normalisationCheck", "queueList", "clearQueueButton",
-                 "removeFromQueueButton", "albumGrid", "searchEdit", "albumTrackTable"):
+                 "removeFromQueueButton", "albumGrid", "searchEdit", "albumTrackTable", "likeButton",
+                 "likedTrackTable", "playLikedButton", "discoverWeeklyTable", "playDiscoverWeeklyButton",
+                 "historyTable", "refreshHistoryButton", "clearHistoryButton"):
         widget = window.findChild(object, name)
         assert widget is not None, name
         assert widget.accessibleName() and widget.toolTip(), name

@@ -1,0 +1,8 @@
+"""Listening history and likes: kept on this device at once, sent to the server in the background, shown in the
+History and Liked Songs pages."""
+
+from client.history.controller import History, HistoryController
+from client.history.history_page import HistoryPage
+from client.history.liked_page import LikedSongsPage
+
+__all__ = ["History", "HistoryController", "HistoryPage", "LikedSongsPage"]
