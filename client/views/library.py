@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from client.catalog import Album, AlbumWithTracks, Artist
-from client.release_jitter import RECENT_S, release_instant, utc_now
 from client.listening import PlayContext
+from client.release_jitter import RECENT_S, release_instant, utc_now
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
