@@ -28,6 +28,7 @@ from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
 from server.routes import router
+from server.search_index import SearchIndex
 from server.throttle import LoginThrottle, ThrottlePolicy
 from server.update_pool import UpdateWorkers
 
@@ -40,11 +41,17 @@ _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: th
 
 def create_app(data_dir: Path) -> FastAPI:
     """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing)."""
-    Catalog.open(data_dir).close()
+    catalog = Catalog.open(data_dir)
+    search_index = SearchIndex(data_dir)
+    try:
+        _log.info("search index: %s", search_index.reconcile(catalog))
+    finally:
+        catalog.close()
     app = _LegatoApi(title="Legato reference server", lifespan=_update_workers_running,
                      description="Catalog, manifests, licences and encrypted files for the Legato player.",
                      max_body_size=DEFAULT_BODY_BYTES, dependencies=[Depends(declared_size_within_limit)])
     app.state.data_dir = data_dir
+    app.state.search_index = search_index
     app.state.playlist_hub = PlaylistHub()
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
