@@ -6,7 +6,8 @@ RUN_DEBS=(libportaudio2 libasound2-plugins libegl1 libgl1 libxkbcommon-x11-0 lib
           libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0
           libxcb-xkb1
           libfontconfig1 libglib2.0-0 libdbus-1-3)
-TEST_DEBS=(pulseaudio pulseaudio-utils dbus dbus-x11 gnome-keyring libglib2.0-bin xvfb xauth)
+# wamerican: the word list `legato-server catalog synth` names tracks from (search tests and benchmark)
+TEST_DEBS=(pulseaudio pulseaudio-utils dbus dbus-x11 gnome-keyring libglib2.0-bin xvfb xauth wamerican)
 
 missing_debs() {
     local pkg
