@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import tantivy
 
 from server.catalog import Catalog
-from server.search_index import SCHEMA, SearchIndex
-from server.search_text import MAX_QUERY_WORDS, typo_budget, words
+from server.search_index import KINDS, SCHEMA, SearchIndex
+from server.search_text import MAX_PREFIX, MAX_QUERY_WORDS, MIN_PREFIX, typo_budget, words
 
 # A word's best match: the same word, a word it starts (the last one, being typed), or a near spelling.
 _EXACT, _PREFIX, _FUZZY = 2.0, 1.0, 0.5
+_MIN_FUZZY_PREFIX = 6  # shorter typo'd starts of words match too much of the dictionary to mean anything
 _MIN_CANDIDATES = 60  # fetched per kind before re-ranking, so a regional favourite can climb past global ones
 _KIND_ORDER = {"artist": 0, "album": 1, "track": 2}  # on a perfect tie the broader result is the top one
 
@@ -62,65 +63,91 @@ def search(index: SearchIndex, catalog: Catalog, text: str, region: str, limit: 
         return Found(asked, (), (), ())
     index.catch_up(catalog)
     searcher = index.searcher()
-    found = {kind: _ranked(searcher, catalog, kind, asked, region, limit) for kind in ("track", "album", "artist")}
-    return Found(asked, found["track"], found["album"], found["artist"])
+    # One search covers the three kinds: each fuzzy word walks the dictionary once, not once per kind.
+    wanted = max(limit * 3, _MIN_CANDIDATES) * len(KINDS)
+    hits = _hits(searcher, _query(asked, region, fuzzy=frozenset()), wanted)
+    fuzzy: dict[tuple[str, int], _Match] = {}
+    # Near spellings rank below every exact or prefix hit, so they are looked for only to fill a page, and only
+    # for the words the index has never seen (a walk over the dictionary per word is the costly part).
+    shown = {kind: sum(1 for hit_kind, _ in hits if hit_kind == kind) for kind in KINDS}
+    unknown = _unknown_words(searcher, asked)
+    if min(shown.values()) < limit and any(typo_budget(word) for word in unknown):
+        fuzzy = {key: hit for key, hit in _hits(searcher, _query(asked, region, fuzzy=unknown), wanted).items()
+                 if key not in hits}
+    regional = _regional_popularity(catalog, region, [i for kind, i in (*hits, *fuzzy) if kind == "track"])
+    ranked = sorted((Hit(kind, doc_id, is_fuzzy, _score(hit, len(asked), regional.get(doc_id) if kind == "track"
+                                                        else None))
+                     for is_fuzzy, group in ((False, hits), (True, fuzzy)) for (kind, doc_id), hit in group.items()),
+                    key=Hit.rank_key)
+    return Found(asked, *(tuple(hit for hit in ranked if hit.kind == kind)[:limit] for kind in KINDS))
 
 
-def _ranked(searcher: tantivy.Searcher, catalog: Catalog, kind: str, asked: Sequence[str], region: str,
-            limit: int) -> tuple[Hit, ...]:
-    wanted = max(limit * 3, _MIN_CANDIDATES)
-    hits = _hits(searcher, _query(kind, asked, region, fuzzy=False), wanted)
-    fuzzy: dict[int, tuple[float, float, int]] = {}
-    if len(hits) < wanted and any(typo_budget(word) for word in asked):
-        fuzzy = {doc_id: hit for doc_id, hit in _hits(searcher, _query(kind, asked, region, fuzzy=True),
-                                                      wanted).items() if doc_id not in hits}
-    regional = _regional_popularity(catalog, region, [*hits, *fuzzy]) if kind == "track" else {}
-    ranked = [Hit(kind, doc_id, is_fuzzy, _score(hit, len(asked), regional.get(doc_id)))
-              for is_fuzzy, group in ((False, hits), (True, fuzzy)) for doc_id, hit in group.items()]
-    return tuple(sorted(ranked, key=Hit.rank_key)[:limit])
+@dataclass(frozen=True)
+class _Match:
+    text: float  # how well the words matched (the sum of each word's best match)
+    popularity: float
+    name_words: int
 
 
-def _hits(searcher: tantivy.Searcher, query: tantivy.Query, limit: int) -> dict[int, tuple[float, float, int]]:
-    """Document id → (text score, global popularity, words in its name), for the best ``limit`` matches."""
+def _hits(searcher: tantivy.Searcher, query: tantivy.Query, limit: int) -> dict[tuple[str, int], _Match]:
+    """(kind, id) → how it matched, for the best ``limit`` matches."""
     hits = searcher.search(query, limit, count=False, weight_by_field="popularity").hits
     if not hits:
         return {}
-    scores = [score for score, _ in hits]
     addresses = [address for _, address in hits]
-    ids = searcher.fast_field_values("id", addresses)
-    popularity = searcher.fast_field_values("popularity", addresses)
-    name_words = searcher.fast_field_values("name_words", addresses)
-    found: dict[int, tuple[float, float, int]] = {}
-    for doc_id, weighted, pop, size in zip(ids, scores, popularity, name_words, strict=True):
+    columns = [searcher.fast_field_values(name, addresses) for name in ("kind_code", "id", "popularity",
+                                                                         "name_words")]
+    found: dict[tuple[str, int], _Match] = {}
+    for (weighted, _), kind, doc_id, pop, size in zip(hits, *columns, strict=True):
+        popularity = float(pop or 0.0)
         # tantivy multiplied the text score by log2(2 + popularity); the re-rank wants them apart.
-        found[int(doc_id or 0)] = (float(weighted) / math.log2(2.0 + float(pop or 0.0)), float(pop or 0.0),
-                                   int(size or 1))
+        found[KINDS[int(kind or 0)], int(doc_id or 0)] = _Match(float(weighted) / math.log2(2.0 + popularity),
+                                                                  popularity, int(size or 1))
     return found
 
 
-def _score(hit: tuple[float, float, int], asked: int, regional: float | None) -> float:
+def _score(hit: _Match, asked: int, regional: float | None) -> float:
     """Relevance (how well and how much of the name the words matched) times popularity, the user's region's
     counting as much as the world's where the catalog knows it."""
-    text, popularity, name_words = hit
-    coverage = min(1.0, asked / name_words)
-    blended = popularity if regional is None else (popularity + regional) / 2
-    return text / asked * (0.5 + 0.5 * coverage) * math.log2(2.0 + blended)
+    coverage = min(1.0, asked / hit.name_words)
+    blended = hit.popularity if regional is None else (hit.popularity + regional) / 2
+    return hit.text / asked * (0.5 + 0.5 * coverage) * math.log2(2.0 + blended)
 
 
-def _query(kind: str, asked: Sequence[str], region: str, *, fuzzy: bool) -> tantivy.Query:
-    clauses = [(tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "kind", kind)),
-               (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "regions", region))]
+def _unknown_words(searcher: tantivy.Searcher, asked: Sequence[str]) -> frozenset[str]:
+    """The words of the query that are no word, no two words joined, and (the last) no start of a word."""
+    unknown = set()
+    for position, word in enumerate(asked):
+        fields = ("words", "joined", "prefixes") if position == len(asked) - 1 else ("words", "joined")
+        if not any(searcher.doc_freq(field, word) for field in fields):
+            unknown.add(word)
+    return frozenset(unknown)
+
+
+def _query(asked: Sequence[str], region: str, *, fuzzy: frozenset[str]) -> tantivy.Query:
+    """Every word must match; the words in ``fuzzy`` may also match within their typo budget."""
+    # The licence filter scores nothing: only the words decide relevance.
+    clauses = [(tantivy.Occur.Must, _scored(tantivy.Query.term_query(SCHEMA, "regions", region), 0.0))]
     for position, word in enumerate(asked):
         typing = position == len(asked) - 1
-        options = [tantivy.Query.const_score_query(tantivy.Query.term_query(SCHEMA, "words", word), _EXACT)]
-        if typing:
-            options.append(tantivy.Query.const_score_query(
-                tantivy.Query.fuzzy_term_query(SCHEMA, "words", word, 0, True, True), _PREFIX))
-        if fuzzy and typo_budget(word):
-            options.append(tantivy.Query.const_score_query(
-                tantivy.Query.fuzzy_term_query(SCHEMA, "words", word, typo_budget(word), True, typing), _FUZZY))
+        options = [_scored(tantivy.Query.term_query(SCHEMA, "words", word), _EXACT),
+                   _scored(tantivy.Query.term_query(SCHEMA, "joined", word), _EXACT)]
+        if typing and MIN_PREFIX <= len(word) <= MAX_PREFIX:
+            options.append(_scored(tantivy.Query.term_query(SCHEMA, "prefixes", word), _PREFIX))
+        elif typing and len(word) > MAX_PREFIX:
+            options.append(_scored(tantivy.Query.fuzzy_term_query(SCHEMA, "words", word, 0, True, True), _PREFIX))
+        budget = typo_budget(word)
+        if word in fuzzy and budget:
+            # A typo'd start of a word is looked for only once it is long enough to say little else.
+            as_prefix = typing and len(word) >= _MIN_FUZZY_PREFIX
+            options.append(_scored(tantivy.Query.fuzzy_term_query(SCHEMA, "words", word, budget, True, as_prefix),
+                                   _FUZZY))
         clauses.append((tantivy.Occur.Must, tantivy.Query.disjunction_max_query(options)))
     return tantivy.Query.boolean_query(clauses)
+
+
+def _scored(query: tantivy.Query, score: float) -> tantivy.Query:
+    return tantivy.Query.const_score_query(query, score)
 
 
 def _regional_popularity(catalog: Catalog, region: str, track_ids: Sequence[int]) -> dict[int, float]:

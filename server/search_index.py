@@ -22,12 +22,12 @@ import tantivy
 from durable import write_atomically
 from server import search_changes
 from server.catalog import Catalog
-from server.search_text import indexed_terms, words
+from server.search_text import joined_terms, prefix_terms, words
 
 _log = logging.getLogger(__name__)
 INDEX_DIR = "search-index"
 _STAMP = "legato-stamp.json"
-FORMAT = 1  # bump when the schema or the folding changes: every older index is then rebuilt at start
+FORMAT = 3  # bump when the schema or the folding changes: every older index is then rebuilt at start
 KINDS = ("track", "album", "artist")
 _REBUILD_SHARE = 0.2  # past this share of the catalog changed, one rebuild is cheaper than the edits
 _WRITER_HEAP_BYTES = 64_000_000
@@ -60,9 +60,11 @@ class Stamp:
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("kind", tokenizer_name="raw", index_option="basic")
+    builder.add_unsigned_field("kind_code", fast=True)  # its place in KINDS
     builder.add_unsigned_field("id", fast=True)
     builder.add_text_field("words", tokenizer_name="whitespace", index_option="basic")
+    builder.add_text_field("joined", tokenizer_name="whitespace", index_option="basic")
+    builder.add_text_field("prefixes", tokenizer_name="whitespace", index_option="basic")
     builder.add_text_field("regions", tokenizer_name="whitespace", index_option="basic")
     builder.add_float_field("popularity", fast=True)
     builder.add_unsigned_field("name_words", fast=True)
@@ -211,9 +213,11 @@ def _documents(catalog: Catalog, kind: str, ids: Iterable[int] | None) -> Iterat
         if not regions:
             continue  # licensed nowhere: nobody may find it
         name_words = words(str(row["name"]))
-        document = tantivy.Document(key=f"{kind}:{row['id']}", kind=kind, regions=" ".join(regions),
-                                    words=indexed_terms(name_words + words(str(row["credit"]))),
-                                    popularity=float(row["popularity"] or 0))
+        every_word = name_words + words(str(row["credit"]))
+        document = tantivy.Document(key=f"{kind}:{row['id']}", regions=" ".join(regions),
+                                    words=" ".join(every_word), joined=joined_terms(every_word),
+                                    prefixes=prefix_terms(every_word), popularity=float(row["popularity"] or 0))
+        document.add_unsigned("kind_code", KINDS.index(kind))
         document.add_unsigned("id", int(row["id"]))
         document.add_unsigned("name_words", max(len(name_words), 1))
         yield document

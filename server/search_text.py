@@ -15,6 +15,7 @@ from rapidfuzz.distance import OSA
 
 MAX_QUERY_WORDS = 8  # a query longer than this is a sentence, not a name: its first words decide
 MAX_WORD_CHARS = 40  # longer "words" are noise; the index keeps them cut to this length
+MIN_PREFIX, MAX_PREFIX = 2, 12  # starts of words indexed as terms; a longer start is looked up in the dictionary
 _CREDIT_WORDS = frozenset({"feat", "ft", "featuring"})
 _APOSTROPHES = re.compile(r"['\u2019`]")
 _WORD = re.compile(r"[^\W_]+")
@@ -27,11 +28,17 @@ def words(text: str) -> list[str]:
     return [word[:MAX_WORD_CHARS] for word in _WORD.findall(plain) if word not in _CREDIT_WORDS]
 
 
-def indexed_terms(name_words: Sequence[str]) -> str:
-    """The terms indexed for a name, space-separated: its words, and each pair of neighbours joined, so a query
-    that misses a space ("tidewater" for "Tide Water", "helloadele") still matches a whole term."""
-    joined = [first + second for first, second in pairwise(name_words)]
-    return " ".join([*name_words, *joined])
+def joined_terms(name_words: Sequence[str]) -> str:
+    """Each pair of neighbouring words joined, space-separated, so a query that misses a space ("tidewater" for
+    "Tide Water", "helloadele") still matches a whole term."""
+    return " ".join(first + second for first, second in pairwise(name_words))
+
+
+def prefix_terms(name_words: Sequence[str]) -> str:
+    """Every start of each word from MIN_PREFIX letters to one short of the word (MAX_PREFIX at most),
+    space-separated: a word being typed is then one term to look up, not a walk over the whole dictionary."""
+    return " ".join(word[:length] for word in name_words
+                    for length in range(MIN_PREFIX, min(len(word), MAX_PREFIX + 1)))
 
 
 def typo_budget(word: str) -> int:
