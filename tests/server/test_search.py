@@ -4,8 +4,8 @@ prefixes, accents, credits, grouping, highlights, hostile queries, and an index 
 from __future__ import annotations
 
 import shutil
-from contextlib import closing
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
