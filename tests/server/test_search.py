@@ -181,12 +181,14 @@ def test_a_server_rebuilds_a_missing_or_stale_index_at_start(tmp_path: Path) -> 
             assert songs(client, "hello")[0] == ("Hello", "Adele")
     finally:
         stop_server(running)
-    # Stale: an older server, without the change log's triggers, added a track behind the index's back.
+    # Stale: an older server, without the change log's triggers or regional popularity, added a track behind
+    # the index's back.
     catalog = Catalog.open(data_dir)
     try:
         triggers = [row["name"] for row in catalog.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
         for name in triggers:
             catalog.db.execute(f"DROP TRIGGER {name}")
+        catalog.db.execute("DROP TABLE popularity_by_region")
     finally:
         catalog.close()
     (tmp_path / "late.jsonl").write_text('{"title": "Latecomer", "artist": "Old Server", "regions": ["GB"]}\n')
