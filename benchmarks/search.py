@@ -5,7 +5,8 @@
 Builds a metadata-only catalog with ``catalog synth``, times the index build and measures its size, then runs the
 same queries (clean, 1-typo, 2-typo, prefix: a quarter each) through the real server's HTTP /search and in
 process: p50/p95/p99 latency, MRR@10 of typo'd queries against the same queries typed clean, the server's RSS.
-Baseline, same run, same catalog and queries (a subset: it takes seconds per query): the old rapidfuzz scan.
+Baselines, same run: the old rapidfuzz scan on the same catalog and queries (a subset: it takes seconds per query),
+and for HTTP one authenticated round trip (GET /me), the server's own floor.
 """
 
 from __future__ import annotations
@@ -185,6 +186,9 @@ def run(tracks: int, query_count: int, baseline_count: int, seed: int) -> dict[s
                 figures["http"] = {**latency("HTTP /search", seconds),
                                    **{k: v for k, v in mrr_figures("HTTP /search", queries, ranks,
                                                                     clean_ranks).items() if k == "mrr_typo"}}
+                round_trips, _ = timed(lambda _: [client.get("/me").status_code], queries, lambda q: q.text)
+                figures["http_me"] = latency("HTTP GET /me (an authenticated round trip, for scale)", round_trips)
+                figures["http_search_p95_vs_me_p95"] = percentile(seconds, 0.95) / percentile(round_trips, 0.95)
                 figures["server_peak_rss_bytes"] = peak_rss_bytes(server_pid(server))
                 print(f"server: first query {figures['http_first_query_ms']:.1f} ms, peak RSS "
                       f"{figures['server_peak_rss_bytes'] / 1e6:.0f} MB")

@@ -72,8 +72,12 @@ def search(index: SearchIndex, catalog: Catalog, text: str, region: str, limit: 
     shown = {kind: sum(1 for hit_kind, _ in hits if hit_kind == kind) for kind in KINDS}
     unknown = _unknown_words(searcher, asked)
     if min(shown.values()) < limit and any(typo_budget(word) for word in unknown):
-        fuzzy = {key: hit for key, hit in _hits(searcher, _query(asked, region, fuzzy=unknown), wanted).items()
-                 if key not in hits}
+        # Most typos are one edit, and a walk that forgives two costs several times one that forgives one.
+        for edits in (1, 2):
+            fuzzy = {key: hit for key, hit in _hits(searcher, _query(asked, region, fuzzy=unknown, edits=edits),
+                                                    wanted).items() if key not in hits}
+            if fuzzy or all(typo_budget(word) <= edits for word in unknown):
+                break
     regional = _regional_popularity(catalog, region, [i for kind, i in (*hits, *fuzzy) if kind == "track"])
     ranked = sorted((Hit(kind, doc_id, is_fuzzy, _score(hit, len(asked), regional.get(doc_id) if kind == "track"
                                                         else None))
@@ -124,8 +128,8 @@ def _unknown_words(searcher: tantivy.Searcher, asked: Sequence[str]) -> frozense
     return frozenset(unknown)
 
 
-def _query(asked: Sequence[str], region: str, *, fuzzy: frozenset[str]) -> tantivy.Query:
-    """Every word must match; the words in ``fuzzy`` may also match within their typo budget."""
+def _query(asked: Sequence[str], region: str, *, fuzzy: frozenset[str], edits: int = 0) -> tantivy.Query:
+    """Every word must match; the words in ``fuzzy`` may also match within their typo budget, ``edits`` at most."""
     # The licence filter scores nothing: only the words decide relevance.
     clauses = [(tantivy.Occur.Must, _scored(tantivy.Query.term_query(SCHEMA, "regions", region), 0.0))]
     for position, word in enumerate(asked):
@@ -136,7 +140,7 @@ def _query(asked: Sequence[str], region: str, *, fuzzy: frozenset[str]) -> tanti
             options.append(_scored(tantivy.Query.term_query(SCHEMA, "prefixes", word), _PREFIX))
         elif typing and len(word) > MAX_PREFIX:
             options.append(_scored(tantivy.Query.fuzzy_term_query(SCHEMA, "words", word, 0, True, True), _PREFIX))
-        budget = typo_budget(word)
+        budget = min(typo_budget(word), edits)
         if word in fuzzy and budget:
             # A typo'd start of a word is looked for only once it is long enough to say little else.
             as_prefix = typing and len(word) >= _MIN_FUZZY_PREFIX
