@@ -66,24 +66,32 @@ def search(index: SearchIndex, catalog: Catalog, text: str, region: str, limit: 
     # One search covers the three kinds: each fuzzy word walks the dictionary once, not once per kind.
     wanted = max(limit * 3, _MIN_CANDIDATES) * len(KINDS)
     hits = _hits(searcher, _query(asked, region, fuzzy=frozenset()), wanted)
-    fuzzy: dict[tuple[str, int], _Match] = {}
-    # Near spellings rank below every exact or prefix hit, so they are looked for only to fill a page, and only
-    # for the words the index has never seen (a walk over the dictionary per word is the costly part).
     shown = {kind: sum(1 for hit_kind, _ in hits if hit_kind == kind) for kind in KINDS}
-    unknown = _unknown_words(searcher, asked)
-    if min(shown.values()) < limit and any(typo_budget(word) for word in unknown):
-        # Most typos are one edit, and a walk that forgives two costs several times one that forgives one.
-        for edits in (1, 2):
-            fuzzy = {key: hit for key, hit in _hits(searcher, _query(asked, region, fuzzy=unknown, edits=edits),
-                                                    wanted).items() if key not in hits}
-            if fuzzy or all(typo_budget(word) <= edits for word in unknown):
-                break
+    # Near spellings rank below every exact or prefix hit, so they are looked for only to fill a page.
+    fuzzy = _near_spellings(searcher, asked, region, wanted, hits) if min(shown.values()) < limit else {}
     regional = _regional_popularity(catalog, region, [i for kind, i in (*hits, *fuzzy) if kind == "track"])
     ranked = sorted((Hit(kind, doc_id, is_fuzzy, _score(hit, len(asked), regional.get(doc_id) if kind == "track"
                                                         else None))
                      for is_fuzzy, group in ((False, hits), (True, fuzzy)) for (kind, doc_id), hit in group.items()),
                     key=Hit.rank_key)
     return Found(asked, *(tuple(hit for hit in ranked if hit.kind == kind)[:limit] for kind in KINDS))
+
+
+def _near_spellings(searcher: tantivy.Searcher, asked: Sequence[str], region: str, wanted: int,
+                    exact: dict[tuple[str, int], _Match]) -> dict[tuple[str, int], _Match]:
+    """The matches that need a typo forgiven, in the words the index has never seen (a known word is taken as
+    meant: the walk over the dictionary for each fuzzy word is the costly part of a search)."""
+    unknown = _unknown_words(searcher, asked)
+    found: dict[tuple[str, int], _Match] = {}
+    if not any(typo_budget(word) for word in unknown):
+        return found
+    # Most typos are one edit, and a walk that forgives two costs several times one that forgives one.
+    for edits in (1, 2):
+        query = _query(asked, region, fuzzy=unknown, edits=edits)
+        found = {key: hit for key, hit in _hits(searcher, query, wanted).items() if key not in exact}
+        if found or all(typo_budget(word) <= edits for word in unknown):
+            break
+    return found
 
 
 @dataclass(frozen=True)
