@@ -72,12 +72,38 @@ class Artist(ArtistSummary):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SearchTop:
+    """The best of everything ``/search`` found: its kind ("track", "album" or "artist") and id."""
+
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Highlight:
+    """A stretch of a found record's name that the query matched: characters ``[start, end)`` of its ``name``
+    field ("title", "artist" or "name") in the record of ``kind`` and ``id``."""
+
+    kind: str
+    id: int
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SearchResults:
-    """What ``/search`` finds, best first in each list."""
+    """What ``/search`` finds, best first in each list, the best of all, and what the query matched in each."""
 
     tracks: tuple[Track, ...]
     albums: tuple[Album, ...]
     artists: tuple[ArtistSummary, ...]
+    top: SearchTop | None
+    highlights: tuple[Highlight, ...]
+
+    def spans(self, kind: str, record_id: int, name: str) -> list[tuple[int, int]]:
+        """The matched ``[start, end)`` stretches of one name of one record."""
+        return [(h.start, h.end) for h in self.highlights if (h.kind, h.id, h.name) == (kind, record_id, name)]
 
 
 class MalformedRecord(ValueError):
@@ -85,8 +111,8 @@ class MalformedRecord(ValueError):
     version, or a broken one."""
 
 
-_R = TypeVar("_R", Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchResults)
-_RECORDS = (Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchResults)
+_R = TypeVar("_R", Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchTop, Highlight, SearchResults)
+_RECORDS = (Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchTop, Highlight, SearchResults)
 # Each record's fields and their types, resolved once. Every field is required: the server always sends them all.
 _HINTS: dict[type, dict[str, Any]] = {kind: {field.name: get_type_hints(kind)[field.name] for field in fields(kind)}
                                       for kind in _RECORDS}
@@ -105,11 +131,13 @@ def _parse(raw: object, kind: type[_R]) -> _R:
 
 
 def _value(raw: object, hint: Any, kind: type, name: str) -> Any:
-    """``raw`` as a value of type ``hint`` (int, float, str, bool, ``X | None``, a tuple of records)."""
+    """``raw`` as a value of type ``hint`` (int, float, str, bool, a record, ``X | None``, a tuple of records)."""
     if get_origin(hint) is types.UnionType:
         if raw is None:
             return None
         (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
+    if hint in _RECORDS:
+        return _item(raw, hint, kind, name)
     if get_origin(hint) is tuple:
         if not isinstance(raw, list):
             raise MalformedRecord(f"the server sent a record of type {kind.__name__} whose {name} is a "
@@ -148,5 +176,16 @@ def artist(raw: object) -> Artist:
     return _parse(raw, Artist)
 
 
+_HIGHLIGHTED = {"tracks": "track", "albums": "album", "artists": "artist"}
+
+
 def search_results(raw: object) -> SearchResults:
+    """``/search``'s answer; each record's ``highlight`` (name → list of [start, end]) becomes Highlight records."""
+    if isinstance(raw, dict):
+        raw = {**raw, "highlights": [
+            {"kind": kind, "id": record.get("id"), "name": name, "start": span[0], "end": span[1]}
+            for key, kind in _HIGHLIGHTED.items() if isinstance(raw.get(key), list)
+            for record in raw[key] if isinstance(record, dict) and isinstance(record.get("highlight"), dict)
+            for name, spans in record["highlight"].items() if isinstance(spans, list)
+            for span in spans if isinstance(span, list) and len(span) == 2]}
     return _parse(raw, SearchResults)

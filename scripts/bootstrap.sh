@@ -8,8 +8,9 @@ RUN_DEBS=(libportaudio2 libasound2-plugins libegl1 libgl1 libxkbcommon-x11-0 lib
           libfontconfig1 libglib2.0-0 libdbus-1-3)
 # nginx: the edge cache of `legato-server edge` (Debian's build has the slice module), in its tests and the
 # release-day benchmark. sound-theme-freedesktop and vorbis-tools: Ogg Vorbis nobody here made, and oggdec.
+# wamerican: the word list `legato-server catalog synth` names tracks from (search tests and benchmark).
 TEST_DEBS=(pulseaudio pulseaudio-utils dbus dbus-x11 gnome-keyring libglib2.0-bin xvfb xauth nginx
-           sound-theme-freedesktop vorbis-tools)
+           sound-theme-freedesktop vorbis-tools wamerican)
 
 missing_debs() {
     local pkg

@@ -36,6 +36,7 @@ from server.release_routes import router as release_router
 from server.releases import Clock, utc_now
 from server.request_log import RequestLog
 from server.routes import router
+from server.search_index import SearchIndex
 from server.throttle import LoginThrottle, ThrottlePolicy
 from server.update_pool import UpdateWorkers
 from server.upgrades import BackgroundUpgrades
@@ -50,12 +51,18 @@ _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: th
 def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     """The reference server's API over the catalog and origin store in ``data_dir`` (created if missing);
     ``now`` is the clock releases are kept against (tests move it)."""
-    Catalog.open(data_dir).close()
+    catalog = Catalog.open(data_dir)
+    search_index = SearchIndex(data_dir)
+    try:
+        _log.info("search index: %s", search_index.reconcile(catalog))
+    finally:
+        catalog.close()
     app = _LegatoApi(title="Legato reference server", lifespan=_update_workers_running,
                      description="Catalog, manifests, licences and encrypted files for the Legato player.",
                      max_body_size=DEFAULT_BODY_BYTES, dependencies=[Depends(declared_size_within_limit)])
     app.state.data_dir = data_dir
     app.state.now = now
+    app.state.search_index = search_index
     app.state.playlist_hub = PlaylistHub()
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())

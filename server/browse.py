@@ -9,6 +9,8 @@ from server import search as ranking
 from server.catalog import Catalog
 from server.origin import ENCRYPTION
 from server.releases import DEFAULT_JITTER_MS
+from server.search_index import SearchIndex
+from server.search_text import highlights
 
 _ALBUM_SUMMARY = f"""
     SELECT albums.id, albums.title, albums.artist_id, artists.name AS artist, albums.year,
@@ -118,16 +120,23 @@ def file_record(catalog: Catalog, file_id: int) -> dict[str, Any] | None:
     return row
 
 
-def search(catalog: Catalog, text: str, limit: int) -> dict[str, list[dict[str, Any]]]:
-    """Tracks, albums and artists whose names hold ``text`` or come close to it (typos), best first."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for kind, sql, shape in (("tracks", _TRACK + " WHERE tracks.id IN ({})", _track),
-                             ("albums", _ALBUM_SUMMARY + " WHERE albums.id IN ({})" + _ALBUM_GROUP, _album),
-                             ("artists", _ARTIST + " WHERE artists.id IN ({})" + _ARTIST_GROUP, dict)):
-        ids = ranking.rank(catalog, kind, text, limit)
-        rows = catalog.query(sql.format(",".join("?" * len(ids))), ids) if ids else []
-        found[kind] = [shape(row) for row in ranking.in_rank_order(rows, ids)]
-    return found
+def search(catalog: Catalog, index: SearchIndex, text: str, region: str, limit: int) -> dict[str, Any]:
+    """Tracks, albums and artists licensed in ``region`` that ``text`` asks for (typos forgiven), best first, each
+    with the spans of its names the query matched (``highlight``), and the best of them all (``top``)."""
+    found = ranking.search(index, catalog, text, region, limit)
+    shaped: dict[str, Any] = {}
+    for key, hits, sql, shape, names in (
+            ("tracks", found.tracks, _TRACK + " WHERE tracks.id IN ({})", _track, ("title", "artist")),
+            ("albums", found.albums, _ALBUM_SUMMARY + " WHERE albums.id IN ({})" + _ALBUM_GROUP, _album,
+             ("title", "artist")),
+            ("artists", found.artists, _ARTIST + " WHERE artists.id IN ({})" + _ARTIST_GROUP, dict, ("name",))):
+        ids = [hit.id for hit in hits]
+        rows = {row["id"]: row for row in catalog.query(sql.format(",".join("?" * len(ids))), ids)} if ids else {}
+        shaped[key] = [{**shape(rows[i]), "highlight": {name: highlights(str(rows[i][name]), found.query_words)
+                                                        for name in names}} for i in ids if i in rows]
+    top = found.top
+    shaped["top"] = None if top is None else {"kind": top.kind, "id": top.id}
+    return shaped
 
 
 def _album(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The catalog database (SQLite through sqlite-utils): artists, albums and their covers, tracks, files, users,
-sessions, playlists, scheduled releases and pre-saves, listening history (plays, likes) and what the
-recommender keeps per track and per user.
+sessions, playlists, popularity per region, scheduled releases and pre-saves, listening history (plays,
+likes) and what the recommender keeps per track and per user.
 
 Multi-row writes happen inside ``Catalog.transaction()``; readers and writers share the file thanks to WAL.
 """
@@ -37,6 +37,7 @@ _TABLES: dict[str, dict[str, type]] = {
         "sample_rate": int, "channels": int, "frames": int, "size_bytes": int, "chunk_size": int, "chunks": str,
         "content_sha256": str, "key": str, "nonce": str,
     },
+    "popularity_by_region": {"id": int, "track_id": int, "region": str, "popularity": int},
     "users": {"id": int, "name": str, "password_hash": str, "region": str},
     "sessions": {"id": int, "token_sha256": str, "user_id": int, "created": int, "expires": int},
     "playlists": {"id": str, "owner_id": int, "public": int, "created": int, "last_seq": int, "snapshot": bytes,
@@ -59,6 +60,7 @@ _FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "covers": [("album_id", "albums", "id")],
     "tracks": [("artist_id", "artists", "id"), ("album_id", "albums", "id")],
     "files": [("track_id", "tracks", "id")],
+    "popularity_by_region": [("track_id", "tracks", "id")],
     "sessions": [("user_id", "users", "id")],
     "playlists": [("owner_id", "users", "id")],
     "playlist_members": [("playlist_id", "playlists", "id"), ("user_id", "users", "id")],
@@ -76,6 +78,7 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "covers": [["album_id"]],
     "tracks": [["source_sha256"]],
     "files": [["track_id", "quality"]],
+    "popularity_by_region": [["track_id", "region"]],
     "users": [["name"]],
     "sessions": [["token_sha256"]],
     "playlist_members": [["playlist_id", "user_id"]],
@@ -88,7 +91,8 @@ _UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "audio_features": [["track_id"]],
     "discover_weekly": [["user_id"]],
 }
-_INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"]], "sessions": [["expires"]],
+_INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"], ["artist_id"]],
+                                        "sessions": [["expires"]],
                                         "playlists": [["owner_id"]], "playlist_members": [["user_id"]],
                                         "plays": [["user_id", "started_ms"], ["received_ms"]],
                                         "likes": [["user_id", "liked_ms"]]}
@@ -280,6 +284,35 @@ class Catalog:
     def set_popularity(self, track_id: int, popularity: int) -> None:
         with self.transaction():
             self.db.execute("UPDATE tracks SET popularity = ? WHERE id = ?", [popularity, track_id])
+
+    def set_region_popularity(self, track_id: int, region: str, popularity: int) -> None:
+        """How popular the track is in one region (from the catalog until listening history fills it);
+        call inside ``transaction()``."""
+        self.db.execute("INSERT INTO popularity_by_region (track_id, region, popularity) VALUES (?, ?, ?) "
+                        "ON CONFLICT (track_id, region) DO UPDATE SET popularity = excluded.popularity",
+                        [track_id, region, popularity])
+
+    def delete_track(self, track_id: int) -> list[int]:
+        """Remove a track, its files' rows and its regional popularity, then its album (and cover row) and artist
+        when nothing else is theirs; the ids of the removed files, whose origin copies the caller deletes."""
+        with self.transaction():
+            row = self.query_one("SELECT album_id, artist_id FROM tracks WHERE id = ?", [track_id])
+            if row is None:
+                return []
+            files = [int(r["id"]) for r in self.query("SELECT id FROM files WHERE track_id = ?", [track_id])]
+            self.db.execute("DELETE FROM files WHERE track_id = ?", [track_id])
+            self.db.execute("DELETE FROM popularity_by_region WHERE track_id = ?", [track_id])
+            self.db.execute("DELETE FROM tracks WHERE id = ?", [track_id])
+            album = self.query_one("SELECT artist_id FROM albums WHERE id = ? AND NOT EXISTS "
+                                   "(SELECT 1 FROM tracks WHERE album_id = albums.id)", [row["album_id"]])
+            if album is not None:
+                self.db.execute("DELETE FROM covers WHERE album_id = ?", [row["album_id"]])
+                self.db.execute("DELETE FROM albums WHERE id = ?", [row["album_id"]])
+            for artist_id in {row["artist_id"], album["artist_id"] if album else row["artist_id"]}:
+                self.db.execute("DELETE FROM artists WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tracks WHERE "
+                                "artist_id = ?) AND NOT EXISTS (SELECT 1 FROM albums WHERE artist_id = ?)",
+                                [artist_id, artist_id, artist_id])
+        return files
 
     def _artist_id(self, name: str) -> int:
         row = self.query_one("SELECT id FROM artists WHERE name = ?", [name])

@@ -163,9 +163,12 @@ def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: UserDe
 
 
 @router.get("/search", responses=errors(401, 422))
-def search(catalog: CatalogDep, user: UserDep, q: Annotated[str, Query(min_length=1, max_length=200)],
+def search(request: Request, catalog: CatalogDep, user: UserDep,
+           q: Annotated[str, Query(min_length=1, max_length=200)],
            limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
-    return browse.search(catalog, q, limit)
+    """What ``q`` finds among what is licensed in the user's region: ``tracks``, ``albums`` and ``artists``
+    best first (each with ``highlight``: the matched character spans of its names) and the ``top`` result."""
+    return browse.search(catalog, request.app.state.search_index, q, user.region, limit)
 
 
 @router.get("/files/{file_id}", response_class=Response, responses={
