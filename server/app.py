@@ -45,6 +45,7 @@ _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
                  415: "unsupported_media_type", 422: "invalid_request", 503: "server_busy"}
+_ROUTERS = (router, playlist_router, playlist_stream_router, release_router, listening_router, recs_router)
 _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: the connection cannot be reused
 
 
@@ -76,12 +77,8 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.include_router(router)
-    app.include_router(playlist_router)
-    app.include_router(playlist_stream_router)
-    app.include_router(release_router)
-    app.include_router(listening_router)
-    app.include_router(recs_router)
+    for api_router in _ROUTERS:
+        app.include_router(api_router)
     return app
 
 
@@ -177,7 +174,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers (Starlette's own Allow names only the first route whose path matched)."""
-    methods = {method for route in request.app.router.routes
+    methods = {method for api_router in _ROUTERS for route in api_router.routes
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))

@@ -293,20 +293,23 @@ class Catalog:
                         [track_id, region, popularity])
 
     def delete_track(self, track_id: int) -> list[int]:
-        """Remove a track, its files' rows and its regional popularity, then its album (and cover row) and artist
-        when nothing else is theirs; the ids of the removed files, whose origin copies the caller deletes."""
+        """Remove a track, its files' rows, its regional popularity, its audio vector and the plays and likes of it,
+        then its album (cover, release and pre-saves) and artist when nothing else is theirs; the ids of the
+        removed files, whose origin copies the caller deletes."""
         with self.transaction():
             row = self.query_one("SELECT album_id, artist_id FROM tracks WHERE id = ?", [track_id])
             if row is None:
                 return []
             files = [int(r["id"]) for r in self.query("SELECT id FROM files WHERE track_id = ?", [track_id])]
             self.db.execute("DELETE FROM files WHERE track_id = ?", [track_id])
-            self.db.execute("DELETE FROM popularity_by_region WHERE track_id = ?", [track_id])
+            for table in ("popularity_by_region", "audio_features", "plays", "likes"):
+                self.db.execute(f"DELETE FROM {table} WHERE track_id = ?", [track_id])
             self.db.execute("DELETE FROM tracks WHERE id = ?", [track_id])
             album = self.query_one("SELECT artist_id FROM albums WHERE id = ? AND NOT EXISTS "
                                    "(SELECT 1 FROM tracks WHERE album_id = albums.id)", [row["album_id"]])
             if album is not None:
-                self.db.execute("DELETE FROM covers WHERE album_id = ?", [row["album_id"]])
+                for table in ("covers", "releases", "presaves"):
+                    self.db.execute(f"DELETE FROM {table} WHERE album_id = ?", [row["album_id"]])
                 self.db.execute("DELETE FROM albums WHERE id = ?", [row["album_id"]])
             for artist_id in {row["artist_id"], album["artist_id"] if album else row["artist_id"]}:
                 self.db.execute("DELETE FROM artists WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tracks WHERE "

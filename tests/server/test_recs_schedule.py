@@ -3,6 +3,7 @@ hostile batches before them included; and ``recs train`` does the same from the 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -23,8 +24,12 @@ _WAIT_S = 90.0  # a training run in a child process on a busy 2-core machine
 
 @pytest.fixture(scope="module")
 def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    # The session's demo data dir may hold a model another test's request trained: this one starts without.
+    untrained = tmp_path_factory.mktemp("untrained") / "data"
+    shutil.copytree(demo_data, untrained, ignore=lambda folder, names: [
+        name for name in names if Path(folder, name) == demo_data / model_store.MODEL_FILE.parent])
     environ = {"LEGATO_RECS_CHECK_S": "0.2", "LEGATO_RECS_RETRAIN_PLAYS": "3"}
-    with own_server(demo_data, tmp_path_factory.mktemp("recs-schedule"), environ) as running:
+    with own_server(untrained, tmp_path_factory.mktemp("recs-schedule"), environ) as running:
         yield running
 
 
@@ -63,8 +68,6 @@ def test_serve_retrains_after_new_plays_and_hostile_batches_leave_nothing_behind
 
 
 def test_recs_train_on_the_command_line_stores_a_model(demo_data: Path, tmp_path: Path) -> None:
-    import shutil
-
     data_dir = tmp_path / "data"
     shutil.copytree(demo_data, data_dir)
     (data_dir / model_store.MODEL_FILE).unlink(missing_ok=True)

@@ -189,6 +189,7 @@ def test_a_server_rebuilds_a_missing_or_stale_index_at_start(tmp_path: Path) -> 
         for name in triggers:
             catalog.db.execute(f"DROP TRIGGER {name}")
         catalog.db.execute("DROP TABLE popularity_by_region")
+        catalog.db.execute("PRAGMA user_version = 0")  # an older server's schema, which Catalog.open brings up
     finally:
         catalog.close()
     (tmp_path / "late.jsonl").write_text('{"title": "Latecomer", "artist": "Old Server", "regions": ["GB"]}\n')
