@@ -11,8 +11,9 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -36,6 +37,17 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class ManifestBatch:
+    """The answer of `POST /manifests`: manifests by track id, licence keys by file id (entitled files only)."""
+
+    manifests: dict[int, dict[str, Any]]
+    licences: dict[int, FileKey]
+
+
+MAX_BATCH_TRACKS = 500  # the server's bound on one POST /manifests
 
 
 class ServerUnreachable(OSError):
@@ -157,6 +169,18 @@ class ApiClient:
         manifest = dict(self.request_json("GET", f"/tracks/{track_id}/manifest"))
         self.release_jitter.learn_manifest(manifest)
         return manifest
+
+    def manifests(self, track_ids: Sequence[int], quality: str) -> ManifestBatch:
+        """Many tracks' manifests and the licences of their `quality` files the user may have, in one request
+        (at most MAX_BATCH_TRACKS ids). Skips no release jitter: a batch for an album released moments ago is
+        a prefetch, never a click, and the first play's own licence call still waits its jitter."""
+        body = self.request_json("POST", "/manifests", json={"track_ids": list(track_ids), "quality": quality})
+        manifests = [dict(manifest) for manifest in body["manifests"]]
+        for manifest in manifests:
+            self.release_jitter.learn_manifest(manifest)
+        return ManifestBatch({int(m["track_id"]): m for m in manifests},
+                             {int(g["file_id"]): FileKey.from_hex(str(g["key"]), str(g["nonce"]))
+                              for g in body["licences"]})
 
     def licence(self, file_id: int) -> FileKey:
         self.release_jitter.wait_before_file(file_id)

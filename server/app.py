@@ -26,6 +26,7 @@ from server.limits import (
     too_large_message,
 )
 from server.listening_routes import router as listening_router
+from server.manifest_routes import router as manifest_router
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
@@ -70,6 +71,7 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(router)
+    app.include_router(manifest_router)
     app.include_router(playlist_router)
     app.include_router(playlist_stream_router)
     app.include_router(release_router)

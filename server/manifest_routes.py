@@ -1,0 +1,51 @@
+"""`POST /manifests`: the manifests of many tracks at once, with the licences of the files the user may play, so a
+client knows everything but the audio before a click. Licences follow server/licensing.py, never a rule of its own."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from server import browse, licensing
+from server.exceptions import ApiError
+from server.responses import errors
+from server.routes import CatalogDep, UserDep
+
+MAX_BATCH_TRACKS = 500
+_MAX_ID = 2**63 - 1
+router = APIRouter()
+
+
+class ManifestBatch(BaseModel):
+    track_ids: list[Annotated[int, Field(ge=1, le=_MAX_ID)]] = Field(
+        min_length=1, max_length=MAX_BATCH_TRACKS, description=f"1 to {MAX_BATCH_TRACKS} track ids")
+    quality: str | None = Field(default=None, max_length=32,
+                                description="licences only for the files of this quality (default: every file)")
+
+
+@router.post("/manifests", responses=errors(401, 413, 422, 503))
+def post_manifests(body: ManifestBatch, request: Request, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    """Each known track's manifest (as `GET /tracks/{id}/manifest`), in the order asked, and the licences (as
+    `GET /licences/{file_id}`) of its files the user is entitled to; `refused` says why the others have none and
+    `not_found` lists the unknown track ids."""
+    now = request.app.state.now()
+    manifests: list[dict[str, Any]] = []
+    granted: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    not_found: list[int] = []
+    for track_id in dict.fromkeys(body.track_ids):
+        manifest = browse.manifest(catalog, track_id)
+        if manifest is None:
+            not_found.append(track_id)
+            continue
+        manifests.append(manifest)
+        for file in manifest["files"]:
+            if body.quality is not None and file["quality"] != body.quality:
+                continue
+            try:
+                granted.append(licensing.licence(catalog, user, int(file["id"]), now))
+            except ApiError as refusal:
+                refused.append({"file_id": file["id"], "code": refusal.code, "message": refusal.message})
+    return {"manifests": manifests, "licences": granted, "refused": refused, "not_found": not_found}
