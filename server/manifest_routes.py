@@ -25,7 +25,7 @@ class ManifestBatch(BaseModel):
                                 description="licences only for the files of this quality (default: every file)")
 
 
-@router.post("/manifests", responses=errors(401, 413, 422, 503))
+@router.post("/manifests", responses=errors(400, 401, 413, 422, 503))
 def post_manifests(body: ManifestBatch, request: Request, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
     """Each known track's manifest (as `GET /tracks/{id}/manifest`), in the order asked, and the licences (as
     `GET /licences/{file_id}`) of its files the user is entitled to; `refused` says why the others have none and
