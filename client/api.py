@@ -5,6 +5,7 @@ Everything the app knows of the server comes through here; it never reads the se
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import socket
@@ -45,6 +46,7 @@ class ManifestBatch:
 
     manifests: dict[int, dict[str, Any]]
     licences: dict[int, FileKey]
+    opening: tuple[int, bytes] | None = None  # (file id, its first bytes) when asked for
 
 
 MAX_BATCH_TRACKS = 500  # the server's bound on one POST /manifests
@@ -170,17 +172,22 @@ class ApiClient:
         self.release_jitter.learn_manifest(manifest)
         return manifest
 
-    def manifests(self, track_ids: Sequence[int], quality: str) -> ManifestBatch:
+    def manifests(self, track_ids: Sequence[int], quality: str, opening_track_id: int | None = None) -> ManifestBatch:
         """Many tracks' manifests and the licences of their `quality` files the user may have, in one request
-        (at most MAX_BATCH_TRACKS ids). Skips no release jitter: a batch for an album released moments ago is
-        a prefetch, never a click, and the first play's own licence call still waits its jitter."""
-        body = self.request_json("POST", "/manifests", json={"track_ids": list(track_ids), "quality": quality})
+        (at most MAX_BATCH_TRACKS ids), with the first chunk of `opening_track_id`'s file when given. Waits no
+        release jitter itself: a caller about to play waits it first (`release_jitter.wait_before_track`)."""
+        request: dict[str, Any] = {"track_ids": list(track_ids), "quality": quality}
+        if opening_track_id is not None:
+            request["opening_track_id"] = opening_track_id
+        body = self.request_json("POST", "/manifests", json=request)
         manifests = [dict(manifest) for manifest in body["manifests"]]
         for manifest in manifests:
             self.release_jitter.learn_manifest(manifest)
+        opening = body.get("opening")
         return ManifestBatch({int(m["track_id"]): m for m in manifests},
                              {int(g["file_id"]): FileKey.from_hex(str(g["key"]), str(g["nonce"]))
-                              for g in body["licences"]})
+                              for g in body["licences"]},
+                             (int(opening["file_id"]), base64.b64decode(opening["data"])) if opening else None)
 
     def licence(self, file_id: int) -> FileKey:
         self.release_jitter.wait_before_file(file_id)
