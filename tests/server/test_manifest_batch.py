@@ -80,6 +80,10 @@ def test_oversized_and_malformed_batches_are_refused(batch_server: tuple[str, li
         assert client.post("/manifests", json={"track_ids": list(range(1, 20_000))}).status_code == 413
         assert_error(client.post("/manifests", json={"track_ids": []}), 422, "invalid_request")
         assert_error(client.post("/manifests", json={"track_ids": [0]}), 422, "invalid_request")
+        assert_error(client.post("/manifests", json={"track_ids": [2], "quality": "high", "opening_track_id": 3}),
+                     422, "invalid_request")
+        assert_error(client.post("/manifests", json={"track_ids": [2], "quality": "high", "opening_track_id": 2,
+                                                     "opening_chunks": 5}), 422, "invalid_request")
         assert_error(httpx.post(f"{url}/manifests", json={"track_ids": [2]}), 401, "unauthenticated")
 
 
@@ -91,10 +95,11 @@ def test_a_manifest_and_licence_from_the_batch_play_bit_exact(batch_server: tupl
     api = ApiClient(url, token)
     try:
         track = album_tracks[1]
-        batch = api.manifests([track], "high")
+        batch = api.manifests([track], "high", opening_track_id=track)
         manifest = FileManifest.from_json(next(f for f in batch.manifests[track]["files"] if f["quality"] == "high"))
         single = FileManifest.from_json(next(f for f in api.manifest(track)["files"] if f["quality"] == "high"))
         key: FileKey = batch.licences[manifest.file_id]
+        assert batch.opening == (manifest.file_id, api.fetch(manifest, *manifest.chunk_span(0)))
         from_batch, _, _ = render([QueueItem("batch", lambda: DecryptingSource(manifest, key, api),
                                              frames=manifest.frames)], tmp_path / "batch.wav")
         one_by_one, _, _ = render([QueueItem("single", lambda: DecryptingSource(
