@@ -72,9 +72,14 @@ def _play_to_first_sound(qtbot: Any, controller: PlaybackController, sink: Rende
     assert heard[0].id == tracks[0].id
 
 
-def _played_file(controller: PlaybackController, tracks: list[Track]) -> int:
-    manifest = controller._manifests[tracks[0].id]  # noqa: SLF001 - which file was played, to count its requests
-    return manifest.file_id
+def _played_file(url: str, tracks: list[Track]) -> int:
+    """The file a play of the first track streams (the controller's quality, "high")."""
+    api = ApiClient(url)
+    try:
+        api.login("alice", "alice-pw")
+        return int(next(f["id"] for f in api.manifest(tracks[0].id)["files"] if f["quality"] == "high"))
+    finally:
+        api.close()
 
 
 def _since(log: Path, mark: int) -> list[OriginRequest]:
@@ -92,7 +97,7 @@ def test_a_play_of_a_visible_row_asks_for_audio_alone(
     _play_to_first_sound(qtbot, controller, sink, tracks)
     asked = _since(log, mark)
     assert [r for r in asked if r.path.startswith(METADATA)] == []
-    played = [r for r in asked if r.path == f"/files/{_played_file(controller, tracks)}"]
+    played = [r for r in asked if r.path == f"/files/{_played_file(url, tracks)}"]
     assert len(played) <= 1, played
 
 
@@ -105,7 +110,7 @@ def test_a_cold_play_makes_one_round_trip_before_its_first_sound(
     _play_to_first_sound(qtbot, controller, sink, tracks)
     asked = _since(log, mark)
     metadata = [r for r in asked if r.path.startswith(METADATA)]
-    played = [r for r in asked if r.path == f"/files/{_played_file(controller, tracks)}"]
+    played = [r for r in asked if r.path == f"/files/{_played_file(url, tracks)}"]
     assert [(r.method, r.path) for r in metadata] == [("POST", "/manifests")]
     assert played == [], "the opening audio came in the manifests' answer"
 
