@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         playback, page = self.playback, self.playlists
         for table in self._track_tables():
             table.play_requested.connect(playback.play_context)
+            table.rows_shown.connect(playback.fetch_ahead)
             table.play_next_requested.connect(playback.add_next)
             table.queue_requested.connect(playback.add_to_end)
             table.album_requested.connect(self.open_album)

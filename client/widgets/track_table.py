@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from client.catalog import Track
 from client.widgets.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
+
+_SETTLE_MS = 150  # a scroll or a new listing this long at rest is worth fetching metadata for
+_SHOWN_AT_MOST = 100
 
 
 def set_up_track_view(view: QTableView) -> None:
@@ -39,6 +42,8 @@ class TrackTable(QTableView):
         download_requested(list): download the selected tracks' albums.
         album_requested(int): go to this album.
         artist_requested(int): go to this artist.
+        rows_shown(list): the tracks on screen now, once the listing or the scroll has settled (to fetch their
+            metadata ahead of a click).
     """
 
     play_requested = Signal(list, int)
@@ -48,6 +53,7 @@ class TrackTable(QTableView):
     download_requested = Signal(list)
     album_requested = Signal(int)
     artist_requested = Signal(int)
+    rows_shown = Signal(list)
 
     def __init__(self, object_name: str, accessible_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,10 +77,32 @@ class TrackTable(QTableView):
         play.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         play.triggered.connect(self._play_current)
         self.addAction(play)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(_SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+        self.verticalScrollBar().valueChanged.connect(lambda _value: self._settle.start())
 
     def set_tracks(self, tracks: Sequence[Track]) -> None:
         self.tracks.set_tracks(tracks)
         self.resizeColumnToContents(0)
+        self._settle.start()
+
+    def shown_tracks(self) -> list[Track]:
+        """The tracks in the rows on screen (the first _SHOWN_AT_MOST when the table is not laid out yet)."""
+        rows = self._proxy.rowCount()
+        first = max(0, self.rowAt(0))
+        last = self.rowAt(self.viewport().height() - 1)
+        stop = min(rows, first + _SHOWN_AT_MOST) if last < 0 else last + 1
+        return [self._proxy.index(row, 0).data(RECORD_ROLE) for row in range(first, stop)]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._settle.start()
+
+    def _on_settled(self) -> None:
+        if self.isVisible() and self._proxy.rowCount():
+            self.rows_shown.emit(self.shown_tracks())
 
     def visible_tracks(self) -> list[Track]:
         """The tracks in the order shown (after sorting)."""
