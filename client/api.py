@@ -5,14 +5,16 @@ Everything the app knows of the server comes through here; it never reads the se
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -36,6 +38,18 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class ManifestBatch:
+    """The answer of `POST /manifests`: manifests by track id, licence keys by file id (entitled files only)."""
+
+    manifests: dict[int, dict[str, Any]]
+    licences: dict[int, FileKey]
+    opening: tuple[int, bytes] | None = None  # (file id, its first bytes) when asked for
+
+
+MAX_BATCH_TRACKS = 500  # the server's bound on one POST /manifests
 
 
 class ServerUnreachable(OSError):
@@ -157,6 +171,23 @@ class ApiClient:
         manifest = dict(self.request_json("GET", f"/tracks/{track_id}/manifest"))
         self.release_jitter.learn_manifest(manifest)
         return manifest
+
+    def manifests(self, track_ids: Sequence[int], quality: str, opening_track_id: int | None = None) -> ManifestBatch:
+        """Many tracks' manifests and the licences of their `quality` files the user may have, in one request
+        (at most MAX_BATCH_TRACKS ids), with the first chunk of `opening_track_id`'s file when given. Waits no
+        release jitter itself: a caller about to play waits it first (`release_jitter.wait_before_track`)."""
+        request: dict[str, Any] = {"track_ids": list(track_ids), "quality": quality}
+        if opening_track_id is not None:
+            request["opening_track_id"] = opening_track_id
+        body = self.request_json("POST", "/manifests", json=request)
+        manifests = [dict(manifest) for manifest in body["manifests"]]
+        for manifest in manifests:
+            self.release_jitter.learn_manifest(manifest)
+        opening = body.get("opening")
+        return ManifestBatch({int(m["track_id"]): m for m in manifests},
+                             {int(g["file_id"]): FileKey.from_hex(str(g["key"]), str(g["nonce"]))
+                              for g in body["licences"]},
+                             (int(opening["file_id"]), base64.b64decode(opening["data"])) if opening else None)
 
     def licence(self, file_id: int) -> FileKey:
         self.release_jitter.wait_before_file(file_id)

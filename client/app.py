@@ -26,6 +26,9 @@ from client.views.window import MainWindow
 from player import DeviceSink, RenderSink, Sink
 
 SETTINGS_FILE = "settings.json"
+# The rate the output stream opens at before the first play: Opus (every quality but lossless) decodes at 48 kHz;
+# lossless keeps its source's rate, most often a CD's.
+_OPUS_RATE, _LOSSLESS_RATE = 48000, 44100
 
 
 def output_device_names() -> list[str]:
@@ -56,6 +59,7 @@ class App(QObject):
         self.session: Session | None = None
         self.window: MainWindow | None = None
         self.connecting = ConnectingWindow()
+        self._output: Sink | None = None
         self.startup = Startup(data_dir / "cache", self._bundled, url or self.settings.server_url,
                                username or self.settings.username, password, self.settings.cache_cap_bytes,
                                edge_url=edge_url or self.settings.edge_url)
@@ -65,6 +69,10 @@ class App(QObject):
 
     def start(self) -> None:
         self.connecting.show()
+        self._output = self._sink()
+        if isinstance(self._output, DeviceSink):
+            # The device opens while the app connects, so the first play never waits for it.
+            self._output.prepare(_LOSSLESS_RATE if self.settings.streaming_quality == "lossless" else _OPUS_RATE)
         self.startup.start()
 
     def stop(self) -> None:
@@ -78,7 +86,8 @@ class App(QObject):
         return DeviceSink(device=self.settings.output_device)
 
     def _on_startup_connected(self, connection: Connection) -> None:
-        session = open_session(connection, self.settings, self._data_dir, self._sink())
+        sink = self._output if self._output is not None else self._sink()
+        session = open_session(connection, self.settings, self._data_dir, sink)
         window = MainWindow(session, self.settings)
         if self.settings.window_geometry:
             window.restoreGeometry(QByteArray(self.settings.window_geometry))

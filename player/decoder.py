@@ -145,8 +145,11 @@ class Decoder:
         self._container.close()
 
     def _open(self) -> tuple[av.container.InputContainer, av.AudioStream]:
+        # With the length known, opening never reads the file's tail (seeks later may: they need its size).
+        reader = SourceReader(self._source, hide_end=self._manifest_frames is not None)
         try:
-            container = av.open(SourceReader(self._source), mode="r")
+            container = av.open(reader, mode="r")
+            reader.hide_end = False
         except SourceError as error:
             raise _source_failure(self._name, error) from error
         except (av.error.FFmpegError, ValueError, EOFError) as error:

@@ -1,5 +1,6 @@
-"""The device sink: plays the ring through sounddevice from a separate output process, so that a
-busy Python thread in the app cannot starve the audio callback of the GIL. Also lists devices."""
+"""The device sink: plays the ring through sounddevice from a separate output process (whose stream stays
+open between sessions), so that a busy Python thread in the app cannot starve the audio callback of the GIL
+and a play never waits for the device. Also lists devices."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import sounddevice as sd
 
-from player.output_process import CloseStream, OpenStream, Quit, serve
+from player.output_process import Attach, Detach, OpenStream, Quit, serve
 from player.ring import Ring
 
 _START_TIMEOUT_S = 20.0
@@ -63,7 +64,9 @@ def _refresh_portaudio() -> None:
 class DeviceSink:
     """Plays through `device` (index, name, or None for the system default).
 
-    The output process starts with the first stream and lives until `close`. `latency` is
+    The output process and its stream live from `prepare` (or the first `start`) until `close`: between
+    sessions the stream plays silence, so a play starts without waiting for the device, and a device that
+    fails is reopened in the background (for up to `REOPEN_S`) while the ring waits. `latency` is
     sounddevice's: "high" (safe), "low", or seconds.
     """
 
@@ -79,9 +82,26 @@ class DeviceSink:
         self._failure: str | None = None
         self._lock = threading.Lock()
         self._heartbeat = (0, time.monotonic())
+        self._stream_rate: int | None = None  # the rate of the stream open (or being opened)
+        self._opening = False  # an OpenStream is sent and its answer not yet read
+        self._reopening = False  # the process said the device was lost and is reopening it
+        self.reopened = 0  # times the device was lost and reopened
+
+    @property
+    def stream_open(self) -> bool:
+        """A stream is open (or its opening was asked for) and not lost."""
+        return self._stream_rate is not None and not self._reopening
+
+    def prepare(self, rate: int) -> None:
+        """Start the output process and open the stream at `rate` now, without waiting for either: a later
+        `start` at that rate then finds the device running."""
+        with self._lock:
+            self._open(self._ensure_process(), rate)
 
     def output_rate(self, track_rate: int) -> int:
         """The track's own rate when the device takes it (bit-perfect), else the device's default."""
+        if track_rate == self._stream_rate:
+            return track_rate
         _refresh_portaudio()
         try:
             sd.check_output_settings(self.device, samplerate=track_rate, channels=2, dtype="float32")
@@ -97,12 +117,20 @@ class DeviceSink:
     def start(self, ring: Ring, rate: int, on_progress: Callable[[], None]) -> None:
         with self._lock:
             connection = self._ensure_process()
-            connection.send(OpenStream(ring.name, ring.capacity, ring.channels, rate, self.device, self.latency))
-            reply, detail = self._receive(connection)
-            if reply != "started":
+            self._open(connection, rate)
+            if self._opening:
+                self._opening = False
+                reply, detail = self._receive(connection, "opened")
+                if reply != "opened":
+                    self._stream_rate = None
+                    self._failure = str(detail)
+                    raise DeviceError(self._failure)
+                self.stream_latency_s = float(detail)
+            connection.send(Attach(ring.name, ring.capacity, ring.channels))
+            reply, detail = self._receive(connection, "attached")
+            if reply != "attached":
                 self._failure = str(detail)
                 raise DeviceError(self._failure)
-            self.stream_latency_s = float(detail)
             self._ring = ring
             self._failure = None
             self._heartbeat = (ring.callbacks, time.monotonic())
@@ -117,34 +145,36 @@ class DeviceSink:
         self.stop()
 
     def stop(self) -> None:
-        """Close the stream once what the device holds has played out."""
+        """Stop reading the ring; the stream stays open (silence) and what the device holds plays out."""
         with self._lock:
             if self._ring is None or self._connection is None:
                 return
             self._ring = None
             if self._process is not None and self._process.is_alive():
-                self._connection.send(CloseStream())
-                while self._receive(self._connection)[0] not in ("closed", "gone"):
-                    pass
+                self._connection.send(Detach())
+                self._receive(self._connection, "detached")
 
     def failure(self) -> str | None:
         if self._failure is not None:
             return self._failure
         process, connection, ring = self._process, self._connection, self._ring
-        if ring is None or process is None or connection is None:
+        if process is None or connection is None:
             return None
         if not process.is_alive():
-            self._failure = f"the audio output process exited (code {process.exitcode})"
-        elif self._lock.acquire(blocking=False):
+            self._stream_rate = None
+            if ring is not None:
+                self._failure = f"the audio output process exited (code {process.exitcode})"
+            return self._failure
+        if self._lock.acquire(blocking=False):
             try:
-                if connection.poll():
-                    reply, detail = connection.recv()
-                    if reply == "failed":
-                        self._failure = str(detail)
+                while not self._opening and connection.poll():
+                    self._note(connection.recv())
             finally:
                 self._lock.release()
+        if ring is None or self._failure is not None:
+            return self._failure
         callbacks = ring.callbacks
-        if callbacks != self._heartbeat[0]:
+        if callbacks != self._heartbeat[0] or self._reopening:
             self._heartbeat = (callbacks, time.monotonic())
         elif time.monotonic() - self._heartbeat[1] > _SILENT_DEVICE_S:
             self._failure = "the output device stopped asking for audio (was it unplugged?)"
@@ -162,6 +192,32 @@ class DeviceSink:
                     self._process.join()
                 self._connection.close()
             self._process = self._connection = None
+            self._stream_rate, self._opening = None, False
+
+    def _open(self, connection: Connection, rate: int) -> None:
+        """Called with the lock held: ask for a stream at `rate` unless one is open or being opened at it."""
+        if self._stream_rate == rate and not self._reopening:
+            return
+        if self._opening:
+            self._opening = False
+            self._receive(connection, "opened")
+        connection.send(OpenStream(2, rate, self.device, self.latency))
+        self._stream_rate, self._opening, self._reopening = rate, True, False
+
+    def _note(self, message: tuple[str, Any]) -> None:
+        """An unasked message from the output process: the device lost, reopened, or given up on."""
+        kind, detail = message
+        if kind == "lost":
+            self._reopening = True
+        elif kind == "reopened":
+            self._reopening = False
+            self.reopened += 1
+            self.stream_latency_s = float(detail)
+        elif kind == "failed":
+            self._reopening = False
+            self._stream_rate = None
+            if self._ring is not None:
+                self._failure = str(detail)
 
     def _ensure_process(self) -> Connection:
         if self._process is not None and self._process.is_alive() and self._connection is not None:
@@ -172,9 +228,11 @@ class DeviceSink:
         process.start()
         child.close()
         self._process, self._connection = process, parent
+        self._stream_rate, self._opening, self._reopening = None, False, False
         return parent
 
-    def _receive(self, connection: Connection) -> tuple[str, Any]:
+    def _receive(self, connection: Connection, expected: str) -> tuple[str, Any]:
+        """The answer `expected` (or "failed"), noting unasked messages that arrive before it."""
         deadline = time.monotonic() + _START_TIMEOUT_S
         while time.monotonic() < deadline:
             if connection.poll(0.05):
@@ -182,7 +240,10 @@ class DeviceSink:
                     reply: tuple[str, Any] = connection.recv()
                 except EOFError:
                     return ("gone", "the audio output process exited")
-                return reply
+                if reply[0] == expected or (reply[0] == "failed" and expected == "opened"):
+                    return reply
+                self._note(reply)
+                continue
             if self._process is None or not self._process.is_alive():
                 return ("gone", "the audio output process exited")
         return ("gone", f"the audio output process did not answer within {_START_TIMEOUT_S} s")

@@ -1,7 +1,8 @@
-"""The device output process: opens the sounddevice stream and copies from the shared-memory ring.
+"""The device output process: keeps one sounddevice stream open and copies from the shared-memory ring attached.
 
-It runs apart from the app so that no Python thread of the app (UI, network, decoding) can hold
-the GIL the audio callback needs. Imports only the ring, the playhead and sounddevice."""
+It runs apart from the app so that no Python thread of the app (UI, network, decoding) can hold the GIL the
+audio callback needs. The stream stays open with no ring (silence) between sessions, and is reopened in the
+background when the device fails. Imports only the ring, the playhead and sounddevice."""
 
 from __future__ import annotations
 
@@ -24,14 +25,17 @@ _POLL_S = 0.05
 _LEAD_IN_S = 0.1
 _LEAD_OUT_S = 0.2
 _NICENESS = -11
+# A stream whose callback has not run for this long is lost (PortAudio's ALSA path pauses ~2 s on an xrun).
+_SILENT_STREAM_S = 3.0
+# How long a lost device is retried (every _RETRY_S) before the process gives up and says so.
+REOPEN_S = 10.0
+_RETRY_S = 0.25
 
 
 @dataclass(frozen=True)
 class OpenStream:
-    """Start playing the ring `ring_name` at `rate` on `device`."""
+    """Have a stream open at `rate` on `device` (kept if one already is); answered "opened" or "failed"."""
 
-    ring_name: str
-    capacity: int
     channels: int
     rate: int
     device: int | str | None
@@ -39,8 +43,17 @@ class OpenStream:
 
 
 @dataclass(frozen=True)
-class CloseStream:
-    """Stop after the frames already handed to the device have played out."""
+class Attach:
+    """Play the ring `ring_name` from now on; answered "attached"."""
+
+    ring_name: str
+    capacity: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Detach:
+    """Stop reading the ring (the stream plays silence, what the device holds plays out); answered "detached"."""
 
 
 @dataclass(frozen=True)
@@ -48,15 +61,161 @@ class Quit:
     pass
 
 
+class _Output:
+    """The open stream, the ring it plays (if any), and what its callback counts."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.request: OpenStream | None = None
+        self.stream: sd.OutputStream | None = None
+        self.ring: Ring | None = None
+        self.head: Playhead | None = None
+        # [frames handed to the device, frames of silence to start with, monotonic ns of the last callback]
+        self.counts = np.zeros(3, np.int64)
+        self.lost_since: float | None = None
+        self.last_retry = 0.0
+        self._retired: list[tuple[Ring, int]] = []  # detached rings, closed once no callback can still read them
+
+    def callback(self, outdata: npt.NDArray[np.float32], frames: int, time_info: Any,
+                 status: sd.CallbackFlags) -> None:
+        try:
+            self.counts[2] = time.monotonic_ns()
+            ring, head = self.ring, self.head
+            if ring is not None:
+                ring.count_callback()
+            if head is None or ring is None or self.counts[0] < self.counts[1]:
+                outdata.fill(0.0)
+            else:
+                if status.output_underflow:
+                    ring.count_late()
+                head.fill(outdata)
+            self.counts[0] += frames
+        except BaseException:  # noqa: BLE001 - the callback must never raise; play silence instead
+            outdata.fill(0.0)
+
+    def open(self, request: OpenStream) -> str | None:
+        """Open (or keep) the stream `request` asks for; why not, or None once it runs."""
+        if self.stream is not None and self.request == request and self.lost_since is None:
+            return None
+        if self.lost_since is None:
+            self.play_out()
+        self.close_stream()
+        self.request = request
+        try:
+            stream = sd.OutputStream(samplerate=request.rate, channels=request.channels, dtype="float32",
+                                     device=request.device, latency=request.latency, callback=self.callback)
+            # PulseAudio (through ALSA) drops the first few ms a stream plays: lead in with silence.
+            self.counts[:] = (0, round(max(_LEAD_IN_S, 3 * stream.latency) * request.rate), time.monotonic_ns())
+            stream.start()
+        except (sd.PortAudioError, ValueError) as error:
+            if self.lost_since is None:
+                self.request = None  # a device that never opened is not retried
+            return f"cannot open the output device {request.device!r}: {error}"
+        self.stream = stream
+        self.lost_since = None
+        return None
+
+    def play_out(self) -> None:
+        """Keep a running stream going until what the device held has played (silence follows it by now)."""
+        stream = self.stream
+        if stream is None:
+            return
+        frames = round(max(_LEAD_OUT_S, 4 * stream.latency) * stream.samplerate)
+        until = int(self.counts[0]) + frames
+        deadline = time.monotonic() + 10 * frames / stream.samplerate + 1.0
+        while stream.active and self.counts[0] < until and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def close_stream(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            # Only silence or a dead device is left: abort, since stop() drains for over a second.
+            with contextlib.suppress(sd.PortAudioError):
+                stream.abort()
+            stream.close(ignore_errors=True)
+
+    def attach(self, request: Attach) -> None:
+        self.detach()
+        ring = Ring.attach(request.ring_name, request.capacity, request.channels)
+        self.head = Playhead(ring, MAX_BLOCK_FRAMES)
+        self.ring = ring
+
+    def detach(self) -> None:
+        ring, self.ring, self.head = self.ring, None, None
+        if ring is not None:
+            self._retired.append((ring, time.monotonic_ns()))
+        self.close_retired(every=self.stream is None)
+
+    def close_retired(self, every: bool = False) -> None:
+        """Close the detached rings that a callback started after their detach (or all, with no stream)."""
+        last_callback = int(self.counts[2])
+        for entry in list(self._retired):
+            ring, detached_ns = entry
+            if every or last_callback > detached_ns:
+                self._retired.remove(entry)
+                ring.close()
+
+    def tend(self) -> None:
+        """Notice a lost stream, and reopen it in the background until REOPEN_S have passed."""
+        self.close_retired(every=self.stream is None)
+        stream, request = self.stream, self.request
+        if request is None:
+            return
+        if self.lost_since is None:
+            silent_s = (time.monotonic_ns() - int(self.counts[2])) / 1e9
+            if stream is not None and stream.active and silent_s < _SILENT_STREAM_S:
+                return
+            self.lost_since = time.monotonic()
+            self.close_stream()
+            self.connection.send(("lost", "the output device stopped; reopening it"))
+        now = time.monotonic()
+        if now - self.last_retry < _RETRY_S:
+            return
+        self.last_retry = now
+        _refresh_portaudio()
+        failure = self.open(request)
+        if failure is None:
+            self.connection.send(("reopened", float(self.stream.latency) if self.stream else 0.0))
+        elif now - self.lost_since > REOPEN_S:
+            self.request, self.lost_since = None, None
+            self.connection.send(("failed", f"the output device is gone (was it unplugged?): {failure}"))
+
+
+def _refresh_portaudio() -> None:
+    """Re-scan devices, so a restarted sound server or a replugged device is seen (no stream is open here)."""
+    with contextlib.suppress(sd.PortAudioError):
+        sd._terminate()
+        sd._initialize()
+
+
 def serve(connection: Connection) -> None:
-    """The process's main loop: one stream at a time, on request from the app."""
+    """The process's main loop: requests from the app, and the stream's health between them."""
     _raise_priority()
-    while True:
-        request = connection.recv()
-        if isinstance(request, Quit):
-            return
-        if isinstance(request, OpenStream) and _play(request, connection):
-            return
+    output = _Output(connection)
+    try:
+        while True:
+            if not connection.poll(_POLL_S):
+                output.tend()
+                continue
+            request = connection.recv()
+            if isinstance(request, Quit):
+                output.detach()
+                output.play_out()
+                return
+            if isinstance(request, OpenStream):
+                failure = output.open(request)
+                reply = ("opened", float(output.stream.latency) if output.stream else 0.0)
+                connection.send(reply if failure is None else ("failed", failure))
+            elif isinstance(request, Attach):
+                output.attach(request)
+                connection.send(("attached", None))
+            elif isinstance(request, Detach):
+                output.detach()
+                connection.send(("detached", None))
+    finally:
+        output.detach()
+        output.close_stream()
+        output.close_retired(every=True)
 
 
 def _raise_priority() -> None:
@@ -64,66 +223,3 @@ def _raise_priority() -> None:
     CAP_SYS_NICE; otherwise it keeps the normal priority)."""
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, _NICENESS)
-
-
-def _play(request: OpenStream, connection: Connection) -> bool:
-    """Play until asked to close; True when the app asked the process to quit."""
-    ring = Ring.attach(request.ring_name, request.capacity, request.channels)
-    head = Playhead(ring, MAX_BLOCK_FRAMES)
-    # [frames handed to the device, frames of silence to start with]
-    counts = np.zeros(2, np.int64)
-
-    def callback(outdata: npt.NDArray[np.float32], frames: int, time: Any, status: sd.CallbackFlags) -> None:
-        try:
-            ring.count_callback()
-            if counts[0] < counts[1]:
-                outdata.fill(0.0)
-            else:
-                if status.output_underflow:
-                    ring.count_late()
-                head.fill(outdata)
-            counts[0] += frames
-        except BaseException:  # noqa: BLE001 - the callback must never raise; play silence instead
-            outdata.fill(0.0)
-
-    try:
-        stream = sd.OutputStream(
-            samplerate=request.rate, channels=request.channels, dtype="float32", device=request.device,
-            latency=request.latency, callback=callback,
-        )
-        # PulseAudio (through ALSA) drops the first and last few ms a stream plays: lead in and
-        # out with silence so no audio is lost.
-        counts[1] = round(max(_LEAD_IN_S, 3 * stream.latency) * request.rate)
-        stream.start()
-    except (sd.PortAudioError, ValueError) as error:
-        ring.close()
-        connection.send(("failed", f"cannot open the output device {request.device!r}: {error}"))
-        return False
-    connection.send(("started", float(stream.latency)))
-    quit_requested = False
-    try:
-        while True:
-            if connection.poll(_POLL_S):
-                quit_requested = isinstance(connection.recv(), Quit)
-                break
-            if not stream.active:
-                connection.send(("failed", "the output device stopped (was it unplugged?)"))
-                break
-        _play_out(stream, counts, round(max(_LEAD_OUT_S, 4 * stream.latency) * request.rate))
-        # Only lead-out silence is left in the device: abort, since stop() drains for over a second.
-        stream.abort()
-    except sd.PortAudioError as error:
-        connection.send(("failed", f"the output device failed: {error}"))
-    finally:
-        stream.close(ignore_errors=True)
-        ring.close()
-    connection.send(("closed", None))
-    return quit_requested
-
-
-def _play_out(stream: sd.OutputStream, counts: npt.NDArray[np.int64], frames: int) -> None:
-    """Keep the stream running until `frames` more frames (silence by now) have gone out."""
-    until = int(counts[0]) + frames
-    deadline = time.monotonic() + 10 * frames / stream.samplerate + 1.0
-    while stream.active and counts[0] < until and time.monotonic() < deadline:
-        time.sleep(0.005)

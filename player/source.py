@@ -91,14 +91,17 @@ class BytesSource:
 class SourceReader(io.RawIOBase):
     """A `Source` as the seekable binary file object `av.open` wants.
 
-    SEEK_END on a source of unknown size probes for the end with one-byte reads.
+    SEEK_END on a source of unknown size probes for the end with one-byte reads. While `hide_end` is set, SEEK_END
+    answers -1 (FFmpeg's "size unknown"), so a demuxer opening the file does not read its tail for a length the
+    caller already knows (the Ogg demuxer reads the last 64 KiB otherwise: one more round trip before sound).
     """
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, hide_end: bool = False) -> None:
         super().__init__()
         self._source = source
         self._position = 0
         self._lock = threading.Lock()
+        self.hide_end = hide_end
 
     def readable(self) -> bool:
         return True
@@ -124,6 +127,8 @@ class SourceReader(io.RawIOBase):
             elif whence == io.SEEK_CUR:
                 target = self._position + offset
             elif whence == io.SEEK_END:
+                if self.hide_end:
+                    return -1
                 target = self._end() + offset
             else:
                 raise ValueError(f"invalid whence {whence}")

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 _ENV_PREFIX = "LEGATO_ADMIT_"
 ErrorResponse = Callable[[int, str, str, dict[str, str]], Response]  # status, code, message, headers
 ENDPOINTS: dict[str, re.Pattern[str]] = {
-    "manifest": re.compile(r"/tracks/[0-9]+/manifest"),
+    "manifest": re.compile(r"/tracks/[0-9]+/manifest|/manifests"),
     "licence": re.compile(r"/licences/[0-9]+"),
     "files": re.compile(r"/files/[0-9]+"),
 }

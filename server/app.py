@@ -26,6 +26,7 @@ from server.limits import (
     too_large_message,
 )
 from server.listening_routes import router as listening_router
+from server.manifest_routes import router as manifest_router
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
@@ -45,7 +46,8 @@ _log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
                  415: "unsupported_media_type", 422: "invalid_request", 503: "server_busy"}
-_ROUTERS = (router, playlist_router, playlist_stream_router, release_router, listening_router, recs_router)
+_ROUTERS = (router, manifest_router, playlist_router, playlist_stream_router, release_router, listening_router,
+            recs_router)
 _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: the connection cannot be reused
 
 

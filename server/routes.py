@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from server import auth, browse, covers, licences, origin, releases
+from server import auth, browse, covers, licences, licensing, origin
 from server.auth import User
 from server.byte_range import parse_range
 from server.catalog import Catalog
@@ -150,13 +150,7 @@ def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: UserDe
                 offline: bool = False) -> dict[str, Any]:
     """A file's key; with ``?offline=true`` also an offline grant that expires (``offline.expires_at``). Before
     its album's release: 403 ``not_yet_released`` with the instant in ``Release-At``."""
-    record = _found(browse.file_record(catalog, file_id), "file", file_id)
-    releases.refuse_before_release(catalog, file_id, request.app.state.now())
-    if user.region not in record["regions"]:
-        raise ApiError(403, "not_available_in_region",
-                       f"file {file_id} is not licensed in your region ({user.region}); it is available in "
-                       f"{', '.join(record['regions']) or 'no region'}")
-    body = {"file_id": file_id, "key": record["key"], "nonce": record["nonce"], "algorithm": origin.ENCRYPTION}
+    body = licensing.licence(catalog, user, file_id, request.app.state.now())
     if offline:
         body["offline"] = licences.grant(request.app.state.data_dir, user.id, file_id).to_json()
     return body

@@ -12,14 +12,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from cache import CacheStats, ContentStore, DecryptingSource, FileManifest, PrefetchItem
+from cache import CacheStats, ContentStore, DecryptingSource, FileKey, FileManifest, PrefetchItem
 from client import catalog
 from client.api import ApiClient, ServerUnreachable
 from client.catalog import Track
 from client.listening import OTHER, QUEUE, PlayContext
 from client.playback.plays import PlayTracker
+from client.playback.metadata_ahead import Known, fetch_known
 from client.playback.queue import Entry, PlayQueue, Repeat
-from client.playback.sequencing import UNKNOWN, GainMode, Loudness, Planned, album_loudness, plan
+from client.playback.sequencing import UNKNOWN, GainMode, Loudness, Planned, plan
 from client.tasks import run_task
 from player import (
     Engine,
@@ -41,6 +42,7 @@ STREAMING_QUALITY = "high"
 LocalManifest = Callable[[int], FileManifest]
 RESTORED_TRACKS = 200
 LOOKAHEAD = 4  # upcoming entries the engine holds: enough to decode ahead and to prefetch the next three
+QUEUE_AHEAD = 100  # upcoming entries whose manifests and licences are fetched ahead of the click
 
 
 class PlaybackController(QObject):
@@ -81,6 +83,7 @@ class PlaybackController(QObject):
         self.queue = PlayQueue()
         self._manifests: dict[int, FileManifest] = {}
         self._albums: dict[int, Loudness] = {}  # by track id: its album's figures, from the same manifest
+        self._keys: dict[int, FileKey] = {}  # by file id, licences fetched ahead when there is no store to keep them
         self._flat: list[Entry] = []  # what the engine holds, by engine index
         self._plans: list[Planned] = []  # how each of them plays, by engine index
         self.context = OTHER  # where the queue's context came from (an album, a playlist, radio, ...)
@@ -99,7 +102,28 @@ class PlaybackController(QObject):
         """Tracks lined up from now on play at ``quality`` (the one playing finishes as it is)."""
         if quality != self._quality:
             self._quality = quality
-            self._manifests.clear()
+            self.forget_ahead()
+
+    def fetch_ahead(self, tracks: Sequence[Track]) -> None:
+        """Learn, off the UI thread and in batches, the manifests and licences of `tracks` the user may play next
+        (the queue, visible rows, top search results), so a click on one of them asks only for its audio."""
+        missing = [t.id for t in tracks if t.id not in self._manifests]
+        if not missing or self.offline():
+            return
+        quality = self._quality
+        run_task(lambda: fetch_known(self._api, missing, quality, self._store),
+                 lambda known: self._learn(known, quality),
+                 lambda message: log.info("metadata ahead not fetched: %s", message))
+
+    def known_ahead(self, track_id: int) -> bool:
+        """The track's manifest at the streaming quality is known: a play of it asks the network for audio alone."""
+        return track_id in self._manifests
+
+    def forget_ahead(self) -> None:
+        """Forget every manifest and licence fetched ahead (the quality changed, or the user logs out)."""
+        self._manifests.clear()
+        self._albums.clear()
+        self._keys.clear()
 
     @property
     def gain_mode(self) -> GainMode:
@@ -206,6 +230,7 @@ class PlaybackController(QObject):
         return self._store.stats() if self._store is not None else None
 
     def close(self) -> None:
+        self.forget_ahead()
         self._leave(skipped=False)
         self.engine.close()
         if self._store is not None:
@@ -220,7 +245,7 @@ class PlaybackController(QObject):
 
     def _jump_to(self, entry: Entry) -> None:
         window = [entry, *self.queue.upcoming()[:LOOKAHEAD]]
-        self._with_manifests(window, lambda: self._start(window))
+        self._with_manifests(window, lambda: self._start(window), opening=entry.track.id)
 
     def _start(self, window: list[Entry]) -> None:
         if self.queue.current is None or window[0].entry_id != self.queue.current.entry_id:
@@ -253,45 +278,59 @@ class PlaybackController(QObject):
             self._plans = self._plans[: playing + 1] + plans
             self._plan_prefetch()
 
-    def _with_manifests(self, entries: list[Entry], then: Any) -> None:
-        """Call ``then()`` on this thread once every entry's manifest is known (fetched off the UI thread)."""
+    def _with_manifests(self, entries: list[Entry], then: Any, opening: int | None = None) -> None:
+        """Call ``then()`` on this thread once every entry's manifest is known (fetched off the UI thread, with the
+        opening audio of track `opening` in the same request when it is among them)."""
         missing = list({e.track.id: e.track for e in entries if e.track.id not in self._manifests}.values())
         if not missing:
             then()
             return
 
-        def fetched(manifests: list[tuple[FileManifest, Loudness]]) -> None:
-            for track, (manifest, album) in zip(missing, manifests, strict=True):
-                self._manifests[track.id] = manifest
-                self._albums[track.id] = album
+        def fetched(known: dict[int, Known]) -> None:
+            self._learn(known, quality)
             then()
 
-        run_task(lambda: [self._fetch_manifest(t) for t in missing], fetched, self.error_occurred.emit)
+        quality = self._quality
+        run_task(lambda: self._fetch_now(missing, quality, opening), fetched, self.error_occurred.emit)
 
-    def _fetch_manifest(self, track: Track) -> tuple[FileManifest, Loudness]:
-        """The track's file at the streaming quality and its album's loudness (unknown offline: a file kept on
-        this device carries no album figures)."""
-        if self.local_manifest is not None and self.offline():
-            return self.local_manifest(track.id), UNKNOWN
+    def _fetch_now(self, tracks: list[Track], quality: str, opening: int | None) -> dict[int, Known]:
+        """What a play needs now, in one request: each track's file at `quality`, its album's loudness, its
+        licence and the opening audio of track `opening` (offline, from the files kept on this device, which carry
+        no album figures)."""
+        local = self.local_manifest
+        if local is not None and self.offline():
+            return {t.id: Known(local(t.id), UNKNOWN, None) for t in tracks}
+        for track in tracks:
+            self._api.release_jitter.wait_before_track(track.id)
         try:
-            manifest = self._api.manifest(track.id)
+            known = fetch_known(self._api, [t.id for t in tracks], quality, self._store, opening)
         except ServerUnreachable:
-            if self.local_manifest is None:
+            if local is None:
                 raise
-            return self.local_manifest(track.id), UNKNOWN
-        files = {f["quality"]: f for f in manifest["files"]}
-        if self._quality not in files:
-            raise LookupError(f"“{track.title}” has no {self._quality} quality file")
-        return FileManifest.from_json(files[self._quality]), album_loudness(manifest)
+            return {t.id: Known(local(t.id), UNKNOWN, None) for t in tracks}
+        absent = next((t for t in tracks if t.id not in known), None)
+        if absent is not None:
+            raise LookupError(f"“{absent.title}” has no {quality} quality file")
+        return known
+
+    def _learn(self, known: dict[int, Known], quality: str) -> None:
+        if quality != self._quality:
+            return  # fetched for the quality before the last change
+        for track_id, facts in known.items():
+            self._manifests[track_id] = facts.manifest
+            self._albums[track_id] = facts.album
+            if facts.key is not None and self._store is None:
+                self._keys[facts.manifest.file_id] = facts.key
 
     def _queue_item(self, entry: Entry, planned: Planned) -> QueueItem:
-        store, api, track = self._store, self._api, entry.track
+        store, api, track, keys = self._store, self._api, entry.track, self._keys
         manifest = self._manifests[track.id]
 
         def open_source() -> Source:
             if store is not None:
                 return store.open(manifest)
-            return DecryptingSource(manifest, api.licence(manifest.file_id), api)
+            key = keys.get(manifest.file_id)
+            return DecryptingSource(manifest, key if key is not None else api.licence(manifest.file_id), api)
 
         return QueueItem(key=str(entry.entry_id), open_source=open_source, frames=manifest.frames,
                          loudness_lufs=planned.loudness.lufs, peak_dbfs=planned.loudness.peak_dbfs,
@@ -307,6 +346,7 @@ class PlaybackController(QObject):
             upcoming = [self._manifests[e.track.id] for e in self.queue.upcoming()[:LOOKAHEAD]
                         if e.track.id in self._manifests]
             self._store.plan_prefetch([PrefetchItem(m, m.duration_s) for m in upcoming])
+        self.fetch_ahead([e.track for e in self.queue.upcoming()[:QUEUE_AHEAD]])
 
     def _on_engine_event(self, event: object) -> None:
         if isinstance(event, TrackStarted):

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
             table.play_requested.connect(functools.partial(self._on_track_table_play_requested, table))
             table.like_toggled.connect(self.session.history.toggle_liked)
             table.radio_requested.connect(radio.start)
+            table.rows_shown.connect(playback.fetch_ahead)
             table.play_next_requested.connect(playback.add_next)
             table.queue_requested.connect(playback.add_to_end)
             table.album_requested.connect(self.open_album)

@@ -8,13 +8,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from client.catalog import Track
 from client.listening import OTHER, PlayContext
 from client.widgets.models import RECORD_ROLE, SORT_ROLE, TrackTableModel
+
+_SETTLE_MS = 150  # a scroll or a new listing this long at rest is worth fetching metadata for
+_SHOWN_AT_MOST = 100
 
 
 def set_up_track_view(view: QTableView) -> None:
@@ -42,6 +45,8 @@ class TrackTable(QTableView):
         artist_requested(int): go to this artist.
         like_toggled(object): like this Track, or unlike it when liked (its heart was clicked, or the menu asked).
         radio_requested(object): start this Track's radio.
+        rows_shown(list): the tracks on screen now, once the listing or the scroll has settled (to fetch their
+            metadata ahead of a click).
 
     ``context`` says where a play from this table comes from (its owner sets it as the listing changes).
     """
@@ -55,6 +60,7 @@ class TrackTable(QTableView):
     artist_requested = Signal(int)
     like_toggled = Signal(object)
     radio_requested = Signal(object)
+    rows_shown = Signal(list)
 
     def __init__(self, object_name: str, accessible_name: str, context: PlayContext = OTHER,
                  model: TrackTableModel | None = None, parent: QWidget | None = None) -> None:
@@ -82,10 +88,32 @@ class TrackTable(QTableView):
         play.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         play.triggered.connect(self._play_current)
         self.addAction(play)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(_SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+        self.verticalScrollBar().valueChanged.connect(lambda _value: self._settle.start())
 
     def set_tracks(self, tracks: Sequence[Track]) -> None:
         self.tracks.set_tracks(tracks)
         self.resizeColumnToContents(0)
+        self._settle.start()
+
+    def shown_tracks(self) -> list[Track]:
+        """The tracks in the rows on screen (the first _SHOWN_AT_MOST when the table is not laid out yet)."""
+        rows = self._proxy.rowCount()
+        first = max(0, self.rowAt(0))
+        last = self.rowAt(self.viewport().height() - 1)
+        stop = min(rows, first + _SHOWN_AT_MOST) if last < 0 else last + 1
+        return [self._proxy.index(row, 0).data(RECORD_ROLE) for row in range(first, stop)]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._settle.start()
+
+    def _on_settled(self) -> None:
+        if self.isVisible() and self._proxy.rowCount():
+            self.rows_shown.emit(self.shown_tracks())
 
     def visible_tracks(self) -> list[Track]:
         """The tracks in the order shown (after sorting)."""

@@ -155,3 +155,15 @@ def test_releasing_the_seek_slider_moves_playback_to_that_second(qtbot, window: 
     qtbot.waitUntil(lambda: window.held_sink.advance(256) >= 0 and 3.0 <= window.playback.position_seconds() < 3.2,
                     timeout=15_000)
     assert window.playback.engine.position().index == 0
+
+
+def test_the_rows_on_screen_have_their_metadata_before_a_click(qtbot, window: MainWindow) -> None:
+    window.go_to("Home")
+    popular = window.home.popular
+    qtbot.waitUntil(lambda: popular.tracks.rowCount() > 0, timeout=10_000)
+    shown = popular.shown_tracks()
+    assert shown
+    qtbot.waitUntil(lambda: all(window.playback.known_ahead(t.id) for t in shown), timeout=10_000)
+    open_first_album(qtbot, window)
+    album_rows = window.library.album_page.tracks.shown_tracks()
+    qtbot.waitUntil(lambda: all(window.playback.known_ahead(t.id) for t in album_rows), timeout=10_000)

@@ -3,6 +3,7 @@ PulseAudio null sink) from its output process, and the sink's monitor captures w
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -139,3 +140,74 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bo
             return False
         time.sleep(0.01)
     return True
+
+
+def _stream_ids(pulse: Pulse) -> list[str]:
+    """The ids of the streams playing into the PulseAudio server now (its sink inputs)."""
+    listed = subprocess.run(["pactl", "list", "short", "sink-inputs"], env=pulse.env, capture_output=True,
+                            text=True, check=True).stdout
+    return [line.split()[0] for line in listed.splitlines() if line.strip()]
+
+
+def test_the_stream_is_open_before_the_first_play_and_survives_pause_and_stop(
+        pulse: Pulse, album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac", seconds=20.0)
+    sink = DeviceSink("pulse")
+    sink.prepare(tracks.rate)
+    assert _wait_for(lambda: len(_stream_ids(pulse)) == 1), "no stream opened before the first play"
+    recorder = Recorder()
+    engine = Engine(sink, recorder)
+    recorder.engine = engine
+    capture = tmp_path / "capture.raw"
+    parec = pulse.record(capture)
+    try:
+        engine.set_queue(tracks.items())
+        engine.play()
+        assert _wait_for(lambda: engine.frames_played > 4410)
+        engine.pause()
+        assert _wait_for(lambda: engine.state == "paused")
+        assert len(_stream_ids(pulse)) == 1
+        engine.resume()
+        played = engine.frames_played
+        assert _wait_for(lambda: engine.frames_played > played + 4410), "resume did not play on"
+        engine.stop()
+        assert _wait_for(lambda: engine.state == "stopped")
+        # ALSA's pulse plugin makes a new PulseAudio stream on an underrun recovery: count them, not their ids.
+        assert len(_stream_ids(pulse)) == 1, "stop closed the device stream"
+        engine.play()
+        played = engine.frames_played
+        assert _wait_for(lambda: engine.frames_played > played + 4410), "a second play did not play"
+        assert len(_stream_ids(pulse)) == 1
+    finally:
+        engine.close()
+        parec.terminate()
+        parec.wait(10)
+    assert recorder.of_type(PlaybackError) == []
+    captured = np.frombuffer(capture.read_bytes(), "<f4")
+    assert np.any(captured), "nothing reached the device"
+
+
+def test_a_pulseaudio_restart_reopens_the_stream_and_playback_goes_on(
+        pulse: Pulse, album: Callable[..., Album], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tracks = album("flac", seconds=20.0)
+    root = tmp_path / "restarted"
+    with running_pulse(root) as first:
+        monkeypatch.setenv("PULSE_SERVER", first.server)
+        recorder = Recorder()
+        sink = DeviceSink("pulse")
+        engine = Engine(sink, recorder)
+        engine.set_queue(tracks.items())
+        engine.play()
+        assert _wait_for(lambda: engine.frames_played > 44100)
+        first.daemon.kill()
+        first.daemon.wait(10)
+    try:
+        with running_pulse(root) as second:
+            assert _wait_for(lambda: sink.reopened == 1), "the stream was not reopened on the new server"
+            assert _wait_for(lambda: len(_stream_ids(second)) == 1)
+            played = engine.frames_played
+            assert _wait_for(lambda: engine.frames_played > played + 44100), "playback did not go on"
+            assert engine.state == "playing"
+    finally:
+        engine.close()
+    assert recorder.of_type(PlaybackError) == [], recorder.events
