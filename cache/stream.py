@@ -101,7 +101,7 @@ class PlaintextSource:
         except SourceError:
             raise
         except OSError as exc:
-            raise SourceUnavailable(f"{self!r}: cannot get byte {offset} now: {exc}") from exc
+            raise SourceUnavailable(f"{self!r}: cannot get byte {offset} now: {exc}", asked_wait_s(exc)) from exc
         except Exception as exc:  # the chunk supply is handed in from above and may fail in any way
             raise SourceError(f"{self!r}: cannot read byte {offset}: {type(exc).__name__}: {exc}") from exc
 
@@ -144,3 +144,9 @@ class DecryptingSource(PlaintextSource):
     @property
     def chunks_refetched(self) -> int:
         return self._network.refetched
+
+
+def asked_wait_s(error: BaseException) -> float | None:
+    """The Retry-After a busy server's error carries (``retry_after_s``, as offline.ServerBusy has), if any."""
+    asked = getattr(error, "retry_after_s", None)
+    return float(asked) if isinstance(asked, int | float) and asked > 0 else None

@@ -14,7 +14,7 @@ from cache.disk import DiskCache
 from cache.manifest import FileManifest
 from cache.prefetch import Prefetcher
 from cache.stats import Tally, Tier
-from cache.stream import NetworkChunks, chunk_intact
+from cache.stream import NetworkChunks, asked_wait_s, chunk_intact
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class TieredChunks:
         try:
             return pending.result()[index]
         except OSError as exc:
+            if asked_wait_s(exc) is not None:  # a busy server's answer holds for this read too: no refetch now
+                raise
             log.warning("read-ahead of chunk %d of file %d failed (%s); fetching it now",
                         index, self._manifest.file_id, exc)
             return None

@@ -15,7 +15,7 @@ from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from client.bundled import BundledServer
-from client.desktop import Mpris, SessionBus, TrackNotifier, TrayIcon
+from client.desktop import Mpris, ReleaseNotifier, SessionBus, TrackNotifier, TrayIcon
 from client.session import Session, apply_settings, open_session
 from client.settings import Settings, SettingsStore, remember_password
 from client.startup import Connection, Startup
@@ -103,9 +103,11 @@ class App(QObject):
             session.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)
 
     def _add_desktop(self, session: Session, window: MainWindow) -> None:
-        """MPRIS (media keys, desktop widgets), track notifications and the tray icon."""
+        """MPRIS (media keys, desktop widgets), track and release notifications and the tray icon."""
         self.mpris = Mpris(self.bus, session.playback)
         self.notifier = TrackNotifier(self.bus, session.playback, enabled=self.settings.notifications)
+        self.release_notifier = ReleaseNotifier(self.bus, enabled=self.settings.notifications)
+        window.release_watch.released.connect(self.release_notifier.show_released)
         self.mpris.raise_requested.connect(functools.partial(self._raise_window, window))
         self.mpris.quit_requested.connect(window.close)
         window.now_playing.volume_changed.connect(lambda _volume: self.mpris.publish())
@@ -142,6 +144,7 @@ class App(QObject):
         apply_settings(session, new)
         window.now_playing.show_options(new)
         self.notifier.enabled = new.notifications
+        self.release_notifier.enabled = new.notifications
         if session.store is not None:
             session.store.set_cap_bytes(new.cache_cap_bytes)
         self._save(new, window)

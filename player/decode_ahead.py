@@ -109,7 +109,7 @@ class DecodeAhead:
             self._reader.seek(frame, self._wait)
             return frame
         except StreamInterrupted as error:
-            self._stalled(str(error), frame)
+            self._stalled(error, frame)
             return frame
         except DecodeError as error:
             self._emit(PlaybackError(self.index, self.items[self.index].key, str(error)))
@@ -157,7 +157,7 @@ class DecodeAhead:
         try:
             chunk = self._reader.read(self._wait)
         except StreamInterrupted as error:
-            self._stalled(str(error), self._track_frame)
+            self._stalled(error, self._track_frame)
             return True
         except DecodeError as error:
             log.warning("decode failed mid-track: %s", error)
@@ -239,11 +239,11 @@ class DecodeAhead:
 
     # -- riding out the network --------------------------------------------------------------------
 
-    def _stalled(self, reason: str, frame: int) -> None:
+    def _stalled(self, error: StreamInterrupted, frame: int) -> None:
         reader, self._reader = self._reader, None
         assert reader is not None
         reader.close_decoder()
-        self._reconnect.stall(self.index, self.items[self.index].key, reader, frame, reason)
+        self._reconnect.stall(self.index, self.items[self.index].key, reader, frame, str(error), error.retry_after_s)
 
     def _retry_stalled(self) -> bool:
         try:

@@ -35,12 +35,17 @@ class DecodeError(Exception):
 
 class StreamInterrupted(DecodeError):
     """The track's bytes stopped arriving (the source raised SourceUnavailable). A new Decoder on the
-    same source, seeked to the frames read so far, continues exactly where this one stopped."""
+    same source, seeked to the frames read so far, continues exactly where this one stopped; not before
+    `retry_after_s` when the server asked for that."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def _source_failure(name: str, error: SourceError) -> DecodeError:
     if isinstance(error, SourceUnavailable):
-        return StreamInterrupted(f"{name}: {error}")
+        return StreamInterrupted(f"{name}: {error}", error.retry_after_s)
     return DecodeError(f"{name}: {error}")
 
 

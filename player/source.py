@@ -16,7 +16,12 @@ class SourceError(OSError):
 
 class SourceUnavailable(SourceError):
     """The bytes cannot be had right now (the network is down or stalled, a chunk arrived corrupt);
-    the same read may succeed later, so the engine retries it rather than ending the track."""
+    the same read may succeed later, so the engine retries it rather than ending the track.
+    `retry_after_s`: how long the server asked to be left alone (a busy server's Retry-After), if it did."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 @runtime_checkable

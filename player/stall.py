@@ -6,6 +6,7 @@ moves playback (Preempted passes through)."""
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,8 +37,10 @@ class Stall:
     next_try_s: float = 0.0
     announced: bool = False
 
+    retry_after_s: float | None = None  # what a busy server asked for before the first retry
+
     def __post_init__(self) -> None:
-        self.next_try_s = self.started_s + FIRST_RETRY_S
+        self.next_try_s = self.started_s + _not_before(FIRST_RETRY_S, self.retry_after_s)
 
     def due(self, now_s: float) -> bool:
         return now_s >= self.next_try_s
@@ -45,11 +48,20 @@ class Stall:
     def expired(self, now_s: float) -> bool:
         return now_s - self.started_s >= self.limit_s
 
-    def failed(self, now_s: float, reason: str) -> None:
-        """Another attempt failed: the next one waits twice as long, up to MAX_RETRY_S."""
+    def failed(self, now_s: float, reason: str, retry_after_s: float | None = None) -> None:
+        """Another attempt failed: the next one waits twice as long, up to MAX_RETRY_S, and never less than a
+        busy server's Retry-After (plus jitter)."""
         self.attempts += 1
         self.reason = reason
-        self.next_try_s = now_s + min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** self.attempts)
+        self.next_try_s = now_s + _not_before(min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** self.attempts), retry_after_s)
+
+
+def _not_before(backoff_s: float, retry_after_s: float | None) -> float:
+    """The backoff, or when the server asked for ``R`` s: uniform in [R, 2R], never sooner than asked and spread
+    so that every listener told ``R`` at once does not come back in one wall."""
+    if not retry_after_s or retry_after_s <= 0:
+        return backoff_s
+    return max(backoff_s, retry_after_s + random.uniform(0.0, retry_after_s))
 
 
 class NetworkWatch:
@@ -100,17 +112,18 @@ class Reconnector:
     def stalled(self) -> bool:
         return self._stall is not None
 
-    def stall(self, index: int, key: str, reader: TrackReader, frame: int, reason: str) -> None:
+    def stall(self, index: int, key: str, reader: TrackReader, frame: int, reason: str,
+              retry_after_s: float | None = None) -> None:
         """Item `index` could not read on from `frame` (its own rate); a reopened one failing again
-        keeps its first stall's clock."""
+        keeps its first stall's clock. ``retry_after_s``: a busy server's Retry-After, waited out first."""
         now = time.monotonic()
         stall, self._recovering = self._recovering, None
         if stall is not None:
-            stall.failed(now, reason)
+            stall.failed(now, reason, retry_after_s)
         else:
             # Once the network counts as gone, a stall gets one quick retry, not the whole bound.
             limit_s = 0.0 if self.network.gone else self._reconnect_s
-            stall = Stall(index, key, reader, frame, reason, now, limit_s)
+            stall = Stall(index, key, reader, frame, reason, now, limit_s, retry_after_s=retry_after_s)
             log.warning("%s; retrying for up to %.0f s", reason, limit_s)
         self._stall = stall
         self.starving = True
@@ -149,7 +162,7 @@ class Reconnector:
         try:
             stall.reader.reopen(stall.frame, wait)
         except StreamInterrupted as error:
-            stall.failed(now, str(error))
+            stall.failed(now, str(error), error.retry_after_s)
             if not stall.expired(now):
                 return None
             self.network.lost()

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.admission import AdmissionControl
 from server.catalog import Catalog
+from server.catalog_pool import CatalogPool
 from server.exceptions import ApiError
 from server.limits import (
     DEFAULT_BODY_BYTES,
@@ -66,6 +67,7 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.state.data_dir = data_dir
     app.state.now = now
     app.state.search_index = search_index
+    app.state.catalogs = CatalogPool(data_dir)
     app.state.playlist_hub = PlaylistHub()
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
@@ -101,6 +103,7 @@ async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
         schedule.close()
         upgrades.close()
         workers.close()
+        app.state.catalogs.close()
 
 
 class _LegatoApi(FastAPI):

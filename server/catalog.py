@@ -144,7 +144,8 @@ class NewFile:
 
 
 class Catalog:
-    """One connection to DATA/catalog.db; open one per request or task (``Catalog.open``), never share it."""
+    """One connection to DATA/catalog.db; one per task (``Catalog.open``, or borrowed from the server's
+    ``CatalogPool`` for a request), never used by two at once."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db

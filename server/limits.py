@@ -42,7 +42,7 @@ def too_large_message(scope: Scope) -> str:
     return f"the request body is larger than this endpoint accepts ({bound}); send less"
 
 
-def declared_size_within_limit(request: Request) -> None:
+async def declared_size_within_limit(request: Request) -> None:
     """A dependency of every route: refuse a body declared over the route's limit before the handler runs.
 
     Starlette's limiter checks a declared size only when the body is read, or else when the answer starts, which

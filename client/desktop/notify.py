@@ -1,4 +1,5 @@
-"""A desktop notification when the track changes (org.freedesktop.Notifications over the session bus).
+"""Desktop notifications (org.freedesktop.Notifications over the session bus): the track changed; a pre-saved
+album is out.
 
 Optional (``enabled``), and silent for the user when the desktop runs no notification server.
 """
@@ -12,7 +13,7 @@ from typing import Protocol
 from jeepney import DBusAddress, HeaderFields, Message, new_method_call
 from PySide6.QtCore import QObject, SignalInstance
 
-from client.catalog import Track
+from client.catalog import Album, Track
 from client.desktop.mpris import ArtPath
 from client.desktop.session_bus import SessionBus
 
@@ -71,3 +72,27 @@ class TrackNotifier(QObject):
         waiting, self._waiting = self._waiting, None
         if waiting is not None and error is None:
             self._on_player_track_changed(waiting)
+
+
+class ReleaseNotifier(QObject):
+    """Shows "“title” is out / artist — now in your library" for each pre-saved album at its release."""
+
+    def __init__(self, bus: SessionBus, enabled: bool = True) -> None:
+        super().__init__()
+        self.enabled = enabled
+        self._bus = bus
+
+    def show_released(self, album: Album) -> None:
+        if not self.enabled:
+            return
+        hints = {"desktop-entry": ("s", "legato"), "category": ("s", "x-legato.release")}
+        message = new_method_call(NOTIFICATIONS, "Notify", "susssasa{sv}i",
+                                  (APP_NAME, 0, "", f"“{album.title}” is out",
+                                   f"{album.artist} — now in your library", [], hints, DEFAULT_TIMEOUT))
+        if not self._bus.call(message, self._on_notify_replied):
+            log.info("release of %r not notified: the session bus is not connected", album.title)
+
+    def _on_notify_replied(self, reply: Message) -> None:
+        error = reply.header.fields.get(HeaderFields.error_name)
+        if error is not None:
+            log.info("release notification not shown: %s (%s)", error, reply.body[0] if reply.body else "")

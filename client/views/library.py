@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from PySide6.QtCore import QModelIndex, QSize, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -50,18 +53,21 @@ class AlbumGrid(QListView):
 
 class AlbumPage(QWidget):
     """One album: big cover, title, artist, year, length, Play; its tracks in a TrackTable. Before a scheduled
-    release the album shows as "Coming <date, time in the user's zone>", not playable, and turns playable at the
-    instant.
+    release the album shows as "Coming <date, time in the user's zone>", not playable, with "Notify me" beside, and
+    turns playable at the instant (on ``clock``, the UTC time).
 
-    Signals: artist_opened(int artist id).
+    Signals: artist_opened(int artist id); presave_requested(Album, bool saved): "Notify me" was clicked (on or off).
     """
 
     artist_opened = Signal(int)
+    presave_requested = Signal(object, bool)
 
-    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(parent)
         self.setObjectName("albumPage")
         self.album: AlbumWithTracks | None = None
+        self._clock = clock
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
         self.cover = named(QLabel(), "albumCover", "Album cover")
@@ -72,9 +78,14 @@ class AlbumPage(QWidget):
         self.artist_button.setFlat(True)
         self.artist_button.setStyleSheet("text-align: left; font-size: 15px")
         self.play_button = named(QPushButton("Play"), "playAlbumButton", "Play the album")
+        self.notify_button = named(QPushButton("Notify me"), "notifyMeButton",
+                                   "Notify me: add the album to your library at its release")
+        self.notify_button.setCheckable(True)
+        self.notify_button.hide()
         self.tracks = TrackTable("albumTrackTable", "Album tracks")
         self.actions_row = QHBoxLayout()
         self.actions_row.addWidget(self.play_button)
+        self.actions_row.addWidget(self.notify_button)
         self.actions_row.addStretch(1)
         header_text = QVBoxLayout()
         header_text.addStretch(1)
@@ -89,6 +100,7 @@ class AlbumPage(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.tracks, 1)
         self.play_button.clicked.connect(self._on_play_button_clicked)
+        self.notify_button.clicked.connect(self._on_notify_button_clicked)
         self.artist_button.clicked.connect(self._on_artist_button_clicked)
         self._release_timer = QTimer(self)
         self._release_timer.setSingleShot(True)
@@ -96,6 +108,7 @@ class AlbumPage(QWidget):
 
     def show_album(self, album: AlbumWithTracks) -> None:
         self.album = album
+        self.show_presaved(album.id, False)
         self.cover.setPixmap(self._cover_pixmap(album))
         self.title.setText(album.title)
         self.artist_button.setText(album.artist)
@@ -106,12 +119,19 @@ class AlbumPage(QWidget):
         self.tracks.set_tracks(album.tracks)
         self._show_release(album)
 
+    def show_presaved(self, album_id: int, saved: bool) -> None:
+        """Whether the user asked to be notified of ``album_id`` (as the server confirmed it)."""
+        if self.album is not None and self.album.id == album_id:
+            self.notify_button.setChecked(saved)
+            self.notify_button.setText("Notify me ✓" if saved else "Notify me")
+
     def _show_release(self, album: AlbumWithTracks) -> None:
         instant = release_instant(album.release_at)
-        wait_ms = 0 if instant is None else int((instant - utc_now()).total_seconds() * 1000) + 1
+        wait_ms = 0 if instant is None else int((instant - self._clock()).total_seconds() * 1000) + 1
         coming = instant is not None and wait_ms > 0
         self.play_button.setEnabled(not coming)
         self.tracks.setEnabled(not coming)
+        self.notify_button.setVisible(coming)
         just_out = instant is not None and not coming and wait_ms > -RECENT_S * 1000
         self.play_button.setText(f"Coming {instant.astimezone():%a %d %b %Y, %H:%M}" if instant and coming
                                  else "Available · Play" if just_out else "Play")
@@ -120,13 +140,22 @@ class AlbumPage(QWidget):
         else:
             self._release_timer.stop()
 
-    def _on_release_timer_timeout(self) -> None:
+    def refresh_release(self) -> None:
+        """Show the album as the clock says now ("Coming …" or playable), e.g. when the clock jumped."""
         if self.album is not None:
             self._show_release(self.album)
+
+    def _on_release_timer_timeout(self) -> None:
+        self.refresh_release()
 
     def _on_play_button_clicked(self) -> None:
         if self.album is not None:
             self.tracks.play_requested.emit(self.tracks.visible_tracks(), 0)
+
+    def _on_notify_button_clicked(self, checked: bool) -> None:
+        if self.album is not None:
+            self.notify_button.setChecked(not checked)  # shown as asked only once the server has it
+            self.presave_requested.emit(self.album, checked)
 
     def _on_artist_button_clicked(self) -> None:
         if self.album is not None:
@@ -164,11 +193,12 @@ class ArtistPage(QWidget):
 class LibraryPage(QStackedWidget):
     """The album grid, an album page and an artist page, one at a time."""
 
-    def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
+    def __init__(self, covers: CoverCache, parent: QWidget | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPage")
         self.grid = AlbumGrid("albumGrid", covers)
-        self.album_page = AlbumPage(covers)
+        self.album_page = AlbumPage(covers, clock=clock)
         self.artist_page = ArtistPage(covers)
         for page in (self.grid, self.album_page, self.artist_page):
             self.addWidget(page)

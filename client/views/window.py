@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -27,6 +29,8 @@ from client.listening import PlayContext
 from client.playback import PlaybackController
 from client.playlists import PlaylistsPage
 from client.recommendations import discover_weekly
+from client.release_jitter import utc_now
+from client.release_watch import ReleaseWatch
 from client.session import Session
 from client.settings import Settings
 from client.tasks import run_task
@@ -61,8 +65,9 @@ class MainWindow(QMainWindow):
 
     PAGES = ("Home", "Search", "Library", "Liked Songs", "History", "Playlists", "Downloads")
 
-    def __init__(self, session: Session, settings: Settings) -> None:
-        """A window on a complete ``session``, its controls showing ``settings``; starts loading the catalog."""
+    def __init__(self, session: Session, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
+        """A window on a complete ``session``, its controls showing ``settings``; starts loading the catalog.
+        ``clock`` (UTC) is what scheduled releases are kept against."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Legato")
@@ -77,7 +82,8 @@ class MainWindow(QMainWindow):
         self.search = SearchPage(run_task, lambda query: catalog.search_results(session.api.search(query)),
                                  session.covers)
         self.search.tracks.context = PlayContext("search")
-        self.library = LibraryPage(session.covers)
+        self.library = LibraryPage(session.covers, clock=clock)
+        self.release_watch = ReleaseWatch(session.api, run_task, clock)
         self.liked = LikedSongsPage(session.history)
         self.history = HistoryPage(session.history)
         self.playlists = PlaylistsPage(session.playlists,
@@ -104,6 +110,7 @@ class MainWindow(QMainWindow):
         for grid in self._album_grids():
             grid.album_opened.connect(self.open_album)
         self.library.album_page.artist_opened.connect(self.open_artist)
+        self._connect_releases()
         self.search.artist_opened.connect(self.open_artist)
         self.search.failed.connect(self.show_message)
         self._connect_tables()
@@ -188,6 +195,14 @@ class MainWindow(QMainWindow):
         page.error_occurred.connect(self.show_message)
         page.playlists_changed.connect(self._on_playlists_changed)
 
+    def _connect_releases(self) -> None:
+        """"Notify me" on an album page, and what its release brings (the app adds the desktop notification)."""
+        watch, page = self.release_watch, self.library.album_page
+        page.presave_requested.connect(watch.set_presaved)
+        watch.presave_changed.connect(page.show_presaved)
+        watch.released.connect(self._on_release_watch_released)
+        watch.failed.connect(self.show_message)
+
     def _connect_playback(self, playback: PlaybackController) -> None:
         bar = self.now_playing
         bar.play_pause_clicked.connect(playback.toggle_pause)
@@ -261,8 +276,13 @@ class MainWindow(QMainWindow):
         current = self.playback.current_track
         self.now_playing.show_liked(current is not None and current.id in liked)
 
+    def _on_release_watch_released(self, album: Album) -> None:
+        self.library.album_page.refresh_release()
+        self.show_message(f"“{album.title}” is out: now in your library")
+
     def _on_album_loaded(self, album: AlbumWithTracks) -> None:
         self.library.show_album(album)
+        self.library.album_page.show_presaved(album.id, album.id in self.release_watch.saved)
         if self.download_toggle is not None:
             self.download_toggle.show_album(album.id, album.title)
         self.go_to("Library")

@@ -5,6 +5,8 @@
 - ``held_playback``: a real PlaybackController, logged in to ``live_server``, on ``held_sink``, a render sink that
   consumes nothing until advanced (a started track stays "playing"); ``album_tracks``: the first demo album's tracks.
 - ``play_until``: a function; ``play_until(condition)`` advances the held sink until ``condition()`` holds.
+- ``notification_server``: a stand-in desktop notification server on that bus recording each Notify call;
+  ``bus``: the app's own SessionBus link to that bus, connected.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from jeepney.io.threading import open_dbus_router
 from client import catalog
 from client.api import ApiClient
 from client.catalog import Track
+from client.desktop.session_bus import SessionBus
 from client.playback.controller import PlaybackController
 from player import RenderSink
 from tests.helpers.bus_peer import BusPeer
 from tests.helpers.held_audio import PlayUntil, pacer
+from tests.helpers.notification_server import NotificationServer
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -97,3 +101,19 @@ def held_playback(live_server: Any, demo_login: tuple[str, str],
     yield playback
     playback.close()
     api.close()
+
+
+@pytest.fixture
+def notification_server(session_bus_address: str) -> Iterator[NotificationServer]:
+    server = NotificationServer(session_bus_address)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def bus(qtbot: Any, session_bus_address: str) -> Iterator[SessionBus]:
+    link = SessionBus(session_bus_address)
+    with qtbot.waitSignal(link.connected, timeout=15_000):
+        link.start()
+    yield link
+    link.close()

@@ -6,84 +6,18 @@ The server is a small stand-in for the desktop's (the peer, not our code): it re
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jeepney import (
-    DBusNameFlags,
-    HeaderFields,
-    Message,
-    MessageType,
-    message_bus,
-    new_method_return,
-)
-from jeepney.io.threading import ReceiveStopped, open_dbus_connection
 
 from client.catalog import Track
 from client.desktop.notify import TrackNotifier
 from client.desktop.session_bus import SessionBus
 from client.playback.controller import PlaybackController
 from tests.helpers.held_audio import PlayUntil
+from tests.helpers.notification_server import NotificationServer
 
 TIMEOUT_MS = 15_000
-
-
-class NotificationServer:
-    """Owns org.freedesktop.Notifications and answers Notify with an id, as a desktop would."""
-
-    def __init__(self, address: str) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-        self._connection = open_dbus_connection(address)
-        reply = self._send_and_wait(message_bus.RequestName("org.freedesktop.Notifications",
-                                                            DBusNameFlags.do_not_queue))
-        assert reply.body == (1,), "another notification server owns the name"
-        self._next_id = 41
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _send_and_wait(self, message: Message) -> Message:
-        serial = next(self._connection.outgoing_serial)
-        self._connection.send(message, serial=serial)
-        while True:
-            reply = self._connection.receive(timeout=10)
-            if reply.header.fields.get(HeaderFields.reply_serial) == serial:
-                return reply
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                message = self._connection.receive()
-            except (ReceiveStopped, OSError):
-                return
-            if (message.header.message_type == MessageType.method_call
-                    and message.header.fields.get(HeaderFields.member) == "Notify"):
-                replaces_id = message.body[1]
-                if replaces_id == 0:
-                    self._next_id += 1
-                self.calls.append(message.body)
-                self._connection.send(new_method_return(message, "u", (replaces_id or self._next_id,)))
-
-    def close(self) -> None:
-        self._connection.close()
-        self._thread.join(5)
-
-
-@pytest.fixture
-def notification_server(session_bus_address: str) -> Iterator[NotificationServer]:
-    server = NotificationServer(session_bus_address)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def bus(qtbot: Any, session_bus_address: str) -> Iterator[SessionBus]:
-    link = SessionBus(session_bus_address)
-    with qtbot.waitSignal(link.connected, timeout=TIMEOUT_MS):
-        link.start()
-    yield link
-    link.close()
 
 
 def play_first(qtbot: Any, playback: PlaybackController, tracks: list[Track]) -> None:

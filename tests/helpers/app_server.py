@@ -18,6 +18,7 @@ import uvicorn
 from server import auth
 from server.app import create_app
 from server.catalog import Catalog
+from server.releases import Clock
 
 _START_TIMEOUT_S = 30.0
 
@@ -46,7 +47,7 @@ def copy_with_users(demo_data: Path, folder: Path, users: dict[str, str]) -> Pat
 
 
 @contextmanager
-def app_server(data_dir: Path, clock: MovableClock) -> Iterator[str]:
+def app_server(data_dir: Path, clock: Clock) -> Iterator[str]:
     """Serve ``create_app(data_dir, now=clock)`` on 127.0.0.1 from a thread; its URL while the block runs."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
