@@ -29,6 +29,7 @@ from server.recs.audio_features import DIMENSION
 from server.recs.discover_weekly import CANDIDATES
 from server.recs.interactions import confidence
 from server.recs.model import RecsModel, Settings, train
+from tests.helpers.synthetic_plays import synthetic_catalog, taste_queries
 
 CACHE = Path.home() / ".cache" / "legato-bench"
 _INTER = "recbole/dataset_example/ml-100k/ml-100k.inter"
@@ -144,30 +145,6 @@ def train_model(confidences: sp.csr_matrix, settings: Settings) -> RecsModel:
                  confidences, 0, settings)
 
 
-def synthetic_catalog(users: int, tracks: int, plays: int,
-                      rng: np.random.Generator) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """``plays`` plays with a long-tailed track popularity and clustered tastes (a confidence matrix), each track's
-    raw audio vector (its cluster's sound plus its own) and its cluster."""
-    clusters = 200
-    track_cluster = rng.integers(0, clusters, tracks)
-    sounds = rng.normal(size=(clusters, DIMENSION))
-    audio = (sounds[track_cluster] + 0.7 * rng.normal(size=(tracks, DIMENSION))).astype(np.float32)
-    by_cluster = [np.flatnonzero(track_cluster == c) for c in range(clusters)]
-    user_cluster = rng.integers(0, clusters, users)
-    per_user = np.maximum(1, rng.poisson(plays / users, users))
-    rows, cols = [], []
-    for user in range(users):
-        pool = by_cluster[user_cluster[user]]
-        own = pool[np.minimum(rng.zipf(1.3, per_user[user]) - 1, len(pool) - 1)]
-        rows.append(np.full(len(own), user))
-        cols.append(own)
-    heard = sp.csr_matrix((np.ones(sum(map(len, rows)), dtype=np.float32),
-                           (np.concatenate(rows), np.concatenate(cols))), shape=(users, tracks))
-    heard.sum_duplicates()
-    heard.data = confidence(heard.data, np.zeros_like(heard.data), np.zeros_like(heard.data))
-    return heard, audio, track_cluster
-
-
 def sampled_vectors(model: RecsModel, track_cluster: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
     """``count`` index vectors drawn from a trained model's own distribution: per group of its tracks (planted
     cluster, played or not) directions from a Gaussian fitted to the group's unit vectors, and norms drawn from
@@ -187,20 +164,6 @@ def sampled_vectors(model: RecsModel, track_cluster: np.ndarray, count: int, rng
         parts.append(directions * rng.choice(norms[members], size=many)[:, None])
     sampled = np.vstack(parts).astype(np.float32)
     return sampled[rng.permutation(len(sampled))]
-
-
-def taste_queries(model: RecsModel, confidences: sp.csr_matrix, count: int) -> np.ndarray:
-    """The taste vectors of the first ``count`` users with a positive (what Discover Weekly queries with)."""
-    queries = []
-    for user in range(confidences.shape[0]):
-        start, stop = confidences.indptr[user], confidences.indptr[user + 1]
-        taste = model.taste({int(track): float(value) for track, value in
-                             zip(confidences.indices[start:stop], confidences.data[start:stop], strict=True)})
-        if taste is not None:
-            queries.append(taste)
-        if len(queries) == count:
-            break
-    return np.array(queries, dtype=np.float32)
 
 
 def ann_at_scale(vectors: np.ndarray, queries: np.ndarray) -> dict[str, float]:

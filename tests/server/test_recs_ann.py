@@ -11,7 +11,9 @@ import numpy as np
 
 from server.recs import model_store, training
 from server.recs.ann import TrackIndex, norm_bands
+from server.recs.model import Settings, train
 from tests.helpers.planted_catalog import planted_catalog
+from tests.helpers.synthetic_plays import synthetic_catalog, taste_queries
 
 DIMENSION = 24
 
@@ -87,3 +89,14 @@ def test_a_model_file_of_the_first_format_loads_with_its_index_built_anew(tmp_pa
     assert upgraded is not None and len(upgraded.index) == len(current.index)
     taste = current.track_vectors(np.array([0]))[0]
     assert upgraded.index.nearest(taste, 10) == current.index.nearest(taste, 10)
+
+
+def test_a_trained_models_index_recalls_the_exact_top_10_of_its_users_tastes() -> None:
+    """The index the model builds, over the vectors of a model trained on long-tailed plays, queried with the
+    taste vectors Discover Weekly uses, finds the exact top 10 by inner product."""
+    rng = np.random.default_rng(6)
+    plays, audio, _clusters = synthetic_catalog(4000, 20_000, 120_000, rng)
+    model = train(np.arange(plays.shape[1], dtype=np.int64), audio, plays, 0, Settings(threads=1))
+    vectors = model.track_vectors()
+    assert model.index.bands > 1 and len(model.index) == len(vectors)
+    assert _recall_at_10(model.index, vectors, taste_queries(model, plays, 60)) >= 0.95
