@@ -1,14 +1,18 @@
 """Build the demo catalog: render server.synth's albums to tagged 16-bit FLAC beside a cover.png, ingest them for
-real, add "demo"; optionally short sampler albums and synthetic listeners for recommendations (demo_listeners).
+real, add "demo"; optionally short sampler albums by more artists and synthetic listeners for recommendations
+(demo_listeners).
 
 Idempotent: albums already in the catalog are skipped and the demo user is created only when missing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -24,27 +28,63 @@ from server.synth.artwork import cover_png
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"
 DEMO_REGION = "GB"
+SAMPLER_TRACKS = 3  # per sampler album: enough for two Discover Weekly picks per artist and a radio hop
+
+
+@dataclass(frozen=True)
+class _Job:
+    label: str  # "[2/4]" or "[sampler 3/14]"
+    index: int  # the album's place in server.synth's sequence
+    seconds_per_track: float
+    tracks: int | None  # keep only this many tracks (None: all)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    artist: str
+    title: str
+    message: str
 
 
 def build_demo(data_dir: Path, albums: int = 4, seconds_per_track: float = 90.0,
                progress: Callable[[str], None] = print, sampler_albums: int = 0, sampler_seconds: float = 8.0,
                listeners: int = 0) -> None:
     """Render ``albums`` demo albums of about ``seconds_per_track`` each into the catalog in ``data_dir``, then
-    ``sampler_albums`` short ones by more artists and ``listeners`` synthetic listeners (with a trained model)."""
+    ``sampler_albums`` short ones by more artists and ``listeners`` synthetic listeners (with a trained model).
+
+    The live set comes first (it stays the catalog's first album); every other album is rendered and ingested
+    two at a time, in worker processes (one core each).
+    """
     from server import demo_listeners
 
-    for number, album in enumerate(demo_albums(albums, seconds_per_track=seconds_per_track), start=1):
-        label = f"[{number}/{albums}] {album.artist} - {album.title}"
-        if album_exists(data_dir, album):
-            progress(f"{label}: already in the catalog")
-            continue
-        ingest_album(data_dir, album)
-        progress(f"{label}: {len(album.tracks)} tracks ingested{' (gapless)' if album.gapless else ''}")
-    if sampler_albums:
-        demo_listeners.add_samplers(data_dir, albums, sampler_albums, sampler_seconds, progress)
+    jobs = [_Job(f"[{number}/{albums}]", number - 1, seconds_per_track, None) for number in range(1, albums + 1)]
+    jobs += [_Job(f"[sampler {number}/{sampler_albums}]", albums + number - 1, sampler_seconds, SAMPLER_TRACKS)
+             for number in range(1, sampler_albums + 1)]
+    outcomes: list[_Outcome] = []
+    for job in jobs[:1]:
+        outcomes.append(_render_and_ingest(data_dir, job))
+        progress(f"{job.label} {outcomes[-1].message}")
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        for job, future in zip(jobs[1:], [pool.submit(_render_and_ingest, data_dir, job) for job in jobs[1:]],
+                               strict=True):
+            outcomes.append(future.result())
+            progress(f"{job.label} {outcomes[-1].message}")
     _ensure_demo_user(data_dir)
     if listeners or sampler_albums:
-        demo_listeners.add_listeners(data_dir, DEMO_USER, listeners, progress)
+        history = [(outcome.artist, outcome.title) for outcome in outcomes[:min(2, albums)]]
+        demo_listeners.add_listeners(data_dir, DEMO_USER, listeners, history, progress)
+
+
+def _render_and_ingest(data_dir: Path, job: _Job) -> _Outcome:
+    album = next(demo_albums(job.index + 1, seconds_per_track=job.seconds_per_track, first=job.index))
+    if job.tracks is not None:
+        album = dataclasses.replace(album, tracks=album.tracks[:job.tracks])
+    name = f"{album.artist} - {album.title}"
+    if album_exists(data_dir, album):
+        return _Outcome(album.artist, album.title, f"{name}: already in the catalog")
+    ingest_album(data_dir, album)
+    return _Outcome(album.artist, album.title,
+                    f"{name}: {len(album.tracks)} tracks ingested{' (gapless)' if album.gapless else ''}")
 
 
 def ingest_album(data_dir: Path, album: DemoAlbum) -> None:

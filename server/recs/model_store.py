@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 import threading
 import zipfile
 from pathlib import Path
@@ -14,10 +15,10 @@ import numpy as np
 
 from durable import write_atomically
 from server.recs.ann import TrackIndex
-from server.recs.model import RecsModel
+from server.recs.model import RecsModel, index_vectors
 
 MODEL_FILE = Path("recs") / "model.npz"
-_FORMAT = 1
+_FORMAT = 2  # 2: a norm-ranged index (ann.py); a format 1 file's arrays are kept and its index is built anew
 _log = logging.getLogger(__name__)
 
 
@@ -34,7 +35,7 @@ def save(data_dir: Path, model: RecsModel) -> None:
     np.savez(buffer, format=np.array(_FORMAT), track_ids=model.track_ids, cf=model.cf, audio=model.audio,
              warm=model.warm, gram=model.gram, audio_mean=model.audio_mean, audio_spread=model.audio_spread,
              audio_to_cf=model.audio_to_cf,
-             scalars=np.array([model.audio_scale, model.audio_weight, model.index.max_norm]),
+             scalars=np.array([model.audio_scale, model.audio_weight]),
              marks=np.array([model.trained_ms, model.newest_received_ms], dtype=np.int64),
              index=np.frombuffer(model.index.to_bytes(), dtype=np.uint8))
     path = model_path(data_dir)
@@ -51,15 +52,20 @@ def load(data_dir: Path) -> RecsModel | None:
         return None
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-            if int(arrays["format"]) != _FORMAT:
-                raise ModelUnreadable(f"{path} is of model format {int(arrays['format'])}, not {_FORMAT}")
-            audio_scale, audio_weight, max_norm = (float(value) for value in arrays["scalars"])
+            stored_format = int(arrays["format"])
+            if stored_format not in (1, _FORMAT):
+                raise ModelUnreadable(f"{path} is of model format {stored_format}, not {_FORMAT}")
+            audio_scale, audio_weight = (float(value) for value in arrays["scalars"][:2])
             trained_ms, newest_ms = (int(value) for value in arrays["marks"])
-            index = TrackIndex.from_bytes(arrays["index"].tobytes(), max_norm)
+            if stored_format == 1:  # one MIPS transform over the catalog: built anew until training replaces it
+                index = TrackIndex.build(arrays["track_ids"], index_vectors(arrays["cf"], arrays["audio"],
+                                                                            audio_weight, audio_scale))
+            else:
+                index = TrackIndex.from_bytes(arrays["index"].tobytes())
             return RecsModel(arrays["track_ids"], arrays["cf"], arrays["audio"], arrays["warm"], arrays["gram"],
                              arrays["audio_mean"], arrays["audio_spread"], arrays["audio_to_cf"], audio_scale,
                              audio_weight, trained_ms, newest_ms, index)
-    except (KeyError, ValueError, OSError, RuntimeError, zipfile.BadZipFile) as exc:
+    except (KeyError, ValueError, OSError, RuntimeError, struct.error, zipfile.BadZipFile) as exc:
         raise ModelUnreadable(f"{path} cannot be read ({exc}); train again with legato-server recs train") from exc
 
 
