@@ -17,8 +17,8 @@ from client import catalog
 from client.api import ApiClient, ServerUnreachable
 from client.catalog import Track
 from client.listening import OTHER, QUEUE, PlayContext
-from client.playback.plays import PlayTracker
 from client.playback.metadata_ahead import Known, fetch_known
+from client.playback.plays import PlayTracker
 from client.playback.queue import Entry, PlayQueue, Repeat
 from client.playback.sequencing import UNKNOWN, GainMode, Loudness, Planned, plan
 from client.tasks import run_task
