@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from client.bundled import BundledServer
+from durable import write_transaction
+from server.catalog import Catalog
 from server.recs import model_store
 from tests.helpers.offline_harness import wait_until
 from tests.helpers.own_server import own_server
@@ -24,10 +26,18 @@ _WAIT_S = 90.0  # a training run in a child process on a busy 2-core machine
 
 @pytest.fixture(scope="module")
 def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    # The session's demo data dir may hold a model another test's request trained: this one starts without.
+    # The session's demo data dir may hold plays and a model other tests' requests made: this one starts with
+    # neither, so nothing is due until a request needs a model.
     untrained = tmp_path_factory.mktemp("untrained") / "data"
     shutil.copytree(demo_data, untrained, ignore=lambda folder, names: [
         name for name in names if Path(folder, name) == demo_data / model_store.MODEL_FILE.parent])
+    catalog = Catalog.open(untrained)
+    try:
+        with write_transaction(catalog.db):
+            catalog.db.execute("DELETE FROM plays")
+            catalog.db.execute("DELETE FROM likes")
+    finally:
+        catalog.close()
     environ = {"LEGATO_RECS_CHECK_S": "0.2", "LEGATO_RECS_RETRAIN_PLAYS": "3"}
     with own_server(untrained, tmp_path_factory.mktemp("recs-schedule"), environ) as running:
         yield running
