@@ -99,8 +99,11 @@ class Clicker:
             self.leads[track_id] = _lead_s(store, known[track_id].manifest)
         self.plays = 0
 
-    def click(self, engine: Engine, track_id: int) -> None:
+    def forget(self) -> None:
+        """Nothing of any track cached or known: the next click is cold."""
         self._store.clear()
+
+    def click(self, engine: Engine, track_id: int) -> None:
         known = fetch_known(self._api, [track_id], "high", self._store, opening_track_id=track_id)
         manifest = known[track_id].manifest
         store = self._store
@@ -110,6 +113,7 @@ class Clicker:
 
 
 def _one(monitor: Monitor, clicker: Clicker, engine: Engine, track_id: int) -> float:
+    clicker.forget()
     monitor.wait_quiet()
     monitor.arm()
     clicked = time.perf_counter()
