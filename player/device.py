@@ -4,10 +4,13 @@ and a play never waits for the device. Also lists devices."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -59,6 +62,18 @@ def _refresh_portaudio() -> None:
     because this process never opens a stream (the output process does)."""
     sd._terminate()
     sd._initialize()
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """While a spawned process starts, a bare `__main__`: spawn would otherwise import the app's main module (Qt
+    and all, over a second) in the output process, which needs only `serve` and what it imports."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 class DeviceSink:
@@ -225,7 +240,8 @@ class DeviceSink:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(target=serve, args=(child,), name="legato-audio-output", daemon=True)
-        process.start()
+        with _main_hidden():
+            process.start()
         child.close()
         self._process, self._connection = process, parent
         self._stream_rate, self._opening, self._reopening = None, False, False
