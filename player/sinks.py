@@ -57,7 +57,8 @@ class RenderSink:
 
     With `manual=True` nothing is consumed until `advance` is called, so tests run in lock-step.
     With `speed` it plays like a device instead, `speed` times faster than real time: it takes a block
-    on every tick of its clock and writes silence (counted in `silent_frames`) when the ring is short.
+    on every tick of its clock and writes silence (counted in `silent_frames`, and where it sits in the output
+    in `silences`: (first frame, frames) runs) when the ring is short.
     """
 
     def __init__(self, path: str | os.PathLike[str], rate: int | None = None,
@@ -67,6 +68,8 @@ class RenderSink:
         self.path = path
         self.realtime = speed is not None
         self.silent_frames = 0
+        self.silences: list[tuple[int, int]] = []
+        self._written = 0
         self._speed = speed
         self._rate = rate
         self._subtype: Subtype = subtype
@@ -164,9 +167,19 @@ class RenderSink:
                 writer.write(block[:got])
                 return
             writer.write(block)
-            self.silent_frames += len(block) - got
+            self._count_silence(self._written + got, len(block) - got)
+            self._written += len(block)
             due += tick_s
             self._stopping.wait(max(0.0, due - time.monotonic()))
+
+    def _count_silence(self, start: int, frames: int) -> None:
+        if frames == 0:
+            return
+        self.silent_frames += frames
+        if self.silences and sum(self.silences[-1]) == start:
+            start, frames = self.silences[-1][0], self.silences[-1][1] + frames
+            self.silences.pop()
+        self.silences.append((start, frames))
 
     def _step(self, frames: int) -> int:
         head, writer = self._head, self._writer
