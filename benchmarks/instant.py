@@ -5,8 +5,8 @@ Runs the bundled server on a fresh demo catalog with 100 ms injected into every 
 ranges), the real Engine with a manually pumped RenderSink, and the real ContentStore. Clicks, as the app makes them:
 cold (nothing known: one POST /manifests with the opening audio, then the engine) and a visible row (its metadata
 fetched ahead, its audio not). Next over 50 skips in three cases: not prefetched (cache cleared before every skip),
-prefetched into RAM, and disk-cached. Then click to sound at a device (benchmarks/click_to_sound.py: loopback, no
-injected delay, a private PulseAudio null sink recorded with parec), and read + verify + decrypt throughput of a
+prefetched into RAM, and disk-cached. Then click to sound at a device (instruments/click_to_sound.py: loopback,
+no injected delay, a private PulseAudio null sink recorded with parec), and read + verify + decrypt throughput of a
 disk-cached file, as a ratio to `openssl speed -evp aes-128-ctr`. The master key is a random in-memory key: the
 keystore is not on the measured path. Prints human lines; the last line is one JSON object.
 """
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import click_to_sound
+from benchmarks.instruments import click_to_sound
 from cache import ContentStore, FileManifest, MasterKey, PrefetchItem
 from client.api import ApiClient
 from client.bundled import BundledServer
