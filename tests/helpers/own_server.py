@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from client.bundled import BundledServer
 from server import auth
 from server.catalog import Catalog
@@ -68,3 +70,20 @@ def peak_rss_bytes(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     raise LookupError(f"/proc/{pid}/status has no VmHWM")
+
+
+@contextmanager
+def signed_in(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
+    """A client logged in as each of the USERS on ``server``, by name; closed on exit."""
+    url = server.url
+    assert url is not None, "the server is not running"
+    sessions = {}
+    try:
+        for name, (password, _region) in USERS.items():
+            token = httpx.post(f"{url}/auth/login", json={"username": name, "password": password}).json()
+            sessions[name] = httpx.Client(base_url=url, timeout=60,
+                                          headers={"Authorization": f"Bearer {token['token']}"})
+        yield sessions
+    finally:
+        for session in sessions.values():
+            session.close()

@@ -15,7 +15,7 @@ import pytest
 
 from client.bundled import BundledServer
 from sync import PlaylistDoc, PullResult
-from tests.helpers.own_server import USERS, own_server
+from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.server_api import assert_error, edit, push
 
 
@@ -27,14 +27,8 @@ def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def users(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    sessions = {}
-    for name, (password, _region) in USERS.items():
-        token = httpx.post(f"{server.url}/auth/login", json={"username": name, "password": password}).json()
-        sessions[name] = httpx.Client(base_url=server.url, timeout=60,
-                                      headers={"Authorization": f"Bearer {token['token']}"})
-    yield sessions
-    for session in sessions.values():
-        session.close()
+    with signed_in(server) as sessions:
+        yield sessions
 
 
 @pytest.fixture(scope="module")
