@@ -11,11 +11,13 @@ from player.events import QueueItem
 
 @dataclass(frozen=True)
 class Jump:
-    """Play `items[index]` from `seconds` on, dropping whatever is queued."""
+    """Play `items[index]` from `seconds` on, dropping whatever is queued. `move` numbers the engine's moves
+    (jumps and stops) in the order it made them."""
 
     items: tuple[QueueItem, ...]
     index: int
     seconds: float
+    move: int
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class Sync:
 
 @dataclass(frozen=True)
 class Stop:
-    """Stop the output once faded out, forgetting what is queued."""
+    """Stop the output once faded out, forgetting what is queued; `move` as in Jump."""
+
+    move: int
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class Engine:
         self._normalise = False
         self._crossfade_s = 0.0
         self._jumps_pending = 0
+        self._moves = 0  # jumps and stops sent to the feeder: a stop it reports counts only if none came after
         self._starved = False  # faded out because a stalled track left the ring nearly empty
         self._closed = threading.Event()
         self._feeder = Feeder(
@@ -173,7 +174,8 @@ class Engine:
                 return
             self._state = "stopped"
             self._set_target(0.0)
-            self._feeder.commands.put(Stop())
+            self._moves += 1
+            self._feeder.commands.put(Stop(self._moves))
         self._emit(StateChanged("stopped"))
 
     def seek(self, seconds: float) -> None:
@@ -244,7 +246,8 @@ class Engine:
             if ring is not None:
                 ring.jumping = True
                 ring.target_gain = 0.0
-        self._feeder.commands.put(Jump(self._items, index, seconds))
+        self._moves += 1
+        self._feeder.commands.put(Jump(self._items, index, seconds, self._moves))
 
     def _set_target(self, gain: float) -> None:
         with self._feeder.lock:
@@ -285,8 +288,10 @@ class Engine:
                         ring.jumping = False
                         ring.target_gain = self._gain_now()
 
-    def _on_stopped(self, index: int) -> None:
+    def _on_stopped(self, index: int, move: int) -> None:
         with self._lock:
+            if move != self._moves:
+                return  # a play or jump came after what stopped the output: the feeder acts on it next
             self._jumps_pending = 0
             self._index = index
             was = self._state

@@ -44,8 +44,8 @@ _T = TypeVar("_T")
 
 class Feeder:
     """Owns the ring and the decoders; one thread. `gain_now()` is the output gain the engine's
-    state asks for; `on_jump_done()` runs when a jump has refilled the ring, `on_stopped(index)`
-    when the output stopped with item `index` as the one to play next.
+    state asks for; `on_jump_done()` runs when a jump has refilled the ring, `on_stopped(index, move)`
+    when the output stopped with item `index` as the one to play next, while acting on the engine's move `move`.
 
     `emit` delivers an event to the listener while holding `emit_lock`; events due at the same
     time from several threads are delivered in frame order under that lock.
@@ -61,7 +61,7 @@ class Feeder:
     def __init__(self, sink: Sink, emit: Callable[[Event], None], emit_lock: threading.RLock,
                  settings: FeederSettings, gain_now: Callable[[], float], normalising: Callable[[], bool],
                  crossfade_s: Callable[[], float], on_jump_done: Callable[[], None],
-                 on_stopped: Callable[[int], None]) -> None:
+                 on_stopped: Callable[[int, int], None]) -> None:
         self._output = Output(sink, settings)
         self._sink = sink
         self._emit = emit
@@ -70,6 +70,7 @@ class Feeder:
         self._gain_now = gain_now
         self._on_jump_done = on_jump_done
         self._on_stopped = on_stopped
+        self._taken_move = 0  # the engine's latest move (Jump or Stop) this worker has taken up
         self.commands = Inbox()
         self.lock = self._output.lock  # guards ring/timeline swaps against readers on other threads
         self._writer = RingWriter(self._output)
@@ -121,12 +122,15 @@ class Feeder:
                     self._stop_output()
                     return
                 if isinstance(command, Jump):
-                    self._jump(self._latest_jump(command))
+                    latest = self._latest_jump(command)
+                    self._taken_move = latest.move
+                    self._jump(latest)
                 elif isinstance(command, Replace):
                     self._replace(command)
                 elif isinstance(command, Sync):
                     command.done.set()
                 elif isinstance(command, Stop):
+                    self._taken_move = command.move
                     self._stop()
                 elif isinstance(command, Finish):
                     self._finish()
@@ -145,7 +149,7 @@ class Feeder:
             self._stop_output()
         finally:
             self._output.running = False
-            self._on_stopped(self._ahead.index)
+            self._on_stopped(self._ahead.index, self._taken_move)
 
     def _latest_jump(self, jump: Jump) -> Jump:
         """A burst of jumps (fast skipping) goes straight to the last one; any other command waits its turn."""
@@ -225,7 +229,7 @@ class Feeder:
                 self._emit(TrackEnded(heard.index, heard.key))
             self._emit(QueueFinished())
             self._stop_output()
-            self._on_stopped(0)
+            self._on_stopped(0, self._taken_move)
             return
         rate = ahead.track_rate
         start_frame = ahead.seek(round(jump.seconds * rate))
@@ -282,7 +286,7 @@ class Feeder:
         if heard is not None:
             self._emit(TrackEnded(heard.index, heard.key))
         self._stop_output()
-        self._on_stopped(heard.index if heard is not None else self._ahead.index)
+        self._on_stopped(heard.index if heard is not None else self._ahead.index, self._taken_move)
 
     def _finish(self) -> None:
         ring = self.ring
@@ -290,7 +294,7 @@ class Feeder:
             return  # a jump came in after the queue ran out: it plays on
         self._sink.finish(timeout_s=self._settings.buffer_s + 5.0)
         self._stop_output()
-        self._on_stopped(0)
+        self._on_stopped(0, self._taken_move)
 
     def _drop_queued(self) -> Position | None:
         """Forget everything queued but unheard; returns what the listener was hearing."""

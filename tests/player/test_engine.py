@@ -323,3 +323,23 @@ def test_play_can_start_part_way_into_the_first_track(album: Callable[..., Album
     assert len(frames) == len(expected)
     assert np.array_equal(frames[ramp:], expected[ramp:])
     assert np.abs(frames[0]).max() <= np.abs(expected[0]).max() / ramp * 1.01 + 1e-6
+
+
+def test_play_straight_after_stop_plays_the_queue_again(album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac")
+    engine, sink, recorder = start_engine(tmp_path / "out.wav", manual=True)
+    engine.set_queue(tracks.items())
+    engine.play()
+    assert sink.advance(20_000) == 20_000
+    engine.stop()
+    engine.play()  # before the worker has faded out for the stop: the play comes after it and must hold
+    while engine.frames_played < 40_000 and not recorder.finished.is_set():
+        sink.advance(4096)
+    assert engine.state == "playing"
+    while not recorder.finished.is_set():
+        sink.advance(4096)
+    engine.close()
+    frames, _ = read_wav(tmp_path / "out.wav")
+    reference = as_float(tracks.signal)
+    replayed = len(reference) - _ramp_frames(tracks.rate)  # the second play fades in from silence
+    assert np.array_equal(frames[-replayed:], reference[-replayed:])
