@@ -75,17 +75,12 @@ def reasons(model: RecsModel, confidences: Mapping[int, float], chosen: list[int
     rows = [model.row_of(track_id) for track_id in chosen]
     if not own:
         return [None] * len(chosen)
-    own_vectors = _unit(model.track_vectors(np.array([model.row_of(track_id) for _value, track_id in own])))
+    own_vectors = ranking.unit_rows(model.track_vectors(np.array([model.row_of(track_id) for _value, track_id in own])))
     found: list[int | None] = []
     for row in rows:
         if row is None:
             found.append(None)
             continue
-        similarity = own_vectors @ _unit(model.track_vectors(np.array([row])))[0]
+        similarity = own_vectors @ ranking.unit_rows(model.track_vectors(np.array([row])))[0]
         found.append(own[int(np.argmax(similarity))][1])
     return found
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.asarray(vectors / np.where(norms == 0, 1.0, norms))

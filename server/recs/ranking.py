@@ -29,15 +29,16 @@ def ranked(model: RecsModel, confidences: Mapping[int, float], recent: Sequence[
     candidate_rows = [model.row_of(neighbour.track_id) for neighbour in found]
     if len(found) < 2 or not recent_rows or any(row is None for row in candidate_rows):
         return [neighbour.track_id for neighbour in found]
-    session = _unit(model.track_vectors(np.array(recent_rows)))
-    candidates = _unit(model.track_vectors(np.array(candidate_rows)))
+    session = unit_rows(model.track_vectors(np.array(recent_rows)))
+    candidates = unit_rows(model.track_vectors(np.array(candidate_rows)))
     similarity = (candidates @ session.T).mean(axis=1)
     scores = np.array([neighbour.score for neighbour in found])
     blended = _standard(scores) + RECENT_WEIGHT * _standard(similarity)
     return [found[i].track_id for i in np.argsort(-blended, kind="stable")]
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.where(norms == 0, 1.0, norms))
 
