@@ -57,7 +57,12 @@ def _copy_table(read: sa.Connection, into: sa.Connection, table: sa.Table,
     rows = read.execution_options(yield_per=BATCH_ROWS).execute(sa.select(table).order_by(table.c.id))
     count = 0
     for batch in rows.partitions():
-        into.execute(sa.insert(table), [row._asdict() for row in batch])
+        try:
+            into.execute(sa.insert(table), [row._asdict() for row in batch])
+        except sa.exc.DBAPIError as exc:  # SQLite keeps what it is given; PostgreSQL's types may refuse it
+            first, last = batch[0].id, batch[-1].id
+            raise DatabaseError(f"PostgreSQL refused a row of {table.name} (ids {first}..{last}): "
+                                f"{str(exc.orig).splitlines()[0]}; nothing was copied") from exc
         count += len(batch)
         progress(f"{table.name}: {count} rows")
     if count == 0:
