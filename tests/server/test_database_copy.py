@@ -4,12 +4,14 @@ row of every table arriving (counts and a content checksum per table), bytes bit
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from server import search_changes
 from server.catalog import Catalog
 from server.cli import main
 from server.database import create_engine, database_url, schema
@@ -35,8 +37,9 @@ def _digests(url: sa.URL) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 def household(demo_data: Path, tmp_path: Path) -> Path:
-    """A copy of the demo data dir with a playlist, its update log, a user's play and an awkward track vector:
-    the rows whose bytes columns (loro snapshots and updates, float32 vectors) must arrive bit-exact."""
+    """A copy of the demo data dir with a playlist, its update log, a user's play and an awkward track vector
+    (the rows whose bytes columns, loro snapshots and updates, float32 vectors, must arrive bit-exact), and the
+    search change log (kept outside the declared schema)."""
     data_dir = tmp_path / "household"
     shutil.copytree(demo_data, data_dir)
     catalog = Catalog.open(data_dir)
@@ -54,6 +57,8 @@ def household(demo_data: Path, tmp_path: Path) -> Path:
         catalog.db.execute("INSERT INTO plays (user_id, event_id, track_id, started_ms, ms_played, completed, "
                            "skipped, context_kind, context_id, received_ms) VALUES (?, 'ev-ü', ?, 1, 2, 1, 0, "
                            "'album', NULL, 3)", [user["id"], track["id"]])
+    search_changes.install(catalog)
+    catalog.db.execute("UPDATE tracks SET popularity = popularity + 1")
     catalog.close()
     return data_dir
 
@@ -74,6 +79,7 @@ def test_every_row_arrives_bit_exact(household: Path, postgres_url: str, capsys:
     assert (bytes(vector), bytes(update)) == (_AWKWARD, _AWKWARD[::-1])
     out = capsys.readouterr().out
     assert f"tracks: {before['tracks'][0]} rows" in out
+    assert re.search(r"^search_changes: not copied \([1-9][0-9]* rows; not in the declared schema yet\)$", out, re.M)
     assert f"copied {sum(count for count, _ in before.values())} rows of {len(before)} tables" in out
 
 
