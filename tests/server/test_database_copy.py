@@ -105,15 +105,20 @@ def test_a_target_holding_rows_is_refused(household: Path, postgres_url: str,
     assert _digests(sa.make_url(postgres_url)) == before
 
 
-def test_a_failed_copy_leaves_the_target_empty(household: Path, postgres_url: str,
+# SQLite keeps whatever it is given; PostgreSQL refuses text in a BIGINT and a NUL in TEXT, midway through a copy.
+@pytest.mark.parametrize(("spoil", "said"), [
+    ("UPDATE plays SET ms_played = 'a lot'", 'PostgreSQL refused a row of plays: invalid input syntax for type '
+     'bigint: "a lot" (COPY plays, line 1, column ms_played: "a lot"); nothing was copied'),
+    ("UPDATE tracks SET genre = 'ambient' || char(0) || 'drone' WHERE id = 7", "PostgreSQL refused a row of "
+     "tracks: PostgreSQL text fields cannot contain NUL (0x00) bytes (the row with id 7); nothing was copied"),
+])
+def test_a_failed_copy_leaves_the_target_empty(household: Path, postgres_url: str, spoil: str, said: str,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     catalog = Catalog.open(household)
-    # SQLite keeps whatever it is given; PostgreSQL's BIGINT refuses text, so this row fails the copy midway.
-    catalog.db.execute("UPDATE plays SET ms_played = 'a lot'")
+    catalog.db.execute(spoil)
     catalog.close()
     assert main(["db", "copy", "--data", str(household), "--to", postgres_url]) == 1
-    assert 'PostgreSQL refused a row of plays (ids 1..1): invalid input syntax for type bigint: "a lot"' in \
-        capsys.readouterr().err
+    assert said in capsys.readouterr().err
     engine = create_engine(sa.make_url(postgres_url))
     with engine.connect() as connection:
         assert sa.inspect(connection).get_table_names() == []
