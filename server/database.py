@@ -22,7 +22,7 @@ DATABASE_ENV = "LEGATO_DATABASE_URL"
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only an "INTEGER PRIMARY KEY" is the rowid (as sqlite-utils makes).
 _INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _TYPES: dict[type, sa.types.TypeEngine[Any]] = {int: _INTEGER, str: sa.Text(), float: sa.Double(),
-                                                   bytes: sa.LargeBinary()}
+                                                bytes: sa.LargeBinary()}
 
 
 def database_url(data_dir: Path, url: str | None = None) -> URL:
