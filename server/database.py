@@ -7,6 +7,7 @@ Never a second copy of the schema: every table, column, key and index here comes
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,10 +49,17 @@ def is_postgresql(url: URL) -> bool:
 
 
 def create_engine(url: URL) -> Engine:
-    """An engine for ``url``; a PostgreSQL connection is checked before each use (a restarted server's are dead)."""
+    """An engine for ``url``: a PostgreSQL connection is checked before each use (a restarted server's are dead);
+    a SQLite one is set up as ``Catalog.open`` sets up its own (foreign keys enforced, 30 s for a busy file)."""
     if is_postgresql(url):
         return sa.create_engine(url, pool_pre_ping=True)
-    return sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", _enforce_foreign_keys)
+    return engine
+
+
+def _enforce_foreign_keys(connection: sqlite3.Connection, _record: object) -> None:
+    connection.execute("PRAGMA foreign_keys = ON")
 
 
 def schema() -> sa.MetaData:

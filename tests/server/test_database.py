@@ -58,6 +58,17 @@ def test_the_schema_is_the_sqlite_catalogs_own(tmp_path: Path) -> None:
     assert declared == stored
 
 
+@pytest.mark.parametrize("engine_kind", ["sqlite", "postgresql"])
+def test_both_engines_enforce_foreign_keys(tmp_path: Path, engine_kind: str, request: pytest.FixtureRequest) -> None:
+    url = database_url(tmp_path) if engine_kind == "sqlite" else sa.make_url(request.getfixturevalue("postgres_url"))
+    upgrade(tmp_path, url)
+    engine = create_engine(url)
+    albums = schema().tables["albums"]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(sa.insert(albums).values(title="Orphan", artist_id=404))
+    engine.dispose()
+
+
 def test_upgrade_creates_the_whole_schema_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     url = sa.make_url(postgres_url)
     added = upgrade(tmp_path, url)
