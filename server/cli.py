@@ -182,13 +182,13 @@ def _db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     copy = db_commands.add_parser("copy", help="copy the data dir's SQLite catalog into an empty PostgreSQL",
                                   description="Copy every row of the data dir's SQLite catalog into an empty "
                                   "PostgreSQL database (schema created first, one transaction).")
-    _data_option(copy)
+    _data_option(copy, "the data folder whose catalog.db to copy")
     copy.add_argument("--to", required=True, metavar="URL", help="the target, postgresql://USER@HOST:PORT/NAME")
     copy.set_defaults(run=_db_copy)
     upgrade = db_commands.add_parser("upgrade", help="bring the database's schema to the current one",
                                      description="Create the tables, columns and indexes the database lacks "
                                      f"(SQLite in the data dir unless --database or {DATABASE_ENV} says else).")
-    _data_option(upgrade)
+    _data_option(upgrade, "the server's data folder (an existing one)")
     _database_option(upgrade)
     upgrade.set_defaults(run=_db_upgrade)
 
@@ -198,9 +198,9 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
                         help=f"postgresql://USER@HOST:PORT/NAME (default: ${DATABASE_ENV}, else DIR/catalog.db)")
 
 
-def _data_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, metavar="DIR",
-                        help="the server's data folder (catalog and encrypted origin); created if missing")
+def _data_option(parser: argparse.ArgumentParser,
+                 meaning: str = "the server's data folder (catalog and encrypted origin); created if missing") -> None:
+    parser.add_argument("--data", type=Path, required=True, metavar="DIR", help=meaning)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -98,6 +98,8 @@ def upgrade(data_dir: Path, url: URL) -> list[str]:
     created (in one transaction). Nothing is dropped or changed.
     """
     if not is_postgresql(url):
+        if not (data_dir / DB_NAME).is_file():
+            raise DatabaseError(f"there is no catalog to upgrade in {data_dir} (no {DB_NAME})")
         Catalog.open(data_dir).close()
         return []
     engine = create_engine(url)

@@ -15,7 +15,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from server.catalog import Catalog
+from server.catalog import DB_NAME, Catalog
 from server.database import connected, create_engine, database_url, is_postgresql, schema
 from server.exceptions import DatabaseError
 
@@ -26,6 +26,8 @@ def copy_catalog(data_dir: Path, target: URL, progress: Callable[[str], None]) -
     """Copy the catalog of ``data_dir`` into the PostgreSQL database ``target``; the rows copied per table."""
     if not is_postgresql(target):
         raise DatabaseError("db copy moves a data dir's SQLite catalog to PostgreSQL: give --to postgresql://…")
+    if not (data_dir / DB_NAME).is_file():
+        raise DatabaseError(f"there is no catalog to copy in {data_dir} (no {DB_NAME})")
     Catalog.open(data_dir).close()  # an older data dir's catalog gains the current tables and columns first
     metadata = schema()
     source, destination = create_engine(database_url(data_dir)), create_engine(target)

@@ -61,6 +61,7 @@ def test_the_schema_is_the_sqlite_catalogs_own(tmp_path: Path) -> None:
 @pytest.mark.parametrize("engine_kind", ["sqlite", "postgresql"])
 def test_both_engines_enforce_foreign_keys(tmp_path: Path, engine_kind: str, request: pytest.FixtureRequest) -> None:
     url = database_url(tmp_path) if engine_kind == "sqlite" else sa.make_url(request.getfixturevalue("postgres_url"))
+    Catalog.open(tmp_path).close()
     upgrade(tmp_path, url)
     engine = create_engine(url)
     albums = schema().tables["albums"]
@@ -117,6 +118,12 @@ def test_upgrade_brings_an_older_sqlite_catalog_up_to_date(tmp_path: Path, capsy
         assert "peak_dbfs" in {column["name"] for column in sa.inspect(connection).get_columns("albums")}
     engine.dispose()
     assert f"{tmp_path / DB_NAME}: schema is current" in capsys.readouterr().out
+
+
+def test_upgrade_refuses_a_data_dir_without_a_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--data", str(tmp_path / "typo")]) == 1
+    assert f"there is no catalog to upgrade in {tmp_path / 'typo'}" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
 
 
 def test_the_url_picks_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -128,3 +128,16 @@ def test_a_failed_copy_leaves_the_target_empty(household: Path, postgres_url: st
 def test_the_target_must_be_postgresql(household: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "copy", "--data", str(household), "--to", f"sqlite:///{household}/other.db"]) == 1
     assert "SQLite is the default" in capsys.readouterr().err
+
+
+def test_a_schema_db_upgrade_made_is_filled(household: Path, postgres_url: str) -> None:
+    assert main(["db", "upgrade", "--data", str(household), "--database", postgres_url]) == 0
+    assert main(["db", "copy", "--data", str(household), "--to", postgres_url]) == 0
+    assert _digests(sa.make_url(postgres_url)) == _digests(database_url(household))
+
+
+def test_a_data_dir_without_a_catalog_is_refused(tmp_path: Path, postgres_url: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "copy", "--data", str(tmp_path / "typo"), "--to", postgres_url]) == 1
+    assert f"there is no catalog to copy in {tmp_path / 'typo'}" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
