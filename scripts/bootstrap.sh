@@ -9,8 +9,10 @@ RUN_DEBS=(libportaudio2 libasound2-plugins libegl1 libgl1 libxkbcommon-x11-0 lib
 # nginx: the edge cache of `legato-server edge` (Debian's build has the slice module), in its tests and the
 # release-day benchmark. sound-theme-freedesktop and vorbis-tools: Ogg Vorbis nobody here made, and oggdec.
 # wamerican: the word list `legato-server catalog synth` names tracks from (search tests and benchmark).
+# postgresql: the server's second engine; tests start a private cluster of their own with its binaries
+# (tests/helpers/postgres.py), never the system one.
 TEST_DEBS=(pulseaudio pulseaudio-utils dbus dbus-x11 gnome-keyring libglib2.0-bin xvfb xauth nginx
-           sound-theme-freedesktop vorbis-tools wamerican)
+           sound-theme-freedesktop vorbis-tools wamerican postgresql)
 
 missing_debs() {
     local pkg

@@ -1,5 +1,5 @@
 """The ``legato-server`` command line: serve, ingest, demo, user add, release set, edge, warm, recs train,
-catalog synth/import-metadata/delete-track and search reindex.
+catalog synth/import-metadata/delete-track, search reindex and db copy/upgrade.
 
 Exit codes: 0 success, 1 partial failure (some files failed; each is printed), 2 usage error.
 """
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from server.database import DATABASE_ENV
 from server.edge import EDGE_ANNOUNCEMENT
 from server.exceptions import ServerError
 
@@ -134,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_recs_train)
     _catalog_commands(commands)
     _search_commands(commands)
+    _db_commands(commands)
     return parser
 
 
@@ -173,15 +175,43 @@ def _search_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     reindex.set_defaults(run=_search_reindex)
 
 
-def _data_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, metavar="DIR",
-                        help="the server's data folder (catalog and encrypted origin); created if missing")
+def _db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser("db", help="the server's database (SQLite or PostgreSQL)",
+                             description="The server's database: SQLite in the data dir, or PostgreSQL.")
+    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
+    copy = db_commands.add_parser("copy", help="copy the data dir's SQLite catalog into an empty PostgreSQL",
+                                  description="Copy every row of the data dir's SQLite catalog into an empty "
+                                  "PostgreSQL database (schema created first, one transaction).")
+    _data_option(copy, "the data folder whose catalog.db to copy")
+    copy.add_argument("--to", required=True, metavar="URL", help="the target, postgresql://USER@HOST:PORT/NAME")
+    copy.set_defaults(run=_db_copy)
+    upgrade = db_commands.add_parser("upgrade", help="bring the database's schema to the current one",
+                                     description="Create the tables, columns and indexes the database lacks "
+                                     f"(SQLite in the data dir unless --database or {DATABASE_ENV} says else).")
+    _data_option(upgrade, "the server's data folder (an existing one)")
+    _database_option(upgrade)
+    upgrade.set_defaults(run=_db_upgrade)
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL", default=None,
+                        help=f"postgresql://USER@HOST:PORT/NAME (default: ${DATABASE_ENV}, else DIR/catalog.db)")
+
+
+def _data_option(parser: argparse.ArgumentParser,
+                 meaning: str = "the server's data folder (catalog and encrypted origin); created if missing") -> None:
+    parser.add_argument("--data", type=Path, required=True, metavar="DIR", help=meaning)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
+    from server.database import database_url, is_postgresql
     from server.warm import BackgroundWarmer
 
+    if is_postgresql(database_url(args.data)):
+        print(f"legato-server: serving from PostgreSQL is not there yet; unset {DATABASE_ENV} to serve "
+              f"{args.data}'s SQLite catalog", file=sys.stderr)
+        return EXIT_USAGE
     app = create_app(args.data)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP explicitly: only then does asyncio turn Nagle off on accepted connections (~40 ms/request).
@@ -373,6 +403,26 @@ def _search_reindex(args: argparse.Namespace) -> int:
         return EXIT_PARTIAL
     finally:
         catalog.close()
+    return EXIT_OK
+
+
+def _db_copy(args: argparse.Namespace) -> int:
+    from server.database import database_url
+    from server.database_copy import copy_catalog
+
+    copied = copy_catalog(args.data, database_url(args.data, args.to), progress=lambda line: print(line, flush=True))
+    print(f"copied {sum(copied.values())} rows of {len(copied)} tables")
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from server.database import database_url, upgrade
+
+    url = database_url(args.data, args.database)
+    added = upgrade(args.data, url)
+    for change in added:
+        print(f"added {change}")
+    print(f"{url.render_as_string()}: schema is current")
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@
     ├── DemoError            the demo catalog could not be built
     ├── ReleaseError         a release instant or album given to `release set` / `ingest --release-at` is wrong
     ├── EdgeError            an edge cache (nginx) could not be configured, started or warmed
+    ├── DatabaseError        a database URL is wrong, its server unreachable, or `db copy`'s target not empty
     └── ApiError             an HTTP error with a status, a snake_case code and a message
 """
 
@@ -56,6 +57,10 @@ class ReleaseError(ServerError):
 
 class EdgeError(ServerError):
     """An edge cache could not be configured, started or warmed (the message names what to fix)."""
+
+
+class DatabaseError(ServerError):
+    """A database could not be used as asked: a wrong URL, an unreachable server, a copy into a non-empty one."""
 
 
 class ApiError(ServerError):

@@ -3,6 +3,8 @@
 - ``sources``: one short tagged stereo clip per input format (WAV, FLAC, MP3, Ogg Opus, M4A AAC) plus its PCM.
 - ``ingested``: a data dir holding those clips ingested, and the ingest report (with two bad files in the batch).
 - ``playlist_server`` and ``clients``: a module's own server with users alice, bob and carol, and a client each.
+- ``postgres_cluster``: a private PostgreSQL cluster (session-wide; skips when Debian's postgresql is missing);
+  ``postgres_url``: the SQLAlchemy URL of a fresh, empty database on it, a new one for each test.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from client.bundled import BundledServer
 from server.auth import create_user
 from server.catalog import Catalog
 from server.ingest import ingest
+from tests.helpers.postgres import Cluster, binaries, running_cluster
 from tests.helpers.server_sources import (
     SOURCE_FORMATS,
     SOURCE_SECONDS,
@@ -77,3 +80,16 @@ def clients(playlist_server: BundledServer) -> Iterator[dict[str, httpx.Client]]
     yield sessions
     for session in sessions.values():
         session.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed: the database tests need a real one (apt-get install postgresql)")
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> str:
+    return postgres_cluster.database()

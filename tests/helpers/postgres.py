@@ -1,0 +1,108 @@
+"""A private PostgreSQL cluster for tests and benchmarks: Debian's binaries, initdb into a temp dir, a free
+loopback port, its unix socket inside that dir, settings that trade durability for speed (never for real
+data), stopped and removed at the end. Fresh databases are cloned from one template for speed.
+
+PostgreSQL refuses to run as root: as root the cluster belongs to the ``postgres`` user Debian's package makes.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from tests.helpers.edge_cache import free_port
+
+SUPERUSER = "legato"
+TEMPLATE = "legato_template"
+# Durability off: a test cluster that loses its last seconds in a power cut loses nothing anybody needs.
+_FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200",
+                  "shared_buffers=32MB")
+
+
+def binaries() -> Path | None:
+    """The folder of Debian's newest PostgreSQL server binaries, if the ``postgresql`` package is installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    return Path(found[-1]).parent if found else None
+
+
+@dataclass
+class Cluster:
+    """A running private cluster; ``database()`` hands out a fresh, empty database's URL each time."""
+
+    root: Path
+    port: int
+    _count: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
+                               autocommit=True)
+
+    def database(self) -> str:
+        """A new empty database (cloned from the template) and its SQLAlchemy URL."""
+        with self._lock:
+            self._count += 1
+            name = f"test_{self._count}"
+        with self.admin() as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+        return self.url(name)
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    """Run ``command`` as the cluster's owner: the ``postgres`` user when we are root, else ourselves."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _start(bin_dir: Path, root: Path) -> int:
+    """initdb and start the cluster in ``root``; its port."""
+    data, port = root / "data", free_port()
+    log = root / "server.log"
+    options = " ".join(f"-c {setting}" for setting in (*_FAST_SETTINGS, "listen_addresses=127.0.0.1",
+                                                       f"port={port}", f"unix_socket_directories={root}"))
+    try:
+        subprocess.run(_as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
+                                  "--encoding=UTF8", "--locale=C", "--no-sync"]),
+                       check=True, capture_output=True, text=True)
+        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "start", "-w", "-D", str(data), "-l", str(log),
+                                  "-o", options]), check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"the test PostgreSQL did not start: {exc.stderr}"
+                           f"{log.read_text() if log.exists() else ''}") from exc
+    return port
+
+
+@contextmanager
+def running_cluster() -> Iterator[Cluster]:
+    """Start a private cluster; stopped (immediately: nothing in it is kept) and removed afterwards."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="legato-pg-"))
+    try:
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(root, owner.pw_uid, owner.pw_gid)
+        cluster = Cluster(root, _start(bin_dir, root))
+        try:
+            with cluster.admin() as connection:
+                connection.execute(f"CREATE DATABASE {TEMPLATE}")
+            yield cluster
+        finally:
+            subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "stop", "-D", str(root / "data"), "-m",
+                                      "immediate"]), capture_output=True, check=False)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

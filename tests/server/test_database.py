@@ -1,0 +1,160 @@
+"""The database layer: URLs pick the engine, the schema built from catalog.py's declarations matches what the
+SQLite catalog holds, and ``db upgrade`` brings either engine to the current schema (a real PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from server.catalog import DB_NAME, Catalog
+from server.cli import main
+from server.database import DATABASE_ENV, create_engine, database_url, schema, upgrade
+from server.exceptions import DatabaseError
+from tests.helpers.edge_cache import free_port
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's type affinity of a declared column type (its rules, section 3.1 of "Datatypes In SQLite")."""
+    kind = declared.upper()
+    if "INT" in kind:
+        return "INTEGER"
+    if any(word in kind for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if not kind or "BLOB" in kind:
+        return "BLOB"
+    return "REAL" if any(word in kind for word in ("REAL", "FLOA", "DOUB")) else "NUMERIC"
+
+
+def _shape(connection: sa.Connection, tables: list[str]) -> dict[str, object]:
+    inspector = sa.inspect(connection)
+    return {name: ({column["name"] for column in inspector.get_columns(name)},
+                   {(index["name"], tuple(index["column_names"]), bool(index["unique"]))
+                    for index in inspector.get_indexes(name)},
+                   {(tuple(key["constrained_columns"]), key["referred_table"])
+                    for key in inspector.get_foreign_keys(name)})
+            for name in tables}
+
+
+def test_the_schema_is_the_sqlite_catalogs_own(tmp_path: Path) -> None:
+    Catalog.open(tmp_path).close()
+    metadata = schema()
+    engine = create_engine(database_url(tmp_path))
+    with engine.connect() as connection:
+        made_by_catalog = _shape(connection, list(metadata.tables))
+        declared = {(table.name, column.name): _affinity(column.type.compile(dialect=connection.dialect))
+                    for table in metadata.sorted_tables for column in table.columns}
+        stored = {(name, column["name"]): _affinity(str(column["type"]))
+                  for name in metadata.tables for column in sa.inspect(connection).get_columns(name)}
+    engine.dispose()
+    other = tmp_path / "from-metadata"
+    other.mkdir()
+    engine = create_engine(database_url(other))
+    metadata.create_all(engine)
+    with engine.connect() as connection:
+        assert _shape(connection, list(metadata.tables)) == made_by_catalog
+    engine.dispose()
+    assert declared == stored
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite", "postgresql"])
+def test_both_engines_enforce_foreign_keys(tmp_path: Path, engine_kind: str, request: pytest.FixtureRequest) -> None:
+    url = database_url(tmp_path) if engine_kind == "sqlite" else sa.make_url(request.getfixturevalue("postgres_url"))
+    Catalog.open(tmp_path).close()
+    upgrade(tmp_path, url)
+    engine = create_engine(url)
+    albums = schema().tables["albums"]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(sa.insert(albums).values(title="Orphan", artist_id=404))
+    engine.dispose()
+
+
+def test_upgrade_creates_the_whole_schema_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    url = sa.make_url(postgres_url)
+    added = upgrade(tmp_path, url)
+    assert {change for change in added if change.startswith("table ")} == {f"table {name}" for name in schema().tables}
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        columns = {column["name"]: column for column in sa.inspect(connection).get_columns("playlist_updates")}
+        tracks = {column["name"]: column for column in sa.inspect(connection).get_columns("tracks")}
+        identity = connection.execute(sa.text("SELECT is_identity FROM information_schema.columns WHERE "
+                                              "table_name = 'artists' AND column_name = 'id'")).scalar_one()
+    engine.dispose()
+    assert isinstance(columns["data"]["type"], sa.LargeBinary)  # BYTEA: loro updates bit-exact
+    assert isinstance(columns["seq"]["type"], sa.BigInteger)
+    assert isinstance(tracks["title"]["type"], sa.Text)
+    assert isinstance(tracks["duration_s"]["type"], sa.Double)
+    assert identity == "YES"
+    assert upgrade(tmp_path, url) == []
+
+
+def test_upgrade_adds_a_missing_column_and_index_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    url = sa.make_url(postgres_url)
+    upgrade(tmp_path, url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE tracks DROP COLUMN loudness_lufs"))
+        connection.execute(sa.text("DROP INDEX idx_plays_received_ms"))
+        connection.execute(sa.text("DROP TABLE discover_weekly"))
+    assert main(["db", "upgrade", "--data", str(tmp_path), "--database", postgres_url]) == 0
+    assert upgrade(tmp_path, url) == []
+    with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        assert "loudness_lufs" in {column["name"] for column in inspector.get_columns("tracks")}
+        assert "idx_plays_received_ms" in {index["name"] for index in inspector.get_indexes("plays")}
+        assert "discover_weekly" in inspector.get_table_names()
+    engine.dispose()
+
+
+def test_upgrade_brings_an_older_sqlite_catalog_up_to_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Catalog.open(tmp_path).close()
+    engine = create_engine(database_url(tmp_path))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE albums DROP COLUMN peak_dbfs")
+        connection.exec_driver_sql("PRAGMA user_version = 0")
+    assert main(["db", "upgrade", "--data", str(tmp_path)]) == 0
+    with engine.connect() as connection:
+        assert "peak_dbfs" in {column["name"] for column in sa.inspect(connection).get_columns("albums")}
+    engine.dispose()
+    assert f"{tmp_path / DB_NAME}: schema is current" in capsys.readouterr().out
+
+
+def test_upgrade_refuses_a_data_dir_without_a_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--data", str(tmp_path / "typo")]) == 1
+    assert f"there is no catalog to upgrade in {tmp_path / 'typo'}" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_url_picks_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    assert database_url(tmp_path).database == str(tmp_path / DB_NAME)
+    monkeypatch.setenv(DATABASE_ENV, "postgresql://legato@db.example:5432/music")
+    from_env = database_url(tmp_path)
+    assert (from_env.drivername, from_env.host, from_env.database) == ("postgresql+psycopg", "db.example", "music")
+    assert database_url(tmp_path, "postgresql+psycopg://me@other/cat").host == "other"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("not a url", "is not a database URL"),
+    ("sqlite:///elsewhere.db", "SQLite is the default"),
+    ("mysql://root@localhost/music", "runs on SQLite or on PostgreSQL"),
+])
+def test_a_wrong_url_is_refused_plainly(tmp_path: Path, url: str, message: str) -> None:
+    with pytest.raises(DatabaseError, match=message):
+        database_url(tmp_path, url)
+
+
+def test_an_unreachable_postgresql_is_said_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/music"
+    assert main(["db", "upgrade", "--data", str(tmp_path), "--database", url]) == 1
+    error = capsys.readouterr().err
+    assert "cannot reach the database" in error
+    assert "secret" not in error
+
+
+def test_serve_refuses_postgresql_until_the_queries_run_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(DATABASE_ENV, "postgresql://legato@127.0.0.1/music")
+    assert main(["serve", "--data", str(tmp_path), "--port", "0"]) == 2
+    assert "serving from PostgreSQL is not there yet" in capsys.readouterr().err
