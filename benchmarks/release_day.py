@@ -1,13 +1,14 @@
 """Release day on loopback: an origin (admission control on), two nginx edges started by ``legato-server edge``,
 and N asyncio clients (default 5000) that all press Play on a new album at T = 0. Each fetches the manifest and
-the licence of track 1 from the origin and its first chunks through an edge (client i uses edge i % 2), honouring
-503 + Retry-After with jitter. Three cases, each on a fresh origin and fresh edges:
+the licence of track 1 from the origin (on one kept connection) and its first chunks through an edge (client i
+uses edge i % 2), honouring 503 + Retry-After with jitter. Three cases, each on a fresh origin and fresh edges:
 (a) no jitter, cold edges; (b) release jitter (uniform 0..bound, the album's 2000 ms), cold edges; (c) jitter and
 edges warmed before T = 0 by ``server.warm``.
 Figures per case: origin requests and peak origin requests/s (in 100 ms bins, and in the busiest sliding 1 s),
 edge hit ratio, 503s served and retried, failed plays, p50/p99 time from T = 0 to the first audio byte, and the
-most fetches of one slice the origin served. First it measures what the origin answers per second on /health, a
-manifest and a licence, and from that whether the p99 goal is within reach for N clients on this machine. Draws
+most fetches of one slice the origin served, and the CPU the origin and the clients used. First it measures what
+the origin answers per second, and its CPU per request, on /health, a manifest and a licence, and from that
+whether the p99 goal is within reach for N clients on this machine. Draws
 the origin's request rate of the three cases into docs/release_day.png (matplotlib, the ``bench`` extra).
 Bounded: a client retries 503s (after Retry-After, with jitter) and errors until DEADLINE_S after T = 0, as an
 app would before it shows the play failed. Prints human lines; the last is one JSON object.
