@@ -3,6 +3,7 @@ tiny): each refused file is tried again no sooner than the server's Retry-After,
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_prefetch_waits_out_retry_after_and_holds_every_opening(
         fetches = origin_requests(log, f"/files/{manifest.file_id}")
         assert fetches and fetches[-1].status == 206
         # The origin's own clock: after each refusal, this file's next request came no sooner than asked.
-        for refused, after in zip(fetches, fetches[1:], strict=False):
+        for refused, after in itertools.pairwise(fetches):
             if refused.status == 503:
                 assert after.at - refused.at >= RETRY_AFTER_S, fetches
     assert any(f.status == 503 for f in origin_requests(log, "/files/"))
