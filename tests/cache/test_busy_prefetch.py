@@ -1,18 +1,21 @@
 """The RAM prefetch from an origin that sheds its file requests (the real server with its admission knobs set
-tiny): each refused file is tried again no sooner than the server's Retry-After, and every opening is held."""
+tiny): each refused file is tried again no sooner than the server's Retry-After, and every opening is held. A
+queue edit keeps a refused file's wait (a loader refused on cue, with the prefetcher's clock moved by hand)."""
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from cache import ContentStore, FileManifest, MasterKey, PrefetchItem
+from cache.prefetch import Prefetcher
 from client.api import ApiClient
-from offline import Backoff
+from offline import Backoff, ServerBusy
 from tests.cache.test_prefetch import held
 from tests.helpers.edge_cache import origin_requests
 from tests.helpers.own_server import own_server
@@ -73,3 +76,46 @@ def test_prefetch_waits_out_retry_after_and_holds_every_opening(
             if refused.status == 503:
                 assert after.at - refused.at >= RETRY_AFTER_S, fetches
     assert any(f.status == 503 for f in origin_requests(log, "/files/"))
+
+
+class AsAsked:
+    """A policy that waits exactly the server's Retry-After."""
+
+    def after_busy_s(self, attempt: int, retry_after_s: float | None) -> float:
+        return retry_after_s or 0.0
+
+
+def synthetic(file_id: int) -> FileManifest:
+    return FileManifest.from_json({
+        "id": file_id, "quality": "high", "codec": "opus", "url": f"/files/{file_id}", "size_bytes": 4 * 16384,
+        "chunk_size": 16384, "chunks": ["0" * 64] * 4, "frames": 4 * 48000, "sample_rate": 48000})
+
+
+def test_a_queue_edit_keeps_a_refused_files_wait_and_other_files_go_first() -> None:
+    busy, other = synthetic(1), synthetic(2)
+    now = [100.0]  # the prefetcher's clock, moved by hand
+    loaded: list[int] = []
+    other_loaded = threading.Event()
+
+    def load(manifest: FileManifest, indices: Sequence[int]) -> dict[int, bytes]:
+        loaded.append(manifest.file_id)
+        if loaded == [busy.file_id]:
+            raise ServerBusy("the server is busy (503)", 5.0)
+        other_loaded.set()
+        return {index: b"c" for index in indices}
+
+    prefetcher = Prefetcher(load, busy=AsAsked(), clock=lambda: now[0])
+    try:
+        prefetcher.plan([PrefetchItem(busy, 4.0)])
+        prefetcher.plan([PrefetchItem(busy, 4.0), PrefetchItem(other, 4.0)])  # a queue edit after the refusal
+        assert other_loaded.wait(WAIT_S)
+        # Plan order would take the refused file first: it waits its 5 s, so the other one went ahead.
+        assert loaded == [busy.file_id, other.file_id]
+        assert not prefetcher.wait_idle(0.0)  # the refused file is still to come
+        now[0] += 5.0
+        prefetcher.plan([PrefetchItem(busy, 4.0), PrefetchItem(other, 4.0)])
+        assert prefetcher.wait_idle(WAIT_S)
+        assert loaded == [busy.file_id, other.file_id, busy.file_id]
+        assert prefetcher.get(busy.file_id, 0) == b"c"
+    finally:
+        prefetcher.close()
