@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from benchmarks.instruments.crowd_http import Answer, Connection
 from client.release_jitter import ReleaseJitter
 from offline import Backoff
 from server import releases, warm
@@ -81,77 +82,8 @@ class PlayFailed(Exception):
     """A client could not get what it needed before its deadline."""
 
 
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-class _Connection:
-    """One simulated client's HTTP/1.1 connection to one host (each client is its own machine), kept open between
-    its requests as an app's HTTP client keeps it, and opened again when the server has closed it. Bare asyncio
-    streams: httpx's pool crawls with thousands of requests waiting on it."""
-
-    def __init__(self, target: tuple[str, int], keep_alive: bool = True) -> None:
-        self._target = target
-        self._keep_alive = keep_alive
-        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def get(self, path: str, headers: dict[str, str]) -> _Answer:
-        reused = self._streams is not None
-        try:
-            return await self._get(path, headers)
-        except (asyncio.IncompleteReadError, ConnectionResetError):
-            self.close()
-            if not reused:
-                raise
-            return await self._get(path, headers)  # the server closed the idle connection: one fresh try
-
-    def close(self) -> None:
-        if self._streams is not None:
-            self._streams[1].close()
-            self._streams = None
-
-    async def _get(self, path: str, headers: dict[str, str]) -> _Answer:
-        if self._streams is None:
-            self._streams = await asyncio.open_connection(*self._target)
-        reader, writer = self._streams
-        try:
-            lines = [f"GET {path} HTTP/1.1", f"Host: {self._target[0]}:{self._target[1]}",
-                     f"Connection: {'keep-alive' if self._keep_alive else 'close'}",
-                     *(f"{name}: {value}" for name, value in headers.items())]
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-            head = await reader.readuntil(b"\r\n\r\n")
-            status_line, *header_lines = head.decode("latin-1").split("\r\n")
-            answer_headers = {name.strip().lower(): value.strip() for name, _, value in
-                              (line.partition(":") for line in header_lines if line)}
-            body = await _body(reader, answer_headers)
-        except BaseException:
-            self.close()
-            raise
-        if not self._keep_alive or "content-length" not in answer_headers \
-                or answer_headers.get("connection", "").lower() == "close":
-            self.close()
-        return _Answer(int(status_line.split(" ")[1]), answer_headers, body)
-
-
-async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-    """An answer's body: by its Content-Length, else by its chunks, else up to the end of the connection."""
-    if "content-length" in headers:
-        return await reader.readexactly(int(headers["content-length"]))
-    if headers.get("transfer-encoding", "").lower() != "chunked":
-        return await reader.read(-1)
-    parts = []
-    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-    await reader.readuntil(b"\r\n")
-    return b"".join(parts)
-
-
-async def _call(connection: _Connection, path: str, headers: dict[str, str], t0: float, backoff: Backoff,
-                tally: Tally) -> _Answer:
+async def _call(connection: Connection, path: str, headers: dict[str, str], t0: float, backoff: Backoff,
+                tally: Tally) -> Answer:
     attempt = 0
     while True:
         try:
@@ -183,7 +115,7 @@ async def _play(index: int, case: Case, origin: tuple[str, int], edge: tuple[str
         await asyncio.sleep(jitter.delay_s(track_id))
     backoff = Backoff(base_s=0.25, cap_s=4.0, rng=rng)
     auth = {"Authorization": f"Bearer {token}"}
-    to_origin, to_edge = _Connection(origin), _Connection(edge)
+    to_origin, to_edge = Connection(origin), Connection(edge)
     try:
         manifest = json.loads((await _call(to_origin, f"/tracks/{track_id}/manifest", auth, t0, backoff,
                                            tally)).body)
@@ -245,7 +177,7 @@ async def _hammer(target: tuple[str, int], path: str, headers: dict[str, str], s
 
     async def one_client() -> None:
         nonlocal answered
-        connection = _Connection(target, keep_alive)
+        connection = Connection(target, keep_alive)
         while time.monotonic() < stop:
             answer = await connection.get(path, headers)  # awaited first: ``x += await ...`` loses counts
             answered += answer.status == 200
