@@ -1,13 +1,14 @@
 """Release day on loopback: an origin (admission control on), two nginx edges started by ``legato-server edge``,
 and N asyncio clients (default 5000) that all press Play on a new album at T = 0. Each fetches the manifest and
-the licence of track 1 from the origin and its first chunks through an edge (client i uses edge i % 2), honouring
-503 + Retry-After with jitter. Three cases, each on a fresh origin and fresh edges:
+the licence of track 1 from the origin (on one kept connection) and its first chunks through an edge (client i
+uses edge i % 2), honouring 503 + Retry-After with jitter. Three cases, each on a fresh origin and fresh edges:
 (a) no jitter, cold edges; (b) release jitter (uniform 0..bound, the album's 2000 ms), cold edges; (c) jitter and
 edges warmed before T = 0 by ``server.warm``.
 Figures per case: origin requests and peak origin requests/s (in 100 ms bins, and in the busiest sliding 1 s),
 edge hit ratio, 503s served and retried, failed plays, p50/p99 time from T = 0 to the first audio byte, and the
-most fetches of one slice the origin served. First it measures what the origin answers per second on /health, a
-manifest and a licence, and from that whether the p99 goal is within reach for N clients on this machine. Draws
+most fetches of one slice the origin served, and the CPU the origin and the clients used. First it measures what
+the origin answers per second, and its CPU per request, on /health, a manifest and a licence, and from that
+whether the p99 goal is within reach for N clients on this machine. Draws
 the origin's request rate of the three cases into docs/release_day.png (matplotlib, the ``bench`` extra).
 Bounded: a client retries 503s (after Retry-After, with jitter) and errors until DEADLINE_S after T = 0, as an
 app would before it shows the play failed. Prints human lines; the last is one JSON object.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -35,6 +37,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from benchmarks.instruments.crowd_http import Answer, Connection
 from client.release_jitter import ReleaseJitter
 from offline import Backoff
 from server import releases, warm
@@ -42,7 +45,7 @@ from server.catalog import Catalog
 from server.demo import build_demo
 from server.edge import ACCESS_LOG
 from tests.helpers.edge_cache import origin_requests, running_edge
-from tests.helpers.own_server import own_server
+from tests.helpers.own_server import own_server, server_pid
 
 DEADLINE_S = 120.0
 P99_GOAL_S = 2.2
@@ -79,37 +82,12 @@ class PlayFailed(Exception):
     """A client could not get what it needed before its deadline."""
 
 
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-async def _get(target: tuple[str, int], path: str, headers: dict[str, str]) -> _Answer:
-    """One HTTP/1.1 GET on a connection of its own (each simulated client is its own machine), read to the end.
-    httpx's pool crawls with thousands of requests waiting on it; a bare asyncio stream does not."""
-    reader, writer = await asyncio.open_connection(*target)
-    try:
-        lines = [f"GET {path} HTTP/1.1", f"Host: {target[0]}:{target[1]}", "Connection: close",
-                 *(f"{name}: {value}" for name, value in headers.items())]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        answer_headers = {name.strip().lower(): value.strip() for name, _, value in
-                          (line.partition(":") for line in header_lines if line)}
-        body = await reader.read(-1)
-        return _Answer(int(status_line.split(" ")[1]), answer_headers, body)
-    finally:
-        writer.close()
-
-
-async def _call(target: tuple[str, int], path: str, headers: dict[str, str], t0: float, backoff: Backoff,
-                tally: Tally) -> _Answer:
+async def _call(connection: Connection, path: str, headers: dict[str, str], t0: float, backoff: Backoff,
+                tally: Tally) -> Answer:
     attempt = 0
     while True:
         try:
-            response = await asyncio.wait_for(_get(target, path, headers), DEADLINE_S)
+            response = await asyncio.wait_for(connection.get(path, headers), DEADLINE_S)
         except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
             tally.retried_errors += 1
             wait_s, failure = backoff.delay_s(attempt), f"{path}: {exc!r}"
@@ -137,15 +115,20 @@ async def _play(index: int, case: Case, origin: tuple[str, int], edge: tuple[str
         await asyncio.sleep(jitter.delay_s(track_id))
     backoff = Backoff(base_s=0.25, cap_s=4.0, rng=rng)
     auth = {"Authorization": f"Bearer {token}"}
+    to_origin, to_edge = Connection(origin), Connection(edge)
     try:
-        manifest = json.loads((await _call(origin, f"/tracks/{track_id}/manifest", auth, t0, backoff, tally)).body)
+        manifest = json.loads((await _call(to_origin, f"/tracks/{track_id}/manifest", auth, t0, backoff,
+                                           tally)).body)
         file = next(f for f in manifest["files"] if f["quality"] == "high")
-        await _call(origin, f"/licences/{file['id']}", auth, t0, backoff, tally)
+        await _call(to_origin, f"/licences/{file['id']}", auth, t0, backoff, tally)
         span = {"Range": f"bytes=0-{min(chunks * CHUNK_BYTES, int(file['size_bytes'])) - 1}"}
-        await _call(edge, f"/files/{file['id']}", span, t0, backoff, tally)
+        await _call(to_edge, f"/files/{file['id']}", span, t0, backoff, tally)
     except PlayFailed:
         tally.failed += 1
         return
+    finally:
+        to_origin.close()
+        to_edge.close()
     tally.first_byte_s.append(time.monotonic() - t0)
 
 
@@ -166,13 +149,14 @@ def _host_port(url: str) -> tuple[str, int]:
 
 
 @contextmanager
-def _rig(data: Path, folder: Path) -> Iterator[tuple[str, list[str], Path]]:
+def _rig(data: Path, folder: Path) -> Iterator[tuple[str, list[str], Path, int]]:
+    """An origin and two edges in front of it: their URLs, the origin's request log and its pid."""
     log = folder / "origin.log"
     with ExitStack() as stack:
         server = stack.enter_context(own_server(data, folder, {"LEGATO_REQUEST_LOG": str(log), **ORIGIN_LIMITS}))
         assert server.url is not None
         edges = [stack.enter_context(running_edge(server.url, folder / f"edge{n}")) for n in range(2)]
-        yield server.url, edges, log
+        yield server.url, edges, log, server_pid(server)
 
 
 def _edge_hit_ratio(folder: Path, since: float) -> float:
@@ -185,39 +169,58 @@ def _edge_hit_ratio(folder: Path, since: float) -> float:
     return statuses["HIT"] / max(1, sum(statuses.values()))
 
 
-async def _hammer(target: tuple[str, int], path: str, headers: dict[str, str], seconds: float) -> int:
-    """Requests answered 200 on ``path`` by CAPACITY_CONNECTIONS clients asking back to back for ``seconds``."""
+async def _hammer(target: tuple[str, int], path: str, headers: dict[str, str], seconds: float,
+                  keep_alive: bool) -> int:
+    """Requests answered 200 on ``path`` by CAPACITY_CONNECTIONS clients asking back to back for ``seconds``, each
+    on one kept connection or on a new connection per request."""
     stop, answered = time.monotonic() + seconds, 0
 
     async def one_client() -> None:
         nonlocal answered
+        connection = Connection(target, keep_alive)
         while time.monotonic() < stop:
-            answer = await _get(target, path, headers)  # awaited first: ``x += await ...`` loses counts
+            answer = await connection.get(path, headers)  # awaited first: ``x += await ...`` loses counts
             answered += answer.status == 200
+        connection.close()
 
     await asyncio.gather(*(one_client() for _ in range(CAPACITY_CONNECTIONS)))
     return answered
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def origin_capacity(data: Path, root: Path, seconds: float = CAPACITY_S) -> dict[str, float]:
     """Requests/s the origin answers on /health, a manifest and a licence (admission off: limits far above the
-    load), each request on a connection of its own as in the crowd; the load generator shares the machine."""
+    load), on kept connections and (``_new_conn``) on a new connection per request as a crowd's first request
+    is; the load generator shares the machine. Also the origin process's CPU per answered request, which other
+    load on the machine changes less: one core's worth of requests/s is 1000 / cpu_ms."""
     unlimited = {name: "1000000" for name in ORIGIN_LIMITS}
     with own_server(data, root / "capacity", unlimited) as server:
         assert server.url is not None
+        pid = server_pid(server)
         token = str(httpx.post(f"{server.url}/auth/login", json={"username": "alice", "password": "alice-pw"})
                     .json()["token"])
         auth = {"Authorization": f"Bearer {token}"}
         file_id = httpx.get(f"{server.url}/tracks/1/manifest", headers=auth).json()["files"][0]["id"]
         target = _host_port(server.url)
-        return {f"{name}_rps": round(asyncio.run(_hammer(target, path, headers, seconds)) / seconds, 1)
-                for name, path, headers in (("health", "/health", {}), ("manifest", "/tracks/1/manifest", auth),
-                                            ("licence", f"/licences/{file_id}", auth))}
+        figures: dict[str, float] = {}
+        for endpoint, path, headers in (("health", "/health", {}), ("manifest", "/tracks/1/manifest", auth),
+                                        ("licence", f"/licences/{file_id}", auth)):
+            for keep_alive, name in ((True, endpoint), (False, f"{endpoint}_new_conn")):
+                cpu_before = _cpu_s(pid)
+                answered = asyncio.run(_hammer(target, path, headers, seconds, keep_alive))
+                figures[f"{name}_rps"] = round(answered / seconds, 1)
+                figures[f"{name}_cpu_ms"] = round(1000 * (_cpu_s(pid) - cpu_before) / max(1, answered), 3)
+        return figures
 
 
 def _run_case(case: Case, data: Path, root: Path, clients: int, chunks: int) -> dict[str, Any]:
     folder = root / case.name
-    with _rig(data, folder) as (origin_url, edges, log):
+    with _rig(data, folder) as (origin_url, edges, log, origin_pid):
         login = httpx.post(f"{origin_url}/auth/login", json={"username": "alice", "password": "alice-pw"})
         token = str(login.json()["token"])
         album = httpx.get(f"{origin_url}/albums/1", headers={"Authorization": f"Bearer {token}"}).json()
@@ -230,7 +233,10 @@ def _run_case(case: Case, data: Path, root: Path, clients: int, chunks: int) -> 
         finally:
             catalog.close()
         album["release_at"] = releases.format_instant(released)
+        origin_cpu_s, clients_cpu_s, started = _cpu_s(origin_pid), time.process_time(), time.monotonic()
         tally, t0 = asyncio.run(_crowd(case, origin_url, edges, token, album, released, clients, chunks))
+        crowd_s = time.monotonic() - started
+        origin_cpu_s, clients_cpu_s = _cpu_s(origin_pid) - origin_cpu_s, time.process_time() - clients_cpu_s
         seen = [r for r in origin_requests(log) if r.at >= t0]
         hit_ratio = _edge_hit_ratio(folder, t0)
     offsets = [r.at - t0 for r in seen]
@@ -247,19 +253,27 @@ def _run_case(case: Case, data: Path, root: Path, clients: int, chunks: int) -> 
             "first_byte_p50_s": round(statistics.median(first), 3) if first else None,
             "first_byte_p99_s": round(first[min(len(first) - 1, int(0.99 * len(first)))], 3) if first else None,
             "max_origin_fetches_per_slice": max(slices.values(), default=0),
+            # Where the time went: the crowd's wall time, and the CPU the origin and the clients used in it.
+            "crowd_s": round(crowd_s, 2), "origin_cpu_s": round(origin_cpu_s, 2),
+            "origin_cpu_ms_per_request": round(1000 * origin_cpu_s / max(1, len(seen)), 3),
+            "clients_cpu_s": round(clients_cpu_s, 2),
             "rate_per_100ms": [bins.get(b, 0) for b in range(last_bin + 1)]}
 
 
 def _reach(capacity: dict[str, float], clients: int) -> dict[str, Any]:
-    """What this origin allows at all. A play costs one manifest and one licence, so it starts at most
-    ``1 / (1/manifest_rps + 1/licence_rps)`` plays a second: the p99 goal needs N below 2.2 s of that. The peak
-    ratio (a)/(c) in 100 ms bins is at most JITTER_S / 0.1 s (a wall the origin absorbs within one bin against an
-    even ramp), and at most the origin's request rate over the ramp's (2 N requests over JITTER_S) when the
-    wall is flattened to what the origin can answer."""
-    plays_per_s = 1.0 / (1.0 / max(capacity["manifest_rps"], 1e-9) + 1.0 / max(capacity["licence_rps"], 1e-9))
+    """What this origin allows at all. A play costs a manifest on a new connection and a licence on the same one,
+    so it starts at most ``1 / (1/manifest_new_conn_rps + 1/licence_rps)`` plays a second (and, given a core of
+    its own, 1000 / (their cpu_ms)): the p99 goal needs N below 2.2 s of that. The peak ratio (a)/(c) in 100 ms
+    bins is at most JITTER_S / 0.1 s (a wall the origin absorbs within one bin against an even ramp), and at most
+    the origin's request rate over the ramp's (2 N requests over JITTER_S) when the wall is flattened to what the
+    origin can answer."""
+    plays_per_s = 1.0 / (1.0 / max(capacity["manifest_new_conn_rps"], 1e-9)
+                         + 1.0 / max(capacity["licence_rps"], 1e-9))
+    plays_per_core_s = 1000.0 / max(capacity["manifest_new_conn_cpu_ms"] + capacity["licence_cpu_ms"], 1e-9)
     ratio_ceiling = min(JITTER_S / 0.1, 2 * plays_per_s / (2 * clients / JITTER_S))
-    return {"origin_plays_per_s": round(plays_per_s, 1),
+    return {"origin_plays_per_s": round(plays_per_s, 1), "origin_plays_per_core_s": round(plays_per_core_s, 1),
             "plays_startable_by_p99_goal": int(plays_per_s * P99_GOAL_S),
+            "plays_startable_by_p99_goal_on_a_core": int(plays_per_core_s * P99_GOAL_S),
             "p99_goal_reachable_for_clients": plays_per_s * P99_GOAL_S >= clients,
             "peak_ratio_100ms_ceiling": round(ratio_ceiling, 2)}
 

@@ -1,7 +1,8 @@
 """The RAM tier: the opening seconds of the next queued files, fetched in the background in queue order.
 
 Also holds each file's last 64 KiB, which the Ogg demuxer reads on open to learn the duration. Holds verified
-ciphertext only, within a byte bound; a new plan frees what it no longer needs at once.
+ciphertext only, within a byte bound; a new plan frees what it no longer needs at once. A busy server's refusal
+(503 + Retry-After) is waited out by the policy handed in, never retried sooner.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from cache.manifest import FileManifest
+from cache.stream import asked_wait_s
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,13 @@ TAIL_BYTES = 64 * 1024
 
 # Loads the given verified chunks of a file (from disk or network).
 ChunkLoader = Callable[[FileManifest, Sequence[int]], dict[int, bytes]]
+
+
+class BusyPolicy(Protocol):
+    """How long to leave a busy server alone after its ``attempt``-th refusal (0-based) in a row that asked for
+    ``retry_after_s``: offline.Backoff is the one the client hands in, the policy every part of it follows."""
+
+    def after_busy_s(self, attempt: int, retry_after_s: float | None) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -79,11 +90,18 @@ def make_plan(upcoming: Sequence[PrefetchItem], tracks: int, seconds: float, max
 
 
 class Prefetcher:
-    """Keeps the planned openings in memory; one background worker fetches them in plan order."""
+    """Keeps the planned openings in memory; one background worker fetches them in plan order.
+
+    A load the server refused as busy is tried again once ``busy.after_busy_s`` has passed (other planned files go
+    first meanwhile); without a ``busy`` policy, or on any other error, the file is given up until the next plan.
+    """
 
     def __init__(self, load: ChunkLoader, *, tracks: int = PREFETCH_TRACKS, seconds: float = PREFETCH_SECONDS,
-                 max_bytes: int = DEFAULT_RAM_BYTES) -> None:
+                 max_bytes: int = DEFAULT_RAM_BYTES, busy: BusyPolicy | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._load = load
+        self._busy = busy
+        self._clock = clock
         self._tracks = tracks
         self._seconds = seconds
         self.max_bytes = max_bytes
@@ -91,6 +109,7 @@ class Prefetcher:
         self._held: dict[int, dict[int, bytes]] = {}
         self._loading: int | None = None
         self._failed: set[int] = set()
+        self._refusals: dict[int, tuple[int, float]] = {}  # file id -> (busy refusals in a row, retry not before)
         self._changed = threading.Condition()
         self._closed = False
         self._worker = threading.Thread(target=self._run, name="legato-prefetch", daemon=True)
@@ -109,6 +128,8 @@ class Prefetcher:
                     for index in [i for i in self._held[file_id] if i not in wanted[file_id]]:
                         del self._held[file_id][index]
             self._failed.clear()
+            # A re-plan (every queue edit) keeps a busy file's wait: it must not send the crowd back early.
+            self._refusals = {f: refused for f, refused in self._refusals.items() if f in wanted}
             self._changed.notify_all()
 
     def planned(self) -> list[PlannedFile]:
@@ -124,9 +145,9 @@ class Prefetcher:
             return sum(len(chunk) for chunks in self._held.values() for chunk in chunks.values())
 
     def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until every planned opening is held (or failed); False on timeout."""
+        """Wait until every planned opening is held (or failed), busy waits included; False on timeout."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._next_job() is None and self._loading is None, timeout_s)
+            return self._changed.wait_for(lambda: not self._unheld() and self._loading is None, timeout_s)
 
     def close(self) -> None:
         with self._changed:
@@ -135,37 +156,55 @@ class Prefetcher:
             self._changed.notify_all()
         self._worker.join()
 
+    def _unheld(self) -> list[PlannedFile]:
+        """The planned files not yet held in full and not given up, in plan order."""
+        return [planned for planned in self._plan
+                if planned.manifest.file_id not in self._failed
+                and any(index not in self._held.get(planned.manifest.file_id, {}) for index in planned.chunks)]
+
     def _next_job(self) -> PlannedFile | None:
-        for planned in self._plan:
-            file_id = planned.manifest.file_id
-            held = self._held.get(file_id, {})
-            if file_id not in self._failed and any(index not in held for index in planned.chunks):
-                return planned
-        return None
+        now = self._clock()
+        return next((planned for planned in self._unheld()
+                     if self._refusals.get(planned.manifest.file_id, (0, now))[1] <= now), None)
+
+    def _until_retry_s(self) -> float | None:
+        """Seconds until the first busy wait among the unheld files ends; None when none is waiting."""
+        waits = [self._refusals[p.manifest.file_id][1] for p in self._unheld()
+                 if p.manifest.file_id in self._refusals]
+        return max(0.0, min(waits) - self._clock()) if waits else None
 
     def _run(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._closed or self._next_job() is not None)
-                if self._closed:
+                while not self._closed and (job := self._next_job()) is None:
+                    self._changed.wait(self._until_retry_s())
+                if self._closed or job is None:
                     return
-                job = self._next_job()
-                assert job is not None
                 self._loading = job.manifest.file_id
+            chunks: dict[int, bytes] | None = None
+            busy_wait_s: float | None = None
             try:
-                chunks: dict[int, bytes] | None = self._load(job.manifest, job.chunks)
+                chunks = self._load(job.manifest, job.chunks)
             # The loader reaches the network and the licence server, which fail in their own ways;
             # a failed prefetch only costs a slower start, so log it and keep the worker alive.
-            except Exception:
-                log.exception("prefetch of file %d failed", job.manifest.file_id)
-                chunks = None
+            except Exception as exc:
+                busy_wait_s = asked_wait_s(exc) if self._busy is not None else None
+                if busy_wait_s is None:
+                    log.exception("prefetch of file %d failed", job.manifest.file_id)
             with self._changed:
                 self._loading = None
-                self._keep(job, chunks)
+                self._keep(job, chunks, busy_wait_s)
                 self._changed.notify_all()
 
-    def _keep(self, job: PlannedFile, chunks: dict[int, bytes] | None) -> None:
+    def _keep(self, job: PlannedFile, chunks: dict[int, bytes] | None, busy_wait_s: float | None) -> None:
         file_id = job.manifest.file_id
+        if busy_wait_s is not None and self._busy is not None:
+            refusals = self._refusals.get(file_id, (0, 0.0))[0]
+            wait_s = self._busy.after_busy_s(refusals, busy_wait_s)
+            log.info("prefetch of file %d: the server is busy; trying again in %.1f s", file_id, wait_s)
+            self._refusals[file_id] = (refusals + 1, self._clock() + wait_s)
+            return
+        self._refusals.pop(file_id, None)
         if chunks is None:
             self._failed.add(file_id)
             return

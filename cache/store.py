@@ -21,6 +21,7 @@ from cache.prefetch import (
     DEFAULT_RAM_BYTES,
     PREFETCH_SECONDS,
     PREFETCH_TRACKS,
+    BusyPolicy,
     Prefetcher,
     PrefetchItem,
 )
@@ -53,7 +54,9 @@ class ContentStore:
     def __init__(self, cache_dir: Path, fetcher: ChunkFetcher, licences: LicenceFetcher, master_key: MasterKey,
                  *, cap_bytes: int | None = None, ram_bytes: int = DEFAULT_RAM_BYTES,
                  prefetch_tracks: int = PREFETCH_TRACKS, prefetch_seconds: float = PREFETCH_SECONDS,
-                 read_ahead_chunks: int = READ_AHEAD_CHUNKS) -> None:
+                 read_ahead_chunks: int = READ_AHEAD_CHUNKS, busy: BusyPolicy | None = None) -> None:
+        """``busy``: how the prefetcher waits out a busy server's refusals (the app hands in offline.Backoff);
+        without it a refused prefetch is given up until the queue changes."""
         self._fetcher = fetcher
         self._licences = licences
         self._master_key = master_key
@@ -64,7 +67,7 @@ class ContentStore:
         self._keys_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(_READ_AHEAD_WORKERS, thread_name_prefix="legato-read-ahead")
         self._ram = Prefetcher(self._load_opening, tracks=prefetch_tracks, seconds=prefetch_seconds,
-                               max_bytes=ram_bytes)
+                               max_bytes=ram_bytes, busy=busy)
 
     # -- playing ---------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from client.api import ApiClient, advertised_edge
 from client.bundled import BundledServer
 from client.settings import PasswordStoreUnavailable, recall_password
 from client.tasks import run_task
+from offline import Backoff
 
 BUNDLED_DEMO_PASSWORD = "demo"
 
@@ -63,7 +64,7 @@ class Startup(QObject):
             master_key = MasterKey.from_keystore()
         except KeystoreUnavailable as exc:
             return Connection(api, None, f"Playing without a disk cache: {exc}")
-        store = ContentStore(self._cache_dir, api, api, master_key, cap_bytes=self._cache_cap_bytes)
+        store = ContentStore(self._cache_dir, api, api, master_key, cap_bytes=self._cache_cap_bytes, busy=Backoff())
         return Connection(api, store, None)
 
     def _login(self) -> ApiClient:

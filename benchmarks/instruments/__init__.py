@@ -1,1 +1,1 @@
-"""What the benchmarks measure with that is not a benchmark itself (an event-loop lag probe)."""
+"""What the benchmarks measure with that is not a benchmark itself (an event-loop lag probe, a crowd's HTTP client)."""

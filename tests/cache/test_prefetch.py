@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from cache import ContentStore, FileManifest, MasterKey, PrefetchItem
-from cache.prefetch import make_plan, opening_chunks, start_chunks
+from cache.prefetch import DEFAULT_RAM_BYTES, make_plan, opening_chunks, start_chunks
 from client.api import ApiClient
 from tests.helpers.store_harness import WAIT_S, Recorder
 
@@ -31,8 +31,9 @@ def held(manifest: FileManifest) -> int:
     return sum(end - start for _, start, end in expected_ranges(manifest))
 
 
-def store_for(tmp_path: Path, recorder: Recorder, master_key: MasterKey, **options: int) -> ContentStore:
-    return ContentStore(tmp_path, recorder, recorder, master_key, prefetch_seconds=SECONDS, **options)
+def store_for(tmp_path: Path, recorder: Recorder, master_key: MasterKey,
+              ram_bytes: int = DEFAULT_RAM_BYTES) -> ContentStore:
+    return ContentStore(tmp_path, recorder, recorder, master_key, prefetch_seconds=SECONDS, ram_bytes=ram_bytes)
 
 
 def test_opening_is_rounded_up_to_whole_chunks_and_the_tail_comes_right_after_chunk_0() -> None:
