@@ -27,10 +27,14 @@ from server.search_text import joined_terms, prefix_terms, words
 _log = logging.getLogger(__name__)
 INDEX_DIR = "search-index"
 _STAMP = "legato-stamp.json"
-FORMAT = 3  # bump when the schema or the folding changes: every older index is then rebuilt at start
+FORMAT = 4  # bump when the schema, the folding or the segment layout changes: every older index is rebuilt at start
 KINDS = ("track", "album", "artist")
 _REBUILD_SHARE = 0.2  # past this share of the catalog changed, one rebuild is cheaper than the edits
 _WRITER_HEAP_BYTES = 64_000_000
+# A rebuild writes one segment: one thread (each writes its own) and an arena cap it never reaches at 1M tracks
+# (~0.5 GB; a cap, not an allocation). A fuzzy word walks every segment's dictionary, and tantivy's merges never
+# joined the five a two-thread build left, so the typo'd queries cost about five times as much (p95 11 vs 0.7 ms).
+_REBUILD_HEAP_BYTES = 1_500_000_000
 _BATCH = 500  # ids per query, well under SQLite's bound on parameters
 
 _TRACKS = ("SELECT tracks.id, tracks.title AS name, artists.name AS credit, tracks.popularity, tracks.regions "
@@ -152,7 +156,7 @@ class SearchIndex:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         index = tantivy.Index(SCHEMA, path=str(fresh))
-        writer = index.writer(_WRITER_HEAP_BYTES * 2, 2)
+        writer = index.writer(_REBUILD_HEAP_BYTES, 1)
         with _read_snapshot(catalog):
             generation = search_changes.last_seq(catalog)
             for kind in KINDS:
