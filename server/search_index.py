@@ -105,9 +105,13 @@ class SearchIndex:
                 return self._rebuild(catalog, "stale: the catalog changed behind its change log")
             return "up to date"
 
+    def behind(self, catalog: Catalog) -> bool:
+        """Whether the catalog changed since the index last caught up (one cheap read)."""
+        return self._stamp is None or search_changes.last_seq(catalog) != self._stamp.generation
+
     def catch_up(self, catalog: Catalog) -> None:
-        """Apply the catalog's changes since the last call (one cheap read when there are none)."""
-        if self._stamp is not None and search_changes.last_seq(catalog) == self._stamp.generation:
+        """Apply the catalog's changes since the last call (nothing but ``behind`` when there are none)."""
+        if not self.behind(catalog):
             return
         with self._lock:
             if self._stamp is None:
