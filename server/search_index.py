@@ -99,11 +99,11 @@ class SearchIndex:
             if stamp is None or stamp.format != FORMAT or not tantivy.Index.exists(str(self.path)):
                 return self._rebuild(catalog, "missing or of an older format")
             self._index, self._stamp = tantivy.Index.open(str(self.path)), stamp
-            self._apply(catalog)
+            done = self._apply(catalog)
             assert self._stamp is not None
             if (self._stamp.tracks, self._stamp.top_track) != _track_shape(catalog):
                 return self._rebuild(catalog, "stale: the catalog changed behind its change log")
-            return "up to date"
+            return done
 
     def behind(self, catalog: Catalog) -> bool:
         """Whether the catalog changed since the index last caught up (one cheap read)."""
@@ -132,17 +132,16 @@ class SearchIndex:
     def documents(self) -> int:
         return self.searcher().num_docs
 
-    def _apply(self, catalog: Catalog) -> None:
+    def _apply(self, catalog: Catalog) -> str:
+        """Apply the pending changes, or rebuild when they cannot be applied or cost more; says which it did."""
         assert self._index is not None and self._stamp is not None
         changes = search_changes.pending(catalog, self._stamp.generation)
         if not changes.complete:
-            self._rebuild(catalog, "its change log has a gap")
-            return
+            return self._rebuild(catalog, "its change log has a gap")
         if changes.count == 0:
-            return
+            return "up to date"
         if changes.count > _REBUILD_SHARE * max(self._index.searcher().num_docs, 1):
-            self._rebuild(catalog, f"{changes.count} documents changed")
-            return
+            return self._rebuild(catalog, f"{changes.count} documents changed")
         writer = self._index.writer(_WRITER_HEAP_BYTES, 1)
         for kind, ids in (("track", changes.tracks), ("album", changes.albums), ("artist", changes.artists)):
             for ref_id in ids:
@@ -153,6 +152,7 @@ class SearchIndex:
         writer.wait_merging_threads()
         self._index.reload()
         self._finish(catalog, changes.last)
+        return f"{changes.count} documents updated"
 
     def _rebuild(self, catalog: Catalog, reason: str) -> str:
         _log.info("rebuilding the search index in %s (%s)", self.path, reason)

@@ -169,6 +169,26 @@ def test_the_index_follows_ingest_and_deletion(tmp_path: Path) -> None:
         stop_server(running)
 
 
+def test_the_index_follows_popularity_and_licence_edits(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    build_search_catalog(data_dir)
+    running = start_server(data_dir)
+    try:
+        with closing(logged_in(running.url, "gb")) as client, closing(Catalog.open(data_dir)) as catalog:
+            assert songs(client, "hello")[:2] == [("Hello", "Adele"), ("Hello", "Lionel Richie")]
+            ids = {row["name"]: row["id"] for row in catalog.query(
+                "SELECT tracks.id, artists.name FROM tracks JOIN artists ON artists.id = tracks.artist_id "
+                "WHERE tracks.title = 'Hello'")}
+            catalog.set_popularity(ids["Lionel Richie"], 100)
+            assert songs(client, "hello")[:2] == [("Hello", "Lionel Richie"), ("Hello", "Adele")]
+            with catalog.transaction():  # the licence in GB withdrawn
+                catalog.db.execute("UPDATE tracks SET regions = '[\"US\"]' WHERE id = ?", [ids["Adele"]])
+            assert songs(client, "hello") == [("Hello", "Lionel Richie")]
+            assert "Adele" not in [artist["name"] for artist in found(client, "adele")["artists"]]
+    finally:
+        stop_server(running)
+
+
 def test_a_server_rebuilds_a_missing_or_stale_index_at_start(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     build_search_catalog(data_dir)
