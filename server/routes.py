@@ -21,6 +21,7 @@ from server.catalog_pool import CatalogPool
 from server.exceptions import ApiError
 from server.limits import AUTH_BODY_BYTES
 from server.responses import binary, errors
+from server.search_index import SearchIndex
 from server.throttle import LoginThrottle, retry_after
 
 _MAX_ID = 2**63 - 1
@@ -169,12 +170,18 @@ async def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: 
 
 
 @router.get("/search", responses=errors(401, 422))
-def search(request: Request, catalog: CatalogDep, user: UserDep,
-           q: Annotated[str, Query(min_length=1, max_length=200)],
-           limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+async def search(request: Request, catalog: CatalogDep, user: UserDep,
+                 q: Annotated[str, Query(min_length=1, max_length=200)],
+                 limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
     """What ``q`` finds among what is licensed in the user's region: ``tracks``, ``albums`` and ``artists``
-    best first (each with ``highlight``: the matched character spans of its names) and the ``top`` result."""
-    return browse.search(catalog, request.app.state.search_index, q, user.region, limit)
+    best first (each with ``highlight``: the matched character spans of its names) and the ``top`` result.
+
+    On the event loop: over a caught-up index a search (~0.3 ms at 1M tracks) costs less than the hop to a worker
+    thread. Catching up after a catalog change writes the index, so that runs on a worker thread first."""
+    index: SearchIndex = request.app.state.search_index
+    if index.behind(catalog):
+        await run_in_threadpool(index.catch_up, catalog)
+    return browse.search(catalog, index, q, user.region, limit)
 
 
 @router.get("/files/{file_id}", response_class=Response, responses={

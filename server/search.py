@@ -80,8 +80,10 @@ def search(index: SearchIndex, catalog: Catalog, text: str, region: str, limit: 
 def _near_spellings(searcher: tantivy.Searcher, asked: Sequence[str], region: str, wanted: int,
                     exact: dict[tuple[str, int], _Match]) -> dict[tuple[str, int], _Match]:
     """The matches that need a typo forgiven, in the words the index has never seen (a known word is taken as
-    meant: the walk over the dictionary for each fuzzy word is the costly part of a search)."""
-    unknown = _unknown_words(searcher, asked)
+    meant: the walk over the dictionary for each fuzzy word is the costly part of a search). When every word is
+    known yet together they found nothing, any of them may be the typo: one that spells another word ("blitzes"
+    typed for "blintzes")."""
+    unknown = _unknown_words(searcher, asked) or (frozenset() if exact else frozenset(asked))
     found: dict[tuple[str, int], _Match] = {}
     if not any(typo_budget(word) for word in unknown):
         return found

@@ -27,10 +27,14 @@ from server.search_text import joined_terms, prefix_terms, words
 _log = logging.getLogger(__name__)
 INDEX_DIR = "search-index"
 _STAMP = "legato-stamp.json"
-FORMAT = 3  # bump when the schema or the folding changes: every older index is then rebuilt at start
+FORMAT = 4  # bump when the schema, the folding or the segment layout changes: every older index is rebuilt at start
 KINDS = ("track", "album", "artist")
 _REBUILD_SHARE = 0.2  # past this share of the catalog changed, one rebuild is cheaper than the edits
 _WRITER_HEAP_BYTES = 64_000_000
+# A rebuild writes one segment: one thread (each writes its own) and an arena cap it never reaches at 1M tracks
+# (~0.5 GB; a cap, not an allocation). A fuzzy word walks every segment's dictionary, and tantivy's merges never
+# joined the five a two-thread build left, so the typo'd queries cost about five times as much (p95 11 vs 0.7 ms).
+_REBUILD_HEAP_BYTES = 1_500_000_000
 _BATCH = 500  # ids per query, well under SQLite's bound on parameters
 
 _TRACKS = ("SELECT tracks.id, tracks.title AS name, artists.name AS credit, tracks.popularity, tracks.regions "
@@ -95,15 +99,19 @@ class SearchIndex:
             if stamp is None or stamp.format != FORMAT or not tantivy.Index.exists(str(self.path)):
                 return self._rebuild(catalog, "missing or of an older format")
             self._index, self._stamp = tantivy.Index.open(str(self.path)), stamp
-            self._apply(catalog)
+            done = self._apply(catalog)
             assert self._stamp is not None
             if (self._stamp.tracks, self._stamp.top_track) != _track_shape(catalog):
                 return self._rebuild(catalog, "stale: the catalog changed behind its change log")
-            return "up to date"
+            return done
+
+    def behind(self, catalog: Catalog) -> bool:
+        """Whether the catalog changed since the index last caught up (one cheap read)."""
+        return self._stamp is None or search_changes.last_seq(catalog) != self._stamp.generation
 
     def catch_up(self, catalog: Catalog) -> None:
-        """Apply the catalog's changes since the last call (one cheap read when there are none)."""
-        if self._stamp is not None and search_changes.last_seq(catalog) == self._stamp.generation:
+        """Apply the catalog's changes since the last call (nothing but ``behind`` when there are none)."""
+        if not self.behind(catalog):
             return
         with self._lock:
             if self._stamp is None:
@@ -124,17 +132,16 @@ class SearchIndex:
     def documents(self) -> int:
         return self.searcher().num_docs
 
-    def _apply(self, catalog: Catalog) -> None:
+    def _apply(self, catalog: Catalog) -> str:
+        """Apply the pending changes, or rebuild when they cannot be applied or cost more; says which it did."""
         assert self._index is not None and self._stamp is not None
         changes = search_changes.pending(catalog, self._stamp.generation)
         if not changes.complete:
-            self._rebuild(catalog, "its change log has a gap")
-            return
+            return self._rebuild(catalog, "its change log has a gap")
         if changes.count == 0:
-            return
+            return "up to date"
         if changes.count > _REBUILD_SHARE * max(self._index.searcher().num_docs, 1):
-            self._rebuild(catalog, f"{changes.count} documents changed")
-            return
+            return self._rebuild(catalog, f"{changes.count} documents changed")
         writer = self._index.writer(_WRITER_HEAP_BYTES, 1)
         for kind, ids in (("track", changes.tracks), ("album", changes.albums), ("artist", changes.artists)):
             for ref_id in ids:
@@ -145,6 +152,7 @@ class SearchIndex:
         writer.wait_merging_threads()
         self._index.reload()
         self._finish(catalog, changes.last)
+        return f"{changes.count} documents updated"
 
     def _rebuild(self, catalog: Catalog, reason: str) -> str:
         _log.info("rebuilding the search index in %s (%s)", self.path, reason)
@@ -152,7 +160,7 @@ class SearchIndex:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         index = tantivy.Index(SCHEMA, path=str(fresh))
-        writer = index.writer(_WRITER_HEAP_BYTES * 2, 2)
+        writer = index.writer(_REBUILD_HEAP_BYTES, 1)
         with _read_snapshot(catalog):
             generation = search_changes.last_seq(catalog)
             for kind in KINDS:

@@ -87,6 +87,7 @@ def test_words_match_across_title_and_artist(gb: httpx.Client) -> None:
     ("beyonce", ("Halo", "Beyoncé")),  # no accent typed
     ("tidewa", ("Tidewater", "Coastal Choir")),  # a prefix, being typed
     ("tidewatr", ("Tidewater", "Coastal Choir")),  # a typo in a long word
+    ("hallo adele", ("Hello", "Adele")),  # a typo that spells another word of the catalog
     ("empire alicia", ("Empire State of Mind (feat. Alicia Keys)", "JAY-Z")),  # a credit, "feat." folded away
     ("jay z", ("Empire State of Mind (feat. Alicia Keys)", "JAY-Z")),  # punctuation folded away
 ])
@@ -165,6 +166,26 @@ def test_the_index_follows_ingest_and_deletion(tmp_path: Path) -> None:
                                str(report.tracks[0].track_id)]) == 0
             result = found(client, "zephyrine")
             assert result["tracks"] == [] and found(client, "fresh ingest")["artists"] == []
+    finally:
+        stop_server(running)
+
+
+def test_the_index_follows_popularity_and_licence_edits(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    build_search_catalog(data_dir)
+    running = start_server(data_dir)
+    try:
+        with closing(logged_in(running.url, "gb")) as client, closing(Catalog.open(data_dir)) as catalog:
+            assert songs(client, "hello")[:2] == [("Hello", "Adele"), ("Hello", "Lionel Richie")]
+            ids = {row["name"]: row["id"] for row in catalog.query(
+                "SELECT tracks.id, artists.name FROM tracks JOIN artists ON artists.id = tracks.artist_id "
+                "WHERE tracks.title = 'Hello'")}
+            catalog.set_popularity(ids["Lionel Richie"], 100)
+            assert songs(client, "hello")[:2] == [("Hello", "Lionel Richie"), ("Hello", "Adele")]
+            with catalog.transaction():  # the licence in GB withdrawn
+                catalog.db.execute("UPDATE tracks SET regions = '[\"US\"]' WHERE id = ?", [ids["Adele"]])
+            assert songs(client, "hello") == [("Hello", "Lionel Richie")]
+            assert "Adele" not in [artist["name"] for artist in found(client, "adele")["artists"]]
     finally:
         stop_server(running)
 
