@@ -155,7 +155,7 @@ def _rig(data: Path, folder: Path) -> Iterator[tuple[str, list[str], Path, int]]
     with ExitStack() as stack:
         server = stack.enter_context(own_server(data, folder, {"LEGATO_REQUEST_LOG": str(log), **ORIGIN_LIMITS}))
         assert server.url is not None
-        edges = [stack.enter_context(running_edge(server.url, folder / f"edge{n}")) for n in range(2)]
+        edges = [stack.enter_context(running_edge([server.url], folder / f"edge{n}")) for n in range(2)]
         yield server.url, edges, log, server_pid(server)
 
 

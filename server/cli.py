@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     edge = commands.add_parser("edge", help="run an nginx edge cache in front of an origin",
                                description=f"Write an nginx configuration and run nginx in the foreground as a "
                                f"caching proxy of the origin; prints {EDGE_ANNOUNCEMENT}=<url> once it listens.")
-    edge.add_argument("--origin", required=True, metavar="URL", help="the origin server, http://HOST:PORT")
+    edge.add_argument("--origin", action="append", required=True, metavar="URL",
+                      help="the origin server, http://HOST:PORT; repeat it for several instances on one database")
     edge.add_argument("--listen", required=True, metavar="HOST:PORT", help="where the edge listens")
     edge.add_argument("--cache-dir", type=Path, required=True, metavar="DIR",
                       help="the edge's folder: cache, configuration, pid, temp files and logs")

@@ -1,7 +1,10 @@
 """An edge cache in front of the origin: writes an nginx configuration and runs Debian's nginx in the foreground.
 
 It caches only public, immutable bytes (/files/* by 1 MiB slices, /albums/*/cover) and passes everything else
-through untouched; it never writes outside its cache dir (pid, temp files and logs live there too).
+through untouched; it never writes outside its cache dir (pid, temp files and logs live there too). Given several
+origins (server instances on one database), it is also their one address: each request goes to the instance
+with the fewest open connections (event streams stay open for hours), and one that stops answering is left out
+for a few seconds while the others take its requests.
 """
 
 from __future__ import annotations
@@ -46,7 +49,10 @@ http {{
     client_max_body_size 16m;
     proxy_cache_path {root}/cache levels=1:2 keys_zone=legato_edge:32m max_size={size} inactive=30d
                      use_temp_path=off;
-    upstream legato_origin {{ server {origin}; keepalive 64; }}
+    upstream legato_origin {{
+        least_conn;
+{servers}        keepalive 64;
+    }}
     server {{
         listen {listen};
         proxy_http_version 1.1;
@@ -90,26 +96,26 @@ http {{
 
 @dataclass(frozen=True)
 class EdgeConfig:
-    """What one edge needs: the origin's host:port, its own host:port, its folder and its cache's bound."""
+    """What one edge needs: the origins' host:port (one or more instances), its own host:port, its folder and its
+    cache's bound."""
 
-    origin: str
+    origins: tuple[str, ...]
     listen: str
     cache_dir: Path
     size: str = "10g"
 
     @classmethod
-    def parse(cls, origin_url: str, listen: str, cache_dir: Path, size: str) -> EdgeConfig:
+    def parse(cls, origin_urls: list[str], listen: str, cache_dir: Path, size: str) -> EdgeConfig:
         """Checked arguments of ``legato-server edge``; EdgeError naming the one that is wrong."""
-        parts = urlsplit(origin_url)
-        if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/") or parts.query:
-            raise EdgeError(f"--origin {origin_url!r} must be an http://HOST:PORT address with no path")
-        origin = f"{_host(parts.hostname)}:{parts.port or 80}"
+        origins = tuple(dict.fromkeys(_origin(url) for url in origin_urls))
+        if not origins:
+            raise EdgeError("an edge needs at least one --origin")
         host, _, port = listen.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise EdgeError(f"--listen {listen!r} must be HOST:PORT with a port 1..65535")
         if not re.fullmatch(r"[0-9]+[kmg]?", size.lower()):
             raise EdgeError(f"--size {size!r} must be a number with k, m or g (e.g. 10g)")
-        return cls(origin, f"{_host(host.strip('[]'))}:{port}", cache_dir.resolve(), size.lower())
+        return cls(origins, f"{_host(host.strip('[]'))}:{port}", cache_dir.resolve(), size.lower())
 
     @property
     def url(self) -> str:
@@ -119,7 +125,9 @@ class EdgeConfig:
         # As root, nginx's workers would drop to "nobody" and could not write the cache dir the master made.
         user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
         return _TEMPLATE.format(user=user, root=self.cache_dir, access_log=ACCESS_LOG, size=self.size,
-                                origin=self.origin, listen=self.listen, slice_bytes=SLICE_BYTES)
+                                servers="".join(f"        server {origin} max_fails=1 fail_timeout=5s;\n"
+                                                for origin in self.origins),
+                                listen=self.listen, slice_bytes=SLICE_BYTES)
 
     def write(self) -> Path:
         """The folders and the configuration file, written atomically; its path."""
@@ -177,6 +185,13 @@ def _wait_listening(config: EdgeConfig, process: subprocess.Popen[bytes]) -> boo
     print(f"legato-server: nginx did not start listening on {config.listen}; see {config.cache_dir}/logs",
           file=sys.stderr)
     return False
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise EdgeError(f"--origin {url!r} must be an http://HOST:PORT address with no path")
+    return f"{_host(parts.hostname)}:{parts.port or 80}"
 
 
 def _host(name: str) -> str:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +30,12 @@ def _drain(stream: IO[str]) -> None:
 
 
 @contextmanager
-def running_edge(origin_url: str, cache_dir: Path, size: str = "1g") -> Iterator[str]:
-    """``legato-server edge`` in front of ``origin_url``; its URL once it accepts connections, stopped after."""
-    command = [sys.executable, "-m", "server", "edge", "--origin", origin_url, "--listen",
-               f"127.0.0.1:{free_port()}", "--cache-dir", str(cache_dir), "--size", size]
+def running_edge(origin_urls: Sequence[str], cache_dir: Path, size: str = "1g") -> Iterator[str]:
+    """``legato-server edge`` in front of the origins (one or several instances); its URL once it accepts
+    connections, stopped after."""
+    origins = [argument for url in origin_urls for argument in ("--origin", url)]
+    command = [sys.executable, "-m", "server", "edge", *origins, "--listen", f"127.0.0.1:{free_port()}",
+               "--cache-dir", str(cache_dir), "--size", size]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     url = None

@@ -44,7 +44,7 @@ class EdgeRig:
 
 def start_rig(server: BundledServer, log: Path, cache_dir: Path) -> AbstractContextManager[str]:
     assert server.url is not None
-    return running_edge(server.url, cache_dir)
+    return running_edge([server.url], cache_dir)
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +133,8 @@ def test_warming_is_idempotent_and_fetches_each_slice_once(rig: EdgeRig) -> None
 
 def test_bad_edge_arguments_are_named() -> None:
     with pytest.raises(EdgeError, match="--origin"):
-        EdgeConfig.parse("ftp://origin", "127.0.0.1:8080", Path("/tmp/edge"), "1g")
+        EdgeConfig.parse(["ftp://origin"], "127.0.0.1:8080", Path("/tmp/edge"), "1g")
     with pytest.raises(EdgeError, match="--listen"):
-        EdgeConfig.parse("http://127.0.0.1:8765", "nowhere", Path("/tmp/edge"), "1g")
+        EdgeConfig.parse(["http://127.0.0.1:8765"], "nowhere", Path("/tmp/edge"), "1g")
     with pytest.raises(EdgeError, match="--size"):
-        EdgeConfig.parse("http://127.0.0.1:8765", "127.0.0.1:8080", Path("/tmp/edge"), "lots")
+        EdgeConfig.parse(["http://127.0.0.1:8765"], "127.0.0.1:8080", Path("/tmp/edge"), "lots")
