@@ -17,16 +17,17 @@ from pathlib import Path
 
 import httpx
 
-from server import releases
+from server import fleet_lock, releases
 from server.catalog import Catalog
 from server.edge import SLICE_BYTES
-from server.exceptions import EdgeError
+from server.exceptions import DatabaseError, EdgeError
 
 _log = logging.getLogger(__name__)
 DB_NAME = "warm.db"
 DEFAULT_WINDOW = timedelta(hours=24)
 DEFAULT_INTERVAL_S = 600.0
 _TIMEOUT_S = 30.0
+LOCK_JOB = "warm"  # one instance of a fleet warms each round (server/fleet_lock.py)
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,11 @@ class BackgroundWarmer:
     def _run(self) -> None:
         while not self._stopped.is_set():
             try:
-                album_ids = albums_releasing_within(self._data_dir, self._window)
-                if album_ids:
-                    warm(self._data_dir, self._edges, album_ids, progress=_log.info)
-            except (EdgeError, OSError, sqlite3.Error) as exc:
+                with fleet_lock.held(self._data_dir, LOCK_JOB) as mine:
+                    album_ids = albums_releasing_within(self._data_dir, self._window) if mine else []
+                    if album_ids:
+                        warm(self._data_dir, self._edges, album_ids, progress=_log.info)
+            except (DatabaseError, EdgeError, OSError, sqlite3.Error) as exc:
                 _log.warning("warming the edges failed this round (%s); trying again in %.0f s", exc,
                              self._interval_s)
             self._stopped.wait(self._interval_s)

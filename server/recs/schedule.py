@@ -1,5 +1,6 @@
 """``serve``'s recommender schedule: a daemon thread that retrains in a child process when the model is missing,
-a week old, or enough new plays arrived, and remakes Discover Weeklies whose week has passed.
+a week old, or enough new plays arrived, and remakes Discover Weeklies whose week has passed. Across several
+instances each round runs on one of them (server/fleet_lock.py); the others load the model it stores.
 
 Training runs in its own process (``legato-server recs train``), so it never holds the GIL a request needs;
 a failed run is logged and retried at the next check, never raised into the server.
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from server.auth import User
+from server import fleet_lock
 from server.catalog import Catalog
 from server.playlist_hub import PlaylistHub
 from server.plays import plays_since
@@ -25,6 +27,7 @@ from server.recs.service import Recommender
 from server.recs.weeks import week_of
 
 _log = logging.getLogger(__name__)
+LOCK_JOB = "recs"
 WEEK_MS = 7 * 24 * 3600 * 1000
 
 
@@ -68,10 +71,11 @@ class RecsSchedule:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.training_due():
-                    self._train()
-                if not self._stop.is_set():
-                    self.refresh_weeks(datetime.now(UTC))
+                with fleet_lock.held(self._data_dir, LOCK_JOB) as mine:
+                    if mine and self.training_due():
+                        self._train()
+                    if mine and not self._stop.is_set():
+                        self.refresh_weeks(datetime.now(UTC))
             except Exception:  # noqa: BLE001 - the schedule must outlive any one failure; it is logged
                 _log.exception("the recommender schedule failed this round; it tries again in %.0f s",
                                self._policy.check_s)

@@ -3,11 +3,14 @@ hostile batches before them included; and ``recs train`` does the same from the 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +19,15 @@ import pytest
 
 from client.bundled import BundledServer
 from durable import write_transaction
+from server import fleet_lock
 from server.catalog import Catalog
 from server.recs import model_store
+from server.recs.schedule import LOCK_JOB
 from tests.helpers.offline_harness import wait_until
 from tests.helpers.own_server import own_server
 
 _WAIT_S = 90.0  # a training run in a child process on a busy 2-core machine
+_HELD_S = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +81,52 @@ def test_serve_retrains_after_new_plays_and_hostile_batches_leave_nothing_behind
     assert second is not None and {int(t) for t in second.track_ids[second.warm]} == {1, 2, 3}
     assert alice.get("/tracks/1/radio").status_code == 200
     alice.close()
+
+
+def training_runs(data_dir: Path) -> int:
+    """How many ``recs train`` processes run on ``data_dir`` now (the schedule's children)."""
+    wanted = [b"recs", b"train", b"--data", os.fsencode(str(data_dir))]
+    found = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        found += all(part in arguments for part in wanted)
+    return found
+
+
+@contextmanager
+def taken(data_dir: Path, job: str) -> Iterator[None]:
+    """The job's lock held by this test, as another instance would, once the schedule's round lets go of it."""
+    deadline = time.monotonic() + _WAIT_S
+    while time.monotonic() < deadline:
+        with fleet_lock.held(data_dir, job) as mine:
+            if mine:
+                yield
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"the {job} lock was never free")
+
+
+def test_while_another_instance_holds_the_job_this_one_does_not_train(server: BundledServer) -> None:
+    token = httpx.post(f"{server.url}/auth/login", json={"username": "bob", "password": "bob-pw"}).json()
+    bob = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token['token']}"}, timeout=60)
+    assert bob.get("/tracks/2/radio").status_code == 200  # a model exists, so only new plays make a round due
+    before = trained_ms(server.data_dir)
+    now = datetime.now(UTC)
+    with taken(server.data_dir, LOCK_JOB):
+        plays = [{"id": str(uuid.uuid4()), "track_id": track, "ms_played": 90_000, "completed": True,
+                  "started_at": (now - timedelta(minutes=track)).isoformat(), "skipped": False,
+                  "context": {"kind": "search", "id": None}} for track in (4, 5, 6)]
+        assert bob.post("/me/plays", json={"events": plays}).json()["accepted"] == 3
+        deadline = time.monotonic() + _HELD_S  # 25 of the schedule's rounds, each of which would start a child
+        while time.monotonic() < deadline:
+            assert training_runs(server.data_dir) == 0
+            time.sleep(0.02)
+    assert trained_ms(server.data_dir) == before
+    wait_until(lambda: trained_ms(server.data_dir) > before, "a retrain once the lock was let go", _WAIT_S)
+    bob.close()
 
 
 def test_recs_train_on_the_command_line_stores_a_model(demo_data: Path, tmp_path: Path) -> None:
