@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from server.auth import User
 from server import fleet_lock
+from server.auth import User
 from server.catalog import Catalog
 from server.playlist_hub import PlaylistHub
 from server.plays import plays_since
