@@ -227,6 +227,10 @@ class ApiClient:
         params: dict[str, Any] = {"limit": limit} | ({"before": before} if before is not None else {})
         return dict(self.request_json("GET", "/me/plays", params=params))
 
+    def listening(self, weeks: int, days: int) -> dict[str, Any]:
+        """Hours heard per week (the last ``weeks``, this one last) and top artists and tracks over ``days`` days."""
+        return dict(self.request_json("GET", "/me/listening", params={"weeks": weeks, "days": days}))
+
     def clear_plays(self) -> None:
         self.request_json("DELETE", "/me/plays")
 

@@ -5,12 +5,13 @@ Every answer is about the caller alone; nothing here takes a user id from the re
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
 
-from server import browse, likes, plays
+from server import browse, likes, listening_summary, plays
 from server.exceptions import ApiError
 from server.plays import MAX_EVENTS_PER_BATCH, PlayEvent
 from server.responses import errors
@@ -65,6 +66,14 @@ def get_plays(catalog: CatalogDep, user: UserDep, limit: Annotated[int, Query(ge
                        "completed": bool(row["completed"]), "skipped": bool(row["skipped"]),
                        "context": {"kind": row["context_kind"], "id": row["context_id"]}} for row in rows],
             "next_before": None if next_ms is None else plays.iso_utc(next_ms)}
+
+
+@router.get("/me/listening", responses=errors(401, 422))
+def get_listening(catalog: CatalogDep, user: UserDep, weeks: Annotated[int, Query(ge=1, le=53)] = 12,
+                  days: Annotated[int, Query(ge=1, le=366)] = 30) -> dict[str, Any]:
+    """The caller's time heard per week (weeks from Monday in their region; this week last) and their top artists
+    and tracks by time heard over the last ``days`` days."""
+    return listening_summary.summary(catalog, user.id, user.region, datetime.now(UTC), weeks, days)
 
 
 @router.delete("/me/plays", status_code=204, responses=errors(401))

@@ -1,8 +1,9 @@
 """Listening history and likes: kept on this device at once, sent to the server in the background, shown in the
-History and Liked Songs pages."""
+History, Your listening and Liked Songs pages."""
 
 from client.history.controller import History, HistoryController
 from client.history.history_page import HistoryPage
 from client.history.liked_page import LikedSongsPage
+from client.history.listening_page import ListeningPage
 
-__all__ = ["History", "HistoryController", "HistoryPage", "LikedSongsPage"]
+__all__ = ["History", "HistoryController", "HistoryPage", "LikedSongsPage", "ListeningPage"]

@@ -24,7 +24,7 @@ from cache import CacheStats
 from client import catalog
 from client.catalog import Album, AlbumWithTracks, Artist, Track
 from client.downloads import DownloadsController, DownloadsView, DownloadToggle, OfflineIndicator
-from client.history import HistoryPage, LikedSongsPage
+from client.history import HistoryPage, LikedSongsPage, ListeningPage
 from client.listening import PlayContext
 from client.playback import PlaybackController
 from client.playlists import PlaylistsPage
@@ -52,8 +52,8 @@ PAGES_MIN_WIDTH_PX = 400
 
 
 class MainWindow(QMainWindow):
-    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Liked Songs, History, Playlists,
-    Downloads.
+    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Liked Songs, History, Your
+    listening, Playlists, Downloads.
 
     Signals:
         settings_requested(): the user asked for the Settings dialog.
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     closing = Signal()
 
-    PAGES = ("Home", "Search", "Library", "Liked Songs", "History", "Playlists", "Downloads")
+    PAGES = ("Home", "Search", "Library", "Liked Songs", "History", "Your listening", "Playlists", "Downloads")
 
     def __init__(self, session: Session, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
         """A window on a complete ``session``, its controls showing ``settings``; starts loading the catalog.
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.release_watch = ReleaseWatch(session.api, run_task, clock)
         self.liked = LikedSongsPage(session.history)
         self.history = HistoryPage(session.history)
+        self.listening = ListeningPage(session.api)
         self.playlists = PlaylistsPage(session.playlists,
                                        lambda ids: [catalog.track(session.api.track(i)) for i in ids], run_task)
         self.pages = QStackedWidget()
@@ -99,7 +100,8 @@ class MainWindow(QMainWindow):
         self.cache_label = named(QLabel(), "cacheStatsLabel", "Where plays came from")
         self.statusBar().addPermanentWidget(self.warning_label)
         self.statusBar().addPermanentWidget(self.cache_label)
-        self._add_pages(self.home, self.search, self.library, self.liked, self.history, self.playlists)
+        self._add_pages(self.home, self.search, self.library, self.liked, self.history, self.listening,
+                        self.playlists)
         self.downloads = session.downloads
         self.download_toggle: DownloadToggle | None = None
         self.playlist_download_toggle: DownloadToggle | None = None

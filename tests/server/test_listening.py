@@ -5,14 +5,17 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from client.bundled import BundledServer
+from server.auth import create_user
+from server.catalog import Catalog
 from server.plays import MAX_PLAYS_PER_DAY
 from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.server_api import assert_error
@@ -169,3 +172,40 @@ def test_a_flood_of_plays_in_one_day_is_ignored_past_the_bound(users: dict[str, 
     next_day = bob.post("/me/plays", json={"events": [event(track_ids[0], day + timedelta(days=1))]}).json()
     assert next_day["accepted"] == 1
     assert bob.delete("/me/plays").status_code == 204
+
+
+def test_the_listening_summary_counts_the_callers_time_per_local_week_and_their_top_tracks(
+        server: BundledServer, users: dict[str, httpx.Client]) -> None:
+    catalog = Catalog.open(server.data_dir)
+    try:
+        create_user(catalog, "dora", "dora-pw", "JP")  # Asia/Tokyo: her weeks start on Monday there
+    finally:
+        catalog.close()
+    token = httpx.post(f"{server.url}/auth/login", json={"username": "dora", "password": "dora-pw"}).json()["token"]
+    bob_before = users["bob"].get("/me/listening").json()
+    tracks = users["alice"].get("/tracks", params={"limit": 500}).json()["tracks"]
+    first = tracks[0]
+    other = next(track for track in tracks if track["artist_id"] != first["artist_id"])
+    tokyo = ZoneInfo("Asia/Tokyo")
+    today = datetime.now(tokyo).date()
+    this_monday = today - timedelta(days=today.weekday())
+    last_monday = datetime.combine(this_monday - timedelta(weeks=1), time(0, 30), tokyo)
+    sunday_before = datetime.combine(this_monday - timedelta(weeks=1, days=1), time(23, 30), tokyo)
+    plays = [event(first["id"], last_monday.astimezone(UTC), 40_000),
+             event(first["id"], (last_monday + timedelta(hours=1)).astimezone(UTC), 40_000),
+             event(other["id"], sunday_before.astimezone(UTC), 20_000)]
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as dora:
+        assert dora.post("/me/plays", json={"events": plays}).json()["accepted"] == 3
+        summary = dora.get("/me/listening", params={"weeks": 3}).json()
+        assert dora.get("/me/listening", params={"weeks": 0}).status_code == 422
+        assert dora.get("/me/listening", params={"weeks": 54}).status_code == 422
+    assert summary["weeks"] == [
+        {"week_of": (this_monday - timedelta(weeks=2)).isoformat(), "ms_played": 20_000},
+        {"week_of": (this_monday - timedelta(weeks=1)).isoformat(), "ms_played": 80_000},
+        {"week_of": this_monday.isoformat(), "ms_played": 0}]
+    assert [(top["track"]["id"], top["ms_played"], top["plays"]) for top in summary["top_tracks"]] == [
+        (first["id"], 80_000, 2), (other["id"], 20_000, 1)]
+    assert [(top["name"], top["ms_played"], top["plays"]) for top in summary["top_artists"]] == [
+        (first["artist"], 80_000, 2), (other["artist"], 20_000, 1)]
+    assert users["bob"].get("/me/listening").json() == bob_before  # nobody else's listening moves
+    assert httpx.get(f"{server.url}/me/listening").status_code == 401
