@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.album_loudness import record_album_loudness
 from server.catalog import Catalog
 from server.exceptions import AlbumLoudnessError, UpgradeError
 
@@ -30,6 +29,10 @@ class Upgrade:
 
 
 def _measure_album_loudness(catalog: Catalog, data_dir: Path, stop: threading.Event) -> None:
+    # Imported here: pyloudnorm brings scipy.signal (~1.5 s), and a server whose data dir is up to date never
+    # needs it, so every start (and restart) would pay for nothing.
+    from server.album_loudness import record_album_loudness
+
     albums = catalog.query("SELECT id FROM albums WHERE loudness_lufs IS NULL AND "
                            "EXISTS (SELECT 1 FROM tracks WHERE tracks.album_id = albums.id) ORDER BY id")
     for album in albums:

@@ -122,6 +122,6 @@ class SyncedReplicas(RuleBasedStateMachine):
 
 
 SyncedReplicas.TestCase.settings = settings(
-    max_examples=300 if LONG else 25, stateful_step_count=40, deadline=None,
+    max_examples=300 if LONG else 40, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_replicas_converge_through_the_server = SyncedReplicas.TestCase
