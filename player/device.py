@@ -170,6 +170,18 @@ class DeviceSink:
                 self._receive(self._connection, "detached")
 
     def failure(self) -> str | None:
+        """Never waits: while `start` or `stop` holds the lock (talking to the output process, which takes up to
+        seconds), the answer is the one last known."""
+        if not self._lock.acquire(blocking=False):
+            return self._failure
+        try:
+            return self._check()
+        finally:
+            self._lock.release()
+
+    def _check(self) -> str | None:
+        """Called with the lock held, so `start` and `stop` cannot swap the process or the ring (nor `Output` close
+        the ring) while it is read, nor clear a failure it is about to set."""
         if self._failure is not None:
             return self._failure
         process, connection, ring = self._process, self._connection, self._ring
@@ -180,12 +192,8 @@ class DeviceSink:
             if ring is not None:
                 self._failure = f"the audio output process exited (code {process.exitcode})"
             return self._failure
-        if self._lock.acquire(blocking=False):
-            try:
-                while not self._opening and connection.poll():
-                    self._note(connection.recv())
-            finally:
-                self._lock.release()
+        while not self._opening and connection.poll():
+            self._note(connection.recv())
         if ring is None or self._failure is not None:
             return self._failure
         callbacks = ring.callbacks

@@ -241,7 +241,7 @@ class Feeder:
             self._emit(TrackEnded(heard.index, heard.key))
         ahead.start_run(self._writer.queued(), round(start_frame * self._writer.output_rate / rate), announce=moved)
         self._prefill()
-        self._start_output(from_silence=start_frame == 0)
+        self._start_output(at_track_start=start_frame == 0)
 
     def _replace(self, command: Replace) -> None:
         """Swap the queue past the item heard; audio already decoded for items that changed is taken
@@ -324,8 +324,8 @@ class Feeder:
         self._output.create(rate)
         self._writer.restart(rate)
 
-    def _start_output(self, from_silence: bool) -> None:
-        self._output.start(self._gain_now(), from_silence, self.emit_due)
+    def _start_output(self, at_track_start: bool) -> None:
+        self._output.start(self._gain_now(), at_track_start, self.emit_due)
         self._on_jump_done()
 
     def _stop_output(self) -> None:

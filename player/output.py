@@ -46,12 +46,13 @@ class Output:
             self.ring = ring
             self.timeline = Timeline(rate, self._set_event_frame)
 
-    def start(self, gain: float, from_silence: bool, on_progress: Callable[[], None]) -> None:
-        """Let the sink drain the ring, fading in from silence unless the audio starts at a track's start."""
+    def start(self, gain: float, at_track_start: bool, on_progress: Callable[[], None]) -> None:
+        """Let the sink drain the ring, its first frames faded in (the usual ramp) so the first sound is never a
+        click; only an offline render starting at a track's start takes them as they are (bit-exact)."""
         assert self.ring is not None and self.timeline is not None
         if not self.running:
             self.ring.target_gain = gain
-            self.ring.current_gain = gain if from_silence else 0.0
+            self.ring.current_gain = gain if at_track_start and not self.sink.realtime else 0.0
             self.sink.start(self.ring, self.timeline.sample_rate, on_progress)
             self.running = True
 

@@ -3,7 +3,7 @@
 - ``make_signal(rate, frames)``: a continuous stereo 16-bit test signal (sines + a little noise).
 - ``encode(pcm, rate, path, codec)``: writes int16 frames with a real FFmpeg encoder via PyAV.
 - ``Album``: one signal split at uneven frames into tracks of one codec.
-- ``running_pulse(root)``: a private PulseAudio with a null sink, and ``Pulse.record`` to capture it.
+- ``running_pulse(root)``: a private PulseAudio with a null sink (no rewinds), and ``Pulse.record`` to capture it.
 """
 
 from __future__ import annotations
@@ -129,10 +129,12 @@ def running_pulse(root: Path) -> Iterator[Pulse]:
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     for folder in ("home", "run", "xdg"):
         (root / folder).mkdir(parents=True, exist_ok=True)
+    # norewinds=1: the null sink's rewinds (when a stream starts, moves or changes volume) were what made the
+    # device tests stall now and then.
     daemon = subprocess.Popen(
         ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--system=false", "--disallow-exit",
          "-L", "module-native-protocol-unix auth-anonymous=1",
-         "-L", "module-null-sink sink_name=nullsink rate=44100 channels=2 format=float32le"],
+         "-L", "module-null-sink sink_name=nullsink rate=44100 channels=2 format=float32le norewinds=1"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     socket = root / "run" / "native"

@@ -21,6 +21,7 @@ from player import (
 from player.wav import read_wav
 
 TIMEOUT_S = 30.0
+RAMP_MS = 8.0  # the engine's default gain ramp (Engine's ramp_ms)
 
 
 @dataclass
@@ -66,6 +67,20 @@ def render(items: list[QueueItem], out: Path, *, rate: int | None = None,
 
 def as_float(pcm: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
     return (pcm / np.float32(32768.0)).astype(np.float32)
+
+
+def ramp_frames(rate: int) -> int:
+    """Frames of one full fade (in, out, or a volume step) at `rate`, with the engine's default ramp."""
+    return int(np.ceil(RAMP_MS / 1000 * rate))
+
+
+def assert_faded_in(heard: npt.NDArray[np.float32], expected: npt.NDArray[np.float32], rate: int) -> None:
+    """`heard` is `expected` faded in from near silence over one ramp (no click), then bit-exact."""
+    ramp = ramp_frames(rate)
+    assert len(heard) == len(expected)
+    assert np.abs(heard[0]).max() <= np.abs(expected[0]).max() / ramp * 1.01 + 1e-6, "the first frame is a step"
+    assert np.all(np.abs(heard[:ramp]) <= np.abs(expected[:ramp]) + 1e-7)
+    np.testing.assert_array_equal(heard[ramp:], expected[ramp:])
 
 
 def best_lag(output: npt.NDArray[np.float32], reference: npt.NDArray[np.float32], at: int,

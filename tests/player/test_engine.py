@@ -25,9 +25,16 @@ from player import (
 )
 from player.wav import read_wav
 from tests.helpers.audio_fixtures import Album, encode, make_signal
-from tests.helpers.render_harness import TIMEOUT_S, as_float, best_lag, render, start_engine
-
-RAMP_MS = 8.0
+from tests.helpers.render_harness import (
+    TIMEOUT_S,
+    Recorder,
+    as_float,
+    assert_faded_in,
+    best_lag,
+    ramp_frames,
+    render,
+    start_engine,
+)
 
 
 @pytest.mark.parametrize("codec", ["flac", "opus", "mp3", "aac"])
@@ -148,10 +155,6 @@ def test_a_queue_of_only_bad_tracks_finishes_with_errors(tmp_path: Path) -> None
     assert engine.state == "stopped"
 
 
-def _ramp_frames(rate: int) -> int:
-    return int(np.ceil(RAMP_MS / 1000 * rate))
-
-
 def test_pause_and_resume_fade_and_lose_no_sample(album: Callable[..., Album], tmp_path: Path) -> None:
     tracks = album("flac")
     reference = as_float(tracks.signal)
@@ -162,7 +165,7 @@ def test_pause_and_resume_fade_and_lose_no_sample(album: Callable[..., Album], t
     assert sink.advance(paused_at) == paused_at
     engine.pause()
     ramp = sink.advance(10 * 44100)
-    assert ramp == _ramp_frames(44100)
+    assert ramp == ramp_frames(44100)
     assert sink.advance(1000) == 0
     position = engine.position()
     assert sum(tracks.lengths[:position.index]) + position.frames == paused_at + ramp
@@ -194,7 +197,7 @@ def test_seek_continues_from_the_exact_frame(album: Callable[..., Album], tmp_pa
     target_s = 0.6
     target = round(target_s * 44100)
     engine.seek(target_s)
-    ramp = _ramp_frames(44100)
+    ramp = ramp_frames(44100)
     sink.advance(ramp + 2 * ramp + 5000)
     position = engine.position()
     engine.close()
@@ -219,7 +222,7 @@ def test_seek_in_lossy_tracks_lands_on_the_exact_frame(
     sink.advance(30_000)
     engine.close()
     frames, _ = read_wav(tmp_path / "out.wav")
-    ramp = _ramp_frames(tracks.rate)
+    ramp = ramp_frames(tracks.rate)
     resumed = frames[1000 + ramp:]
     track_start = sum(tracks.lengths[:2])
     assert best_lag(resumed, reference[track_start + target:], 2048) == 0
@@ -319,10 +322,28 @@ def test_play_can_start_part_way_into_the_first_track(album: Callable[..., Album
     engine.close()
     frames, _ = read_wav(tmp_path / "out.wav")
     expected = as_float(tracks.signal)[round(0.5 * tracks.rate):]
-    ramp = _ramp_frames(tracks.rate)  # starting mid-track fades in, so there is no click
-    assert len(frames) == len(expected)
-    assert np.array_equal(frames[ramp:], expected[ramp:])
-    assert np.abs(frames[0]).max() <= np.abs(expected[0]).max() / ramp * 1.01 + 1e-6
+    assert_faded_in(frames, expected, tracks.rate)  # starting mid-track fades in, so there is no click
+
+
+def test_the_first_sound_heard_in_real_time_fades_in_and_an_offline_render_starts_bit_exact(
+        album: Callable[..., Album], tmp_path: Path) -> None:
+    tracks = album("flac")
+    reference = as_float(tracks.signal)
+    offline, _, _ = render(tracks.items(), tmp_path / "offline.wav")
+    np.testing.assert_array_equal(offline, reference)
+    sink = RenderSink(tmp_path / "heard.wav", speed=4.0)  # heard like a device
+    recorder = Recorder()
+    engine = Engine(sink, recorder)
+    engine.set_queue(tracks.items())
+    engine.play()
+    assert recorder.finished.wait(TIMEOUT_S), recorder.events
+    engine.close()
+    heard, _ = read_wav(tmp_path / "heard.wav")
+    kept = np.ones(len(heard), dtype=bool)
+    for start, frames in sink.silences:  # blocks a loaded machine left short: silence, not the track's
+        kept[start:start + frames] = False
+    assert np.abs(reference[0]).max() > 0.1  # without the fade, the first frame would be a step
+    assert_faded_in(heard[kept], reference, tracks.rate)
 
 
 def test_play_straight_after_stop_plays_the_queue_again(album: Callable[..., Album], tmp_path: Path) -> None:
@@ -341,5 +362,5 @@ def test_play_straight_after_stop_plays_the_queue_again(album: Callable[..., Alb
     engine.close()
     frames, _ = read_wav(tmp_path / "out.wav")
     reference = as_float(tracks.signal)
-    replayed = len(reference) - _ramp_frames(tracks.rate)  # the second play fades in from silence
+    replayed = len(reference) - ramp_frames(tracks.rate)  # the second play fades in from silence
     assert np.array_equal(frames[-replayed:], reference[-replayed:])
