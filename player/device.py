@@ -102,11 +102,6 @@ class DeviceSink:
         self._reopening = False  # the process said the device was lost and is reopening it
         self.reopened = 0  # times the device was lost and reopened
 
-    @property
-    def stream_open(self) -> bool:
-        """A stream is open (or its opening was asked for) and not lost."""
-        return self._stream_rate is not None and not self._reopening
-
     def prepare(self, rate: int) -> None:
         """Start the output process and open the stream at `rate` now, without waiting for either: a later
         `start` at that rate then finds the device running."""
