@@ -311,11 +311,21 @@ class Engine:
     def _dispatch_loop(self) -> None:
         reported: str | None = None
         while not self._closed.wait(_DISPATCH_INTERVAL_S):
-            self._feeder.emit_due()
-            self._tend_starving()
-            failure = self._sink.failure()
-            if failure is not None and failure != reported:
-                reported = failure
-                heard = self.position()
-                self._emit(PlaybackError(-1, heard.key, f"audio output failed: {failure}"))
-                self.stop()
+            try:
+                reported = self._dispatch_once(reported)
+            except Exception:
+                log.exception("the engine's event round failed; the next one runs in %.0f ms",
+                               _DISPATCH_INTERVAL_S * 1000)
+
+    def _dispatch_once(self, reported: str | None) -> str | None:
+        """Due events out, a starving track tended, a new output failure reported (and playback stopped); the
+        failure reported so far."""
+        self._feeder.emit_due()
+        self._tend_starving()
+        failure = self._sink.failure()
+        if failure is not None and failure != reported:
+            heard = self.position()
+            self._emit(PlaybackError(-1, heard.key, f"audio output failed: {failure}"))
+            self.stop()
+            return failure
+        return reported

@@ -364,3 +364,32 @@ def test_play_straight_after_stop_plays_the_queue_again(album: Callable[..., Alb
     reference = as_float(tracks.signal)
     replayed = len(reference) - ramp_frames(tracks.rate)  # the second play fades in from silence
     assert np.array_equal(frames[-replayed:], reference[-replayed:])
+
+
+class FlakySink(RenderSink):
+    """A render sink whose health check raises its first few times, as a bug in a sink would."""
+
+    def __init__(self, out: Path, faults: int) -> None:
+        super().__init__(out, None, "float32")
+        self.faults = faults
+
+    def failure(self) -> str | None:
+        if self.faults > 0:
+            self.faults -= 1
+            raise RuntimeError("a bug in the sink's health check")
+        return super().failure()
+
+
+def test_a_failing_event_round_does_not_end_the_events_of_later_ones(album: Callable[..., Album],
+                                                                      tmp_path: Path) -> None:
+    tracks = album("flac")
+    recorder = Recorder()
+    sink = FlakySink(tmp_path / "out.wav", faults=3)
+    engine = Engine(sink, recorder)
+    recorder.engine = engine
+    engine.set_queue(tracks.items())
+    engine.play()
+    assert recorder.finished.wait(TIMEOUT_S), f"the queue did not finish; events: {recorder.events}"
+    engine.close()
+    assert sink.faults == 0
+    assert [e.index for e in recorder.events if isinstance(e, TrackStarted)] == list(range(len(tracks.items())))
