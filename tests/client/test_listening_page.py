@@ -14,7 +14,7 @@ import pytest
 
 from client.bundled import BundledServer
 from client.history.listening_page import WEEKS
-from tests.helpers.own_server import own_server
+from tests.helpers.own_server import USERS, own_server
 from tests.helpers.running_app import started_app
 
 
@@ -26,7 +26,9 @@ def server(demo_data: Path, tmp_path: Path) -> Iterator[BundledServer]:
 
 
 def post_plays(server: BundledServer, plays: list[tuple[int, datetime, int]]) -> None:
-    token = httpx.post(f"{server.url}/auth/login", json={"username": "demo", "password": "demo"}).json()["token"]
+    """Plays of alice's, who has none in the demo catalog (the demo user has a short history)."""
+    login = {"username": "alice", "password": USERS["alice"][0]}
+    token = httpx.post(f"{server.url}/auth/login", json=login).json()["token"]
     events = [{"id": str(uuid.uuid4()), "track_id": track_id, "started_at": started.isoformat(), "ms_played": ms,
                "completed": True, "skipped": False, "context": {"kind": "search", "id": None}}
               for track_id, started, ms in plays]
@@ -40,7 +42,7 @@ def test_the_page_draws_the_servers_figures(qtbot: Any, server: BundledServer, s
     now = datetime.now(UTC)
     post_plays(server, [(1, now - timedelta(hours=2), 50_000), (1, now - timedelta(hours=3), 50_000),
                         (2, now - timedelta(days=8), 40_000), (3, now - timedelta(days=15), 30_000)])
-    app = started_app(qtbot, server, tmp_path)
+    app = started_app(qtbot, server, tmp_path, login=("alice", USERS["alice"][0]))
     window = app.window
     assert window is not None
     window.go_to("Your listening")
