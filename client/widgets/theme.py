@@ -1,0 +1,173 @@
+"""Legato's look: a dark and a light palette and the one stylesheet over both, applied to the whole application.
+
+Applied once at start and again only when the user or the platform changes the scheme; it never builds widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from client.settings import THEMES, ThemeName
+
+THEME_LABELS: dict[ThemeName, str] = {"dark": "Dark", "light": "Light", "system": "Same as the system"}
+assert set(THEME_LABELS) == set(THEMES)
+
+
+@dataclass(frozen=True)
+class Colours:
+    """One scheme's colours, each a #rrggbb: what the palette and the stylesheet are made of."""
+
+    window: str  # behind everything
+    surface: str  # lists, tables, fields
+    raised: str  # the sidebar and the now-playing bar
+    hover: str
+    border: str
+    text: str
+    muted: str  # secondary text: artists, times, counts
+    accent: str
+    on_accent: str  # text on the accent
+    link: str
+
+
+DARK = Colours(window="#16171b", surface="#1d1e23", raised="#232429", hover="#2f3138", border="#393b43",
+               text="#ececf1", muted="#a3a6b0", accent="#8b7cf6", on_accent="#ffffff", link="#b4aaff")
+LIGHT = Colours(window="#f4f4f7", surface="#ffffff", raised="#ebebf0", hover="#dedee6", border="#cfd0d8",
+                text="#17181c", muted="#5c5f69", accent="#5b47d6", on_accent="#ffffff", link="#4a36c4")
+SCHEMES = {"dark": DARK, "light": LIGHT}
+
+# Headings take the type scale through a "heading" property ("page", "section"); focus rings are 2 px of accent,
+# the padding giving back the width the ring adds so nothing moves when focus does.
+_STYLESHEET = """
+QMainWindow, QDialog {{ background: {window}; }}
+QListWidget#sidebar {{ background: {raised}; border: none; padding: 8px 6px; font-size: 11pt; }}
+QListWidget#sidebar::item {{ padding: 8px 10px; border-radius: 6px; margin: 1px 0; }}
+QListWidget#sidebar::item:hover {{ background: {hover}; }}
+QListWidget#sidebar::item:selected {{ background: {hover}; color: {text}; border-left: 3px solid {accent}; }}
+QWidget#nowPlayingBar {{ background: {raised}; border-top: 1px solid {border}; }}
+QLabel#nowPlayingLabel {{ font-size: 11pt; font-weight: 600; }}
+QLabel#nowPlayingArtistLabel, QLabel#elapsedLabel, QLabel#remainingLabel {{ color: {muted}; }}
+QLabel[heading="page"] {{ font-size: 20pt; font-weight: 700; }}
+QLabel[heading="section"] {{ font-size: 13pt; font-weight: 600; padding-top: 8px; }}
+QLabel[muted="true"] {{ color: {muted}; }}
+QToolButton {{ border: 2px solid transparent; border-radius: 6px; padding: 4px; background: transparent; }}
+QToolButton:hover {{ background: {hover}; }}
+QToolButton:checked {{ color: {accent}; }}
+QToolButton:focus {{ border-color: {accent}; }}
+QPushButton:focus, QLineEdit:focus, QComboBox:focus {{ border: 2px solid {accent}; padding: 4px 7px; }}
+QPushButton {{ background: {hover}; border: 1px solid {border}; border-radius: 6px; padding: 6px 14px; }}
+QPushButton:hover {{ border-color: {accent}; }}
+QPushButton:focus {{ padding: 5px 13px; }}
+QPushButton:flat {{ background: transparent; border: none; color: {link}; padding: 2px 0; text-align: left; }}
+QPushButton[transport="true"] {{ background: transparent; border: 2px solid transparent; border-radius: 18px;
+    padding: 0; }}
+QPushButton[transport="true"]:hover {{ background: {hover}; }}
+QPushButton[transport="true"]:focus {{ border-color: {accent}; padding: 0; }}
+QPushButton#playPauseButton {{ background: {text}; border-radius: 20px; }}
+QPushButton#playPauseButton:hover {{ background: {accent}; }}
+QPushButton#playPauseButton:disabled {{ background: {border}; }}
+QPushButton:disabled {{ color: {muted}; }}
+QLineEdit, QComboBox {{ background: {surface}; border: 1px solid {border}; border-radius: 6px;
+    padding: 5px 8px; }}
+QLineEdit#searchEdit {{ border-radius: 16px; padding: 7px 14px; font-size: 11pt; }}
+QLineEdit#searchEdit:focus {{ padding: 6px 13px; }}
+QAbstractItemView {{ background: {surface}; border: none; }}
+QHeaderView::section {{ background: {surface}; color: {muted}; border: none; border-bottom: 1px solid {border};
+    padding: 4px 6px; }}
+QSlider::groove:horizontal {{ height: 4px; background: {border}; border-radius: 2px; }}
+QSlider::sub-page:horizontal {{ background: {accent}; border-radius: 2px; }}
+QSlider::handle:horizontal {{ background: {text}; width: 12px; height: 12px; margin: -4px 0; border-radius: 6px; }}
+QSlider::handle:horizontal:hover, QSlider::handle:horizontal:focus {{ background: {accent}; }}
+QStatusBar {{ background: {raised}; color: {muted}; }}
+QToolTip {{ background: {raised}; color: {text}; border: 1px solid {border}; padding: 4px; }}
+QSplitter::handle {{ background: {window}; }}
+"""
+
+
+def stylesheet(colours: Colours) -> str:
+    """The application's stylesheet in ``colours``."""
+    return _STYLESHEET.format(**vars(colours))
+
+
+def palette(colours: Colours) -> QPalette:
+    """A QPalette in ``colours``, for what the stylesheet leaves to the style (item views, menus, scroll bars)."""
+    made = QPalette()
+    role = QPalette.ColorRole
+    for roles, value in (((role.Window, role.Button), colours.window),
+                         ((role.Base, role.ToolTipBase), colours.surface),
+                         ((role.AlternateBase,), colours.raised),
+                         ((role.WindowText, role.Text, role.ButtonText, role.ToolTipText, role.BrightText),
+                          colours.text),
+                         ((role.PlaceholderText,), colours.muted),
+                         ((role.Highlight,), colours.accent),
+                         ((role.HighlightedText,), colours.on_accent),
+                         ((role.Link,), colours.link),
+                         ((role.Mid, role.Midlight, role.Dark), colours.border),
+                         ((role.Light,), colours.hover)):
+        for one in roles:
+            made.setColor(one, QColor(value))
+    for one in (role.WindowText, role.Text, role.ButtonText):
+        made.setColor(QPalette.ColorGroup.Disabled, one, QColor(colours.muted))
+    return made
+
+
+def resolve(name: ThemeName) -> str:
+    """"dark" or "light": ``name`` itself, or for "system" the platform's scheme (dark when it does not say)."""
+    if name != "system":
+        return name
+    return "light" if QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Light else "dark"
+
+
+class Theme(QObject):
+    """The chosen theme, applied to the application; follows the platform's scheme while "system" is chosen.
+
+    Signals:
+        applied(str): "dark" or "light", after the palette and the stylesheet changed.
+    """
+
+    applied = Signal(str)
+
+    def __init__(self, name: ThemeName, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication), "a Theme needs the QApplication made first"
+        self._app = app
+        self._name = name
+        self._shown: str | None = None
+        app.setStyle("Fusion")  # draws from the palette on every platform, so both schemes look as designed
+        app.styleHints().colorSchemeChanged.connect(self._on_hints_color_scheme_changed)
+        self._apply()
+
+    @property
+    def name(self) -> ThemeName:
+        return self._name
+
+    @property
+    def shown(self) -> str:
+        """"dark" or "light": the scheme on screen now."""
+        assert self._shown is not None
+        return self._shown
+
+    def choose(self, name: ThemeName) -> None:
+        self._name = name
+        self._apply()
+
+    def _on_hints_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        if self._name == "system":
+            self._apply()
+
+    def _apply(self) -> None:
+        scheme = resolve(self._name)
+        if scheme == self._shown:
+            return
+        colours = SCHEMES[scheme]
+        self._shown = scheme
+        sheet = stylesheet(colours)
+        if self._app.styleSheet() == sheet:
+            return  # already on screen (another Theme of this process put it there): no second polish of it all
+        self._app.setPalette(palette(colours))
+        self._app.setStyleSheet(sheet)
+        self.applied.emit(scheme)
