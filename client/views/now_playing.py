@@ -153,7 +153,7 @@ class NowPlayingBar(QWidget):
                                   checkable=True)
         self.queue.setChecked(True)
         self.device = _tool_button("deviceButton", "Output device", "Output device: system default (change in "
-                                   "Settings)", "speaker-simple-high")
+                                   "Settings)", "desktop")
 
     def _lay_out(self) -> None:
         text = QVBoxLayout()

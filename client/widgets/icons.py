@@ -1,6 +1,7 @@
 """Icons drawn from the Phosphor icon font (MIT licence) that qtawesome ships: vector glyphs, crisp at any scale.
 
-Only that one font is loaded, and only when the first icon is painted; making an icon costs no file read. The colour
+Only that one font is loaded, and only when the first icon is painted; making an icon costs no file read, and the
+few glyphs drawn are named here rather than read from the font's charmap. The colour
 comes from the application's palette at paint time, so a theme switch re-tints every icon without remaking any.
 """
 
@@ -8,14 +9,22 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 
 FONT_FILE = "phosphor-1.3.0.ttf"
-CHARMAP_FILE = "phosphor-charmap-1.3.0.json"
+CHARMAP_FILE = "phosphor-charmap-1.3.0.json"  # tests/client/test_icons.py holds GLYPHS to it
+# The glyphs the app draws, by Phosphor's name: the font's charmap holds 4,470, and parsing it all costs a MB.
+GLYPHS = {
+    "books": 0xf098, "books-fill": 0xf802, "clock-counter-clockwise": 0xf0fc, "clock-counter-clockwise-bold": 0xf47a,
+    "desktop": 0xf12e, "download-simple": 0xf14c, "download-simple-bold": 0xf4e4, "heart": 0xf1ca,
+    "heart-fill": 0xf935, "house": 0xf1d8, "house-fill": 0xf942, "magnifying-glass": 0xf20a,
+    "magnifying-glass-bold": 0xf5e6, "pause-fill": 0xf9c9, "play-fill": 0xf9e7, "playlist": 0xf27e,
+    "playlist-fill": 0xf9e8, "queue": 0xf294, "repeat": 0xf29f, "repeat-once": 0xf2a0, "shuffle": 0xf2c3,
+    "skip-back-fill": 0xfa35, "skip-forward-fill": 0xfa37, "speaker-high": 0xf2e0, "speaker-x": 0xf2e9,
+}
 GLYPH_SCALE = 0.92  # of the icon's height: Phosphor's glyphs carry their own padding
 
 
@@ -24,7 +33,8 @@ class IconFontMissing(RuntimeError):
 
 
 @functools.cache
-def _font_dir() -> Path:
+def font_dir() -> Path:
+    """Where qtawesome keeps its fonts and charmaps."""
     spec = importlib.util.find_spec("qtawesome")  # finds the package without importing it (and its other fonts)
     if spec is None or not spec.submodule_search_locations:
         raise IconFontMissing("qtawesome is not installed: pip install qtawesome")
@@ -33,22 +43,16 @@ def _font_dir() -> Path:
 
 @functools.cache
 def _family() -> str:
-    path = _font_dir() / FONT_FILE
+    path = font_dir() / FONT_FILE
     font_id = QFontDatabase.addApplicationFont(str(path))
     if font_id < 0:
         raise IconFontMissing(f"Qt could not load the icon font {path}")
     return QFontDatabase.applicationFontFamilies(font_id)[0]
 
 
-@functools.cache
-def _charmap() -> dict[str, int]:
-    raw = json.loads((_font_dir() / CHARMAP_FILE).read_text(encoding="utf-8"))
-    return {name: int(code, 16) for name, code in raw.items()}
-
-
 def glyph(name: str) -> str:
-    """The character that draws Phosphor's icon ``name`` (KeyError for a name the font does not have)."""
-    return chr(_charmap()[name])
+    """The character that draws Phosphor's icon ``name`` (KeyError for a name not in GLYPHS)."""
+    return chr(GLYPHS[name])
 
 
 class _GlyphEngine(QIconEngine):
