@@ -53,7 +53,7 @@ class App(QObject):
         super().__init__()
         self.store = SettingsStore(data_dir / SETTINGS_FILE)
         self.settings = self.store.load()
-        self.theme = Theme(self.settings.theme, self)  # before any window is polished
+        self.theme = Theme(self.settings.theme, self)  # its palette before any window shows
         self._audio_out = audio_out
         self._data_dir = data_dir
         self.bus = SessionBus()
@@ -91,6 +91,7 @@ class App(QObject):
         sink = self._output if self._output is not None else self._sink()
         session = open_session(connection, self.settings, self._data_dir, sink)
         window = MainWindow(session, self.settings)
+        self.theme.style_widgets()  # once, on the built window (see Theme)
         if self.settings.window_geometry:
             window.restoreGeometry(QByteArray(self.settings.window_geometry))
         self._add_desktop(session, window)

@@ -17,9 +17,20 @@ def window_colour() -> QColor:
 @pytest.fixture
 def theme(qapp):
     made = Theme("dark")
+    made.style_widgets()
     yield made
     QGuiApplication.styleHints().unsetColorScheme()
     made.choose("dark")
+    QApplication.instance().setStyleSheet("")  # the next test's widgets are built unstyled, as the app builds its own
+
+
+def test_the_palette_goes_on_at_once_and_the_stylesheet_when_the_widgets_are_built(qapp) -> None:
+    theme = Theme("light")
+    assert window_colour() == QColor(LIGHT.window) and QApplication.instance().styleSheet() == ""
+    theme.style_widgets()
+    assert LIGHT.accent in QApplication.instance().styleSheet()
+    theme.choose("dark")
+    QApplication.instance().setStyleSheet("")
 
 
 def test_choosing_a_theme_changes_the_palette_and_the_stylesheet(theme: Theme) -> None:
