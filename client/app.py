@@ -91,7 +91,7 @@ class App(QObject):
         sink = self._output if self._output is not None else self._sink()
         session = open_session(connection, self.settings, self._data_dir, sink)
         window = MainWindow(session, self.settings)
-        self.theme.style_widgets()  # once, on the built window (see Theme)
+        self.theme.style_widgets(window.sidebar, window.now_playing, window.statusBar())  # built: see Theme
         if self.settings.window_geometry:
             window.restoreGeometry(QByteArray(self.settings.window_geometry))
         self._add_desktop(session, window)

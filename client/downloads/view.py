@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from client.downloads.controller import DownloadsController
 from client.widgets.controls import named
+from client.widgets.theme import heading
 from offline import DownloadsSnapshot, ItemStatus, PinKey, Progress, TrackRef
 
 KEYSTORE_FIX = ("Downloaded and cached music is kept encrypted on this computer, its key held by the system keystore. "
@@ -83,7 +84,7 @@ class DownloadsUnavailablePage(QWidget):
         super().__init__(parent)
         named(self, "downloadsView", "Downloads", tooltip="")
         title = QLabel("Downloads need the system keystore")
-        title.setProperty("heading", "page")
+        heading(title, "page")
         why = named(QLabel(problem or "Playing without a disk cache."), "downloadsUnavailableReason",
                     "Why downloads are unavailable", "")
         how = named(QLabel(KEYSTORE_FIX), "downloadsUnavailableFix", "How to enable downloads", "")

@@ -9,6 +9,7 @@ from client.listening import PlayContext
 from client.recommendations import DiscoverWeeklyCard
 from client.views.library import AlbumGrid
 from client.widgets.cover_cache import CoverCache
+from client.widgets.theme import heading
 from client.widgets.track_table import TrackTable
 
 POPULAR_TRACKS = 20
@@ -18,8 +19,7 @@ POPULAR_PX = 240
 
 def _section(title: str) -> QLabel:
     label = QLabel(title)
-    label.setProperty("heading", "section")
-    return label
+    return heading(label, "section")
 
 
 class HomePage(QWidget):
@@ -29,7 +29,7 @@ class HomePage(QWidget):
         super().__init__(parent)
         self.setObjectName("homePage")
         self.greeting = QLabel("Good listening")
-        self.greeting.setProperty("heading", "page")
+        heading(self.greeting, "page")
         self.discover_weekly = DiscoverWeeklyCard(user_name)
         self.albums = AlbumGrid("homeAlbumGrid", covers)
         self.albums.setFixedHeight(220)

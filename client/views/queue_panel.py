@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from client.playback.queue import Entry
 from client.widgets.controls import named
 from client.widgets.models import ID_ROLE, format_duration
+from client.widgets.theme import heading
 
 ENTRY_MIME = "application/x-legato-queue-entry"
 Index = QModelIndex | QPersistentModelIndex
@@ -136,7 +137,7 @@ class QueuePanel(QWidget):
         buttons.addWidget(self.clear)
         layout = QVBoxLayout(self)
         title = QLabel("Up next")
-        title.setProperty("heading", "section")
+        heading(title, "section")
         layout.addWidget(title)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)

@@ -27,6 +27,7 @@ from client.views.search_marks import HighlightDelegate, Spans, marked_html
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import RECORD_ROLE
+from client.widgets.theme import heading
 from client.widgets.track_table import TrackTable
 from client.widgets.words import count
 
@@ -76,7 +77,7 @@ class SearchPage(QWidget):
         self.headers = {name: named(QLabel(name), f"search{name}Header", name)
                         for name in ("Songs", "Albums", "Artists")}
         for header in self.headers.values():
-            header.setProperty("heading", "section")
+            heading(header, "section")
         self._sections: dict[str, QWidget] = {}
         # Plain layouts, not splitters: a section with nothing in it is hidden, and one shown again gets its space.
         lower = QHBoxLayout()

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from client.widgets.controls import named
+from client.widgets.theme import heading
 
 TEXT = ("Legato is playing its demo catalog: a few albums made on this computer by the bundled server, signed in as "
         "“demo”. Double-click a track to play it, search forgives typos, hearts fill Liked Songs, and Downloads keep "
@@ -26,7 +27,7 @@ class WelcomeBanner(QFrame):
         named(self, "welcomeBanner", "Welcome", "")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = QLabel("Welcome to Legato")
-        title.setProperty("heading", "section")
+        heading(title, "section")
         body = named(QLabel(TEXT), "welcomeText", "About the demo", "")
         body.setWordWrap(True)
         body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -62,7 +62,7 @@ def test_a_theme_chosen_in_settings_applies_at_once_and_survives_a_restart(
     combo = dialog.findChild(QComboBox, "themeCombo")
     combo.setCurrentIndex(combo.findData("light"))
     qtbot.mouseClick(dialog.findChild(QPushButton, "okButton"), Qt.MouseButton.LeftButton)
-    assert window_colour() == QColor(LIGHT.window) and LIGHT.accent in QApplication.instance().styleSheet()
+    assert window_colour() == QColor(LIGHT.window) and LIGHT.accent in app.window.now_playing.styleSheet()
     app.window.close()
     app.theme.choose("dark")  # the application outlives the window: put it back, so the restart has to re-apply
 

@@ -1,13 +1,14 @@
-"""The theme on the real QApplication: dark and light palettes and stylesheet, and "system" following the platform."""
+"""The theme on the real QApplication: dark and light palettes and the chrome's stylesheet, and "system" following
+the platform."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from client.widgets.theme import DARK, LIGHT, Theme
+from client.widgets.theme import DARK, LIGHT, Theme, heading
 
 
 def window_colour() -> QColor:
@@ -17,27 +18,27 @@ def window_colour() -> QColor:
 @pytest.fixture
 def theme(qapp):
     made = Theme("dark")
-    made.style_widgets()
     yield made
     QGuiApplication.styleHints().unsetColorScheme()
     made.choose("dark")
-    QApplication.instance().setStyleSheet("")  # the next test's widgets are built unstyled, as the app builds its own
 
 
-def test_the_palette_goes_on_at_once_and_the_stylesheet_when_the_widgets_are_built(qapp) -> None:
-    theme = Theme("light")
-    assert window_colour() == QColor(LIGHT.window) and QApplication.instance().styleSheet() == ""
-    theme.style_widgets()
-    assert LIGHT.accent in QApplication.instance().styleSheet()
-    theme.choose("dark")
-    QApplication.instance().setStyleSheet("")
-
-
-def test_choosing_a_theme_changes_the_palette_and_the_stylesheet(theme: Theme) -> None:
-    assert window_colour() == QColor(DARK.window) and DARK.accent in QApplication.instance().styleSheet()
+def test_the_palette_goes_on_at_once_and_the_stylesheet_on_the_chrome_it_is_given(qtbot, theme: Theme) -> None:
+    chrome = QWidget()
+    qtbot.addWidget(chrome)
+    assert window_colour() == QColor(DARK.window) and chrome.styleSheet() == ""
+    theme.style_widgets(chrome)
+    assert DARK.accent in chrome.styleSheet()
     theme.choose("light")
     assert theme.shown == "light" and window_colour() == QColor(LIGHT.window)
-    assert LIGHT.accent in QApplication.instance().styleSheet()
+    assert LIGHT.accent in chrome.styleSheet() and DARK.accent not in chrome.styleSheet()
+    assert QApplication.instance().styleSheet() == ""  # pages keep the palette alone (no per-widget rule caches)
+
+
+def test_headings_follow_the_type_scale(qapp) -> None:
+    body = QApplication.font().pointSizeF()
+    page, section = heading(QLabel("Home"), "page"), heading(QLabel("Albums"), "section")
+    assert page.font().pointSizeF() > section.font().pointSizeF() > body and page.font().bold()
 
 
 def test_system_follows_the_platforms_colour_scheme_while_chosen(qtbot, theme: Theme) -> None:
