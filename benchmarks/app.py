@@ -112,7 +112,8 @@ def load_and_scroll_library(app: object, qt: object) -> dict[str, object]:
                    for i, track in zip(range(LIBRARY_TRACKS), itertools.cycle(real)))
     library = catalog.AlbumWithTracks(id=1, title="Everything", artist="Various", artist_id=1, year=2024,
                                       track_count=len(tracks), duration_s=sum(t.duration_s for t in tracks),
-                                      gapless=False, has_cover=False, tracks=tracks)
+                                      gapless=False, has_cover=False, release_at=None, release_jitter_ms=0,
+                                      tracks=tracks)
     started = time.perf_counter()
     app.window.library.show_album(library)
     app.window.go_to("Library")

@@ -23,6 +23,7 @@ from client.tasks import run_task
 from client.views.connecting import ConnectingWindow
 from client.views.settings_dialog import SettingsDialog
 from client.views.window import MainWindow
+from client.widgets.theme import Theme
 from player import DeviceSink, RenderSink, Sink
 
 SETTINGS_FILE = "settings.json"
@@ -52,6 +53,7 @@ class App(QObject):
         super().__init__()
         self.store = SettingsStore(data_dir / SETTINGS_FILE)
         self.settings = self.store.load()
+        self.theme = Theme(self.settings.theme, self)  # its palette before any window shows
         self._audio_out = audio_out
         self._data_dir = data_dir
         self.bus = SessionBus()
@@ -89,12 +91,14 @@ class App(QObject):
         sink = self._output if self._output is not None else self._sink()
         session = open_session(connection, self.settings, self._data_dir, sink)
         window = MainWindow(session, self.settings)
+        self.theme.style_widgets(window.sidebar, window.now_playing, window.statusBar())  # built: see Theme
         if self.settings.window_geometry:
             window.restoreGeometry(QByteArray(self.settings.window_geometry))
         self._add_desktop(session, window)
         window.settings_requested.connect(functools.partial(self.open_settings, session, window))
         window.closing.connect(functools.partial(self._on_window_closing, session, window))
         window.now_playing.normalisation_toggled.connect(self._on_normalisation_toggled)
+        window.welcome_dismissed.connect(functools.partial(self._on_window_welcome_dismissed, window))
         self.session, self.window = session, window
         window.show()
         self.connecting.close()
@@ -142,6 +146,7 @@ class App(QObject):
             self.settings.server_url, self.settings.username, self.settings.output_device)
         self.settings = new
         apply_settings(session, new)
+        self.theme.choose(new.theme)
         window.now_playing.show_options(new)
         self.notifier.enabled = new.notifications
         self.release_notifier.enabled = new.notifications
@@ -152,6 +157,10 @@ class App(QObject):
             run_task(lambda: remember_password(new.username, password), lambda _: None, window.show_warning)
         if restart_needed:
             window.show_message("The new server, account or output device is used from the next start")
+
+    def _on_window_welcome_dismissed(self, window: MainWindow) -> None:
+        self.settings = dataclasses.replace(self.settings, welcomed=True)
+        self._save(self.settings, window)
 
     def _on_normalisation_toggled(self, on: bool) -> None:
         # The engine does not report it back, so the record follows the control's change (never reads the widget).

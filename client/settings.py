@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 
 Quality = Literal["low", "normal", "high", "lossless"]
 Repeat = Literal["off", "all", "one"]
+ThemeName = Literal["dark", "light", "system"]
 QUALITIES: tuple[Quality, ...] = get_args(Quality)
 REPEAT_MODES: tuple[Repeat, ...] = get_args(Repeat)
+THEMES: tuple[ThemeName, ...] = get_args(ThemeName)
 MIN_CACHE_CAP_BYTES = 100 * 1024**2
 MAX_CACHE_CAP_BYTES = 1024**4
 PASSWORD_SERVICE = "legato-account"
@@ -57,7 +59,8 @@ class Settings:
     """Everything Legato remembers between runs, except the password.
 
     ``server_url`` None means the bundled server; ``output_device`` None the system default;
-    ``window_geometry`` is the blob of QWidget.saveGeometry; ``last_queue`` holds track ids.
+    ``window_geometry`` is the blob of QWidget.saveGeometry; ``last_queue`` holds track ids; ``theme`` "system"
+    follows the platform's colour scheme; ``welcomed`` once the first-run welcome was dismissed.
     """
 
     server_url: str | None = None
@@ -72,6 +75,8 @@ class Settings:
     output_device: str | None = None
     offline_mode: bool = False
     notifications: bool = True
+    theme: ThemeName = "dark"
+    welcomed: bool = False
     volume: float = 0.8
     shuffle: bool = False
     repeat: Repeat = "off"
@@ -180,6 +185,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "output_device": _optional(_text),
     "offline_mode": _flag,
     "notifications": _flag,
+    "theme": _choice(THEMES),
+    "welcomed": _flag,
     "volume": _number(0.0, 1.0),
     "shuffle": _flag,
     "repeat": _choice(REPEAT_MODES),

@@ -1,12 +1,17 @@
-"""Screenshots of Legato's main views on a real X server (Xvfb), for the README and for reviewing the UI.
+"""Screenshots of Legato's main views in the dark and the light theme, for the README and for reviewing the UI.
 
-Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
-Starts Xvfb when there is no DISPLAY, builds a small demo catalog, serves it, and saves one PNG per view.
+Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--offscreen]
+Builds a small demo catalog, serves it, starts the real app on it (with a private keystore, so the disk cache and
+Downloads are there) on Xvfb (started when there is no DISPLAY) or Qt's offscreen platform, and saves
+<view>-<theme>.png for Home (with the first-run welcome), Search with results, an album, an artist, Liked Songs,
+Playlists, Downloads and Settings.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -19,14 +24,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 XVFB_DISPLAY = ":77"
+WINDOW_PX = (1440, 900)
 
 
-def ensure_display() -> subprocess.Popen[bytes] | None:
+def ensure_display(offscreen: bool) -> subprocess.Popen[bytes] | None:
+    if offscreen:
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={ROOT / 'tests' / 'offscreen-screen.json'}"
+        return None
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
     if os.environ.get("DISPLAY"):
         return None
     if shutil.which("Xvfb") is None:
-        sys.exit("screenshots need an X server: apt-get install xvfb")
-    xvfb = subprocess.Popen(["Xvfb", XVFB_DISPLAY, "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
+        sys.exit("screenshots need an X server: apt-get install xvfb (or pass --offscreen)")
+    xvfb = subprocess.Popen(["Xvfb", XVFB_DISPLAY, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
     os.environ["DISPLAY"] = XVFB_DISPLAY
     return xvfb
 
@@ -34,70 +44,112 @@ def ensure_display() -> subprocess.Popen[bytes] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform instead of Xvfb")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    xvfb = ensure_display()
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    xvfb = ensure_display(args.offscreen)
+    work = Path(tempfile.mkdtemp(prefix="legato-shots-"))
+    from benchmarks.app import start_keystore
 
+    pids = start_keystore(work / "keyring-home")
+    try:
+        return shoot_all(work, args.out)
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 15)
+        shutil.rmtree(work, ignore_errors=True)
+        if xvfb is not None:
+            xvfb.terminate()
+
+
+def shoot_all(work: Path, out: Path) -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from client.api import ApiClient
+    from client.app import App
     from client.bundled import BundledServer
-    from client.session import open_session
-    from client.settings import Settings
-    from client.startup import Connection
-    from client.views.window import MainWindow
-    from player import RenderSink
+    from client.views.settings_dialog import SettingsDialog
     from server.demo import build_demo
 
-    work = Path(tempfile.mkdtemp(prefix="legato-shots-"))
     build_demo(work / "server", albums=4, seconds_per_track=30.0, progress=lambda line: None)
     server = BundledServer(work / "server")
-    app = QApplication(sys.argv[:1])
+    qt = QApplication(sys.argv[:1])
     try:
-        api = ApiClient(server.start())
-        api.login("demo", "demo")
-        session = open_session(Connection(api, None, None), Settings(), work, RenderSink(work / "out.wav", manual=True))
-        window = MainWindow(session, Settings())
-        window.resize(1280, 800)
-        window.show()
+        app = App(work / "data", None, server.start(), "demo", "demo", work / "out.wav")
+        app.start()
 
-        def settle(until: Callable[[], bool], timeout_ms: int = 10_000) -> None:
+        def settle(until: Callable[[], bool] = lambda: True, timeout_ms: int = 15_000) -> None:
             waited = 0
             while not until() and waited < timeout_ms:
                 loop = QEventLoop()
                 QTimer.singleShot(50, loop.quit)
                 loop.exec()
                 waited += 50
+            for _ in range(5):  # let covers and layouts land
+                loop = QEventLoop()
+                QTimer.singleShot(60, loop.quit)
+                loop.exec()
             QCoreApplication.processEvents()
 
-        def shoot(name: str) -> None:
-            settle(lambda: True)
-            window.grab().save(str(args.out / f"{name}.png"))
-            print(f"saved {args.out / name}.png")
-
-        settle(lambda: window.library.grid.albums.rowCount() > 0)
-        shoot("home")
+        settle(lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0)
+        window, session = app.window, app.session
+        assert window is not None and session is not None
+        window.resize(*WINDOW_PX)
         album = window.library.grid.albums.albums[0]
         window.open_album(album.id)
         settle(lambda: window.library.album_page.tracks.tracks.rowCount() > 0)
         tracks = window.library.album_page.tracks.visible_tracks()
+        session.history.toggle_liked(tracks[0])
+        session.history.toggle_liked(tracks[2])
         window.playback.play_context(tracks, 1)
         settle(lambda: window.now_playing.title.text() == tracks[1].title)
-        shoot("album")
-        window.go_to("Search")
-        window.search.field.setText(tracks[0].title.split()[0][:5])
-        settle(lambda: bool(window.search.summary.text()))
-        shoot("search")
+        window.playback.toggle_pause()
+        if session.downloads is not None:
+            session.downloads.pin_album(album.id, album.title)
+
+        for theme in ("dark", "light"):
+            app.settings = dataclasses.replace(app.settings, theme=theme)  # as Settings' OK would: the dialog shows it
+            app.theme.choose(theme)
+
+            def shoot(name: str, theme: str = theme) -> None:
+                settle()
+                window.grab().save(str(out / f"{name}-{theme}.png"))
+                print(f"saved {out / name}-{theme}.png")
+
+            window.go_to("Home")
+            shoot("home")
+            window.go_to("Search")
+            window.search.field.setText(tracks[0].title.split()[0][:5])
+            settle(lambda: bool(window.search.results.tracks))
+            shoot("search")
+            window.open_album(album.id)
+            settle(lambda: window.library.currentWidget() is window.library.album_page)
+            shoot("album")
+            window.open_artist(album.artist_id)
+            settle(lambda: window.library.currentWidget() is window.library.artist_page)
+            shoot("artist")
+            window.go_to("Liked Songs")
+            shoot("liked")
+            window.go_to("Playlists")
+            playlists = window.playlists.playlist_list
+            settle(lambda shown=playlists: shown.count() > 0, timeout_ms=5_000)
+            if playlists.count():
+                playlists.setCurrentRow(0)
+            shoot("playlists")
+            window.go_to("Downloads")
+            shoot("downloads")
+            app.open_settings(session, window)
+            dialog = window.findChild(SettingsDialog)
+            settle()
+            dialog.grab().save(str(out / f"settings-{theme}.png"))
+            print(f"saved {out / 'settings'}-{theme}.png")
+            dialog.reject()
+            dialog.deleteLater()
         window.close()
-        api.close()
     finally:
         server.stop()
-        app.quit()
-        shutil.rmtree(work, ignore_errors=True)
-        if xvfb is not None:
-            xvfb.terminate()
+        qt.quit()
     return 0
 
 

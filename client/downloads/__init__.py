@@ -4,7 +4,7 @@ The controller is widget-less; the widgets only read its snapshot and call its c
 """
 
 from client.downloads.controller import ApiDownloadSource, DownloadsController, open_downloads
-from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
+from client.downloads.view import DownloadsUnavailablePage, DownloadsView, DownloadToggle, OfflineIndicator
 
-__all__ = ["ApiDownloadSource", "DownloadToggle", "DownloadsController", "DownloadsView", "OfflineIndicator",
-           "open_downloads"]
+__all__ = ["ApiDownloadSource", "DownloadToggle", "DownloadsController", "DownloadsUnavailablePage", "DownloadsView",
+           "OfflineIndicator", "open_downloads"]

@@ -18,8 +18,13 @@ from PySide6.QtWidgets import (
 
 from client.downloads.controller import DownloadsController
 from client.widgets.controls import named
+from client.widgets.theme import heading
 from offline import DownloadsSnapshot, ItemStatus, PinKey, Progress, TrackRef
 
+KEYSTORE_FIX = ("Downloaded and cached music is kept encrypted on this computer, its key held by the system keystore. "
+                "Install and unlock one (gnome-keyring or KWallet on Linux; macOS and Windows have theirs built in), "
+                "then restart Legato: the Downloads page and the disk cache come back. Until then every track "
+                "plays straight from the server.")
 _STATE_WORDS = {"queued": "Queued", "downloading": "Downloading", "waiting": "Waiting", "paused": "Paused",
                 "done": "Downloaded", "failed": "Failed"}
 
@@ -70,6 +75,24 @@ class _ItemRow(QWidget):
         self.pause_button.setEnabled(item.state in ("queued", "downloading", "waiting"))
         self.resume_button.setEnabled(item.state in ("paused", "failed"))
         self.resume_button.setText("Retry" if item.state == "failed" else "Resume")
+
+
+class DownloadsUnavailablePage(QWidget):
+    """The Downloads page when there is no disk cache: why downloads cannot be kept, and how to make them possible."""
+
+    def __init__(self, problem: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        named(self, "downloadsView", "Downloads", tooltip="")
+        title = QLabel("Downloads need the system keystore")
+        heading(title, "page")
+        why = named(QLabel(problem or "Playing without a disk cache."), "downloadsUnavailableReason",
+                    "Why downloads are unavailable", "")
+        how = named(QLabel(KEYSTORE_FIX), "downloadsUnavailableFix", "How to enable downloads", "")
+        layout = QVBoxLayout(self)
+        for label in (title, why, how):
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        layout.addStretch(1)
 
 
 class DownloadsView(QWidget):

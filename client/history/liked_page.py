@@ -8,6 +8,7 @@ from client.history.controller import HistoryController
 from client.listening import PlayContext
 from client.widgets.controls import named
 from client.widgets.track_table import TrackTable
+from client.widgets.words import count
 
 LIKED_CONTEXT = PlayContext("library", "liked")
 
@@ -38,7 +39,7 @@ class LikedSongsPage(QWidget):
     def _on_history_likes_changed(self) -> None:
         liked = self._history.liked_tracks()
         self.tracks.set_tracks(liked)
-        self.count.setText(f"{len(liked)} songs" if liked else "No liked songs yet: click a track's heart")
+        self.count.setText(count(len(liked), "song") if liked else "No liked songs yet: click a track's heart")
         self.play_button.setEnabled(bool(liked))
 
     def _on_play_button_clicked(self) -> None:

@@ -39,6 +39,7 @@ from client.tasks import run_task
 from client.widgets.controls import named
 from client.widgets.models import ID_ROLE
 from client.widgets.track_table import set_up_track_view
+from client.widgets.words import count
 from offline import TrackRef
 from sync import SyncError
 
@@ -225,7 +226,7 @@ class PlaylistsPage(QWidget):
             item = QListWidgetItem(info.name or "Untitled playlist")
             item.setData(ID_ROLE, info.playlist_id)
             owner = "yours" if info.owner == self._sync.user else f"{info.role}, owned by {info.owner}"
-            item.setToolTip(f"{info.entry_count} tracks · {owner}")
+            item.setToolTip(f"{count(info.entry_count, 'track')} · {owner}")
             self.playlist_list.addItem(item)
             if info.playlist_id == self.current_id:
                 self.playlist_list.setCurrentItem(item)
@@ -252,7 +253,7 @@ class PlaylistsPage(QWidget):
             editable = self.entries.editable = False
             waiting = (f" · gone from the server; your {info.unpushed_edits} unsynced edits are kept on this "
                        "device (Delete discards them)")
-        self.status.setText(f"{len(state.entries)} tracks · by {info.owner}{access}{waiting}")
+        self.status.setText(f"{count(len(state.entries), 'track')} · by {info.owner}{access}{waiting}")
         self._enable_editing(editable, owner=info.role == "owner" and not info.detached)
         self._resolve_missing([entry.track_id for entry in state.entries])
         shown = (info.playlist_id, state.name, tuple(entry.track_id for entry in state.entries))

@@ -14,6 +14,7 @@ from client.widgets.controls import named
 from client.widgets.covers import placeholder_cover
 from client.widgets.models import SORT_ROLE, Index, TrackTableModel
 from client.widgets.track_table import TrackTable
+from client.widgets.words import count
 
 COVER_PX = 120
 HIDDEN_COLUMNS = (0, 3, 5)  # track number, album, popularity
@@ -83,10 +84,10 @@ class DiscoverWeeklyCard(QWidget):
         self.table.context = PlayContext("discover_weekly", weekly.playlist_id or None)
         self.picks.set_picks(weekly.picks)
         self.table.resizeColumnToContents(PicksModel.WHY_COLUMN)
-        count = len(weekly.picks)
-        self.details.setText(f"Week of {weekly.week_of} · {count} tracks picked for you" if count
+        picked = len(weekly.picks)
+        self.details.setText(f"Week of {weekly.week_of} · {count(picked, 'track')} picked for you" if picked
                              else "No picks yet: play some music and they come next week")
-        self.play_button.setEnabled(bool(count))
+        self.play_button.setEnabled(bool(picked))
 
     def show_problem(self, message: str) -> None:
         self.details.setText(f"Discover Weekly is not available: {message}")

@@ -24,6 +24,7 @@ from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
 from client.widgets.track_table import TrackTable
+from client.widgets.words import count
 
 ALBUM_COVER_PX = 200
 _MAX_TIMER_MS = 2**31 - 1  # QTimer's bound (~24 days); a later release is looked at again then
@@ -113,7 +114,7 @@ class AlbumPage(QWidget):
         self.title.setText(album.title)
         self.artist_button.setText(album.artist)
         gapless = " · gapless" if album.gapless else ""
-        self.details.setText(f"{album.year} · {album.track_count} tracks · "
+        self.details.setText(f"{album.year} · {count(album.track_count, 'track')} · "
                              f"{format_duration(album.duration_s)}{gapless}")
         self.tracks.context = PlayContext("album", str(album.id))
         self.tracks.set_tracks(album.tracks)

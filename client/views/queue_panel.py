@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from client.playback.queue import Entry
 from client.widgets.controls import named
 from client.widgets.models import ID_ROLE, format_duration
+from client.widgets.theme import heading
 
 ENTRY_MIME = "application/x-legato-queue-entry"
 Index = QModelIndex | QPersistentModelIndex
@@ -62,12 +63,13 @@ class QueueModel(QAbstractListModel):
         if not index.isValid():
             return None
         entry = self._entries[index.row()]
+        track = entry.track
         if role == Qt.ItemDataRole.DisplayRole:
             marker = "▸ " if entry.queued else ""
-            track = entry.track
             return f"{marker}{track.title} — {track.artist}  {format_duration(track.duration_s)}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "In your queue" if entry.queued else "Next from the album or playlist"
+            source = "In your queue" if entry.queued else "Next from the album or playlist"
+            return f"{track.title} — {track.artist} ({track.album}), {format_duration(track.duration_s)}\n{source}"
         if role == ID_ROLE:
             return entry.entry_id
         return None
@@ -124,13 +126,19 @@ class QueuePanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        # Lines are cut with … to the panel's width (whole in their tooltips) rather than scrolling sideways.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setUniformItemSizes(True)
         self.remove = named(QPushButton("Remove"), "removeFromQueueButton", "Remove selected from the queue")
         self.clear = named(QPushButton("Clear"), "clearQueueButton", "Clear the queue")
         buttons = QHBoxLayout()
         buttons.addWidget(self.remove)
         buttons.addWidget(self.clear)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Up next</b>"))
+        title = QLabel("Up next")
+        heading(title, "section")
+        layout.addWidget(title)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
         self.remove.clicked.connect(self._on_remove_clicked)

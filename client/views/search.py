@@ -27,12 +27,14 @@ from client.views.search_marks import HighlightDelegate, Spans, marked_html
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.models import RECORD_ROLE
+from client.widgets.theme import heading
 from client.widgets.track_table import TrackTable
+from client.widgets.words import count
 
 # A query costs the server a few milliseconds now: wait only long enough not to ask for every keystroke of a fast
 # typist (about 10 a second), so results follow the typing.
 DEBOUNCE_MS = 100
-PROMPT = "Search for songs, albums and artists. Typos are forgiven."
+PROMPT = "Search for songs, albums and artists by name: a word or two is enough, and typos are forgiven."
 _TITLE_COLUMN, _ARTIST_COLUMN = 1, 2
 Search = Callable[[str], SearchResults]
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
@@ -72,8 +74,10 @@ class SearchPage(QWidget):
         self.tracks.setItemDelegateForColumn(_TITLE_COLUMN, highlight)
         self.tracks.setItemDelegateForColumn(_ARTIST_COLUMN, highlight)
         self.artists.setItemDelegate(HighlightDelegate(self._artist_spans, self.artists))
-        self.headers = {name: named(QLabel(f"<h3>{name}</h3>"), f"search{name}Header", name)
+        self.headers = {name: named(QLabel(name), f"search{name}Header", name)
                         for name in ("Songs", "Albums", "Artists")}
+        for header in self.headers.values():
+            heading(header, "section")
         self._sections: dict[str, QWidget] = {}
         # Plain layouts, not splitters: a section with nothing in it is hidden, and one shown again gets its space.
         lower = QHBoxLayout()
@@ -132,9 +136,11 @@ class SearchPage(QWidget):
         if not query:
             self.summary.setText(PROMPT)
         elif counts == (0, 0, 0):
-            self.summary.setText(f"Nothing found for “{query}”. Check the spelling, or try fewer or other words.")
+            self.summary.setText(f"Nothing found for “{query}”. Check the spelling, try fewer words, or search for "
+                                 "an artist's or an album's name instead.")
         else:
-            self.summary.setText(f"{counts[0]} tracks, {counts[1]} albums, {counts[2]} artists")
+            self.summary.setText(" · ".join(count(n, noun) for n, noun in zip(counts, ("song", "album", "artist"),
+                                                                           strict=True) if n))
         self.top.setText(self._top_html())
         self._show_sections()
         self.results_shown.emit(query)

@@ -36,6 +36,7 @@ from client.settings import (
     check_username,
 )
 from client.widgets.controls import named
+from client.widgets.theme import THEME_LABELS
 from player import MAX_CROSSFADE_S
 
 _MIB = 1024**2
@@ -54,7 +55,7 @@ def _problem_label(name: str, accessible: str) -> QLabel:
 
 class SettingsDialog(QDialog):
     """The user's settings: server and account, qualities, cache, normalisation and crossfade, output device,
-    offline mode.
+    offline mode, theme.
 
     Signals:
         settings_applied(object): the edited Settings, on OK or Apply (only when every field is valid).
@@ -218,8 +219,19 @@ class SettingsDialog(QDialog):
         named(self._notifications, "notificationsCheck", "Track change notifications",
                   "Show a desktop notification with the title and artist of each new track")
         self._notifications.setChecked(settings.notifications)
+        self._theme = named(QComboBox(), "themeCombo", "Theme",
+                            "Dark, light, or the system's colour scheme (followed as it changes)")
+        for name, label in THEME_LABELS.items():
+            self._theme.addItem(label, name)
+        self._theme.setCurrentIndex(self._theme.findData(settings.theme))
+        theme_row = QHBoxLayout()
+        theme_label = QLabel("&Theme:")
+        theme_label.setBuddy(self._theme)
+        theme_row.addWidget(theme_label)
+        theme_row.addWidget(self._theme, 1)
         column.addWidget(self._offline_mode)
         column.addWidget(self._notifications)
+        column.addLayout(theme_row)
         return group
 
     def _quality_combo(self, current: str, name: str, accessible: str, tip: str) -> QComboBox:
@@ -295,6 +307,7 @@ class SettingsDialog(QDialog):
             output_device=self._output_device.currentData(),
             offline_mode=self._offline_mode.isChecked(),
             notifications=self._notifications.isChecked(),
+            theme=self._theme.currentData(),
         )
 
     def password(self) -> str | None:

@@ -7,12 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
-    QListWidget,
     QMainWindow,
     QSplitter,
     QStackedWidget,
@@ -23,7 +20,13 @@ from PySide6.QtWidgets import (
 from cache import CacheStats
 from client import catalog
 from client.catalog import Album, AlbumWithTracks, Artist, Track
-from client.downloads import DownloadsController, DownloadsView, DownloadToggle, OfflineIndicator
+from client.downloads import (
+    DownloadsController,
+    DownloadsUnavailablePage,
+    DownloadsView,
+    DownloadToggle,
+    OfflineIndicator,
+)
 from client.history import HistoryPage, LikedSongsPage, ListeningPage
 from client.listening import PlayContext
 from client.playback import PlaybackController
@@ -35,20 +38,27 @@ from client.session import Session
 from client.settings import Settings
 from client.tasks import run_task
 from client.views.home import HomePage
+from client.views.keys import add_menus, add_shortcuts
 from client.views.library import AlbumGrid, LibraryPage
 from client.views.now_playing import NowPlayingBar
 from client.views.queue_panel import QueuePanel
 from client.views.search import SearchPage
+from client.views.sidebar import Sidebar
+from client.views.welcome import WelcomeBanner
 from client.widgets.controls import named
+from client.widgets.elided import ElidedLabel
 from client.widgets.track_table import TrackTable
+from client.widgets.words import count
 
 POSITION_POLL_MS = 200
 STATS_POLL_MS = 2000
 QUEUE_SHOWN = 200
-VOLUME_STEP = 0.05
 # The pages' area may be narrower than its widest page asks (Playlists' two columns): the window's minimum is
 # what the sidebar, the queue and the now-playing bar need, so it still fits a small screen.
 PAGES_MIN_WIDTH_PX = 400
+# On a first start (no saved geometry) the window takes this much of the screen, at most FIRST_SIZE_PX.
+FIRST_SCREEN_SHARE = 0.9
+FIRST_SIZE_PX = (1400, 880)
 
 
 class MainWindow(QMainWindow):
@@ -58,10 +68,12 @@ class MainWindow(QMainWindow):
     Signals:
         settings_requested(): the user asked for the Settings dialog.
         closing(): the window is about to close (save what must survive the restart).
+        welcome_dismissed(): the first-run welcome was closed (it is not to be shown again).
     """
 
     settings_requested = Signal()
     closing = Signal()
+    welcome_dismissed = Signal()
 
     PAGES = ("Home", "Search", "Library", "Liked Songs", "History", "Your listening", "Playlists", "Downloads")
 
@@ -71,14 +83,17 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Legato")
-        self.resize(1200, 760)
+        self._fit_screen()
         self.session = session
         self.playback = session.playback
         self._api = session.api
 
-        self.sidebar = named(QListWidget(), "sidebar", "Sections", ", ".join(self.PAGES))
-        self.sidebar.setFixedWidth(150)
+        self.sidebar = Sidebar(self.PAGES)
         self.home = HomePage(session.covers, session.api.user_name)
+        if not settings.welcomed:
+            welcome = WelcomeBanner()
+            welcome.dismissed.connect(self.welcome_dismissed)
+            self.home.show_welcome(welcome)
         self.search = SearchPage(run_task, lambda query: catalog.search_results(session.api.search(query)),
                                  session.covers)
         self.search.tracks.context = PlayContext("search")
@@ -95,11 +110,14 @@ class MainWindow(QMainWindow):
         self.queue_panel = QueuePanel()
         self.now_playing = NowPlayingBar(session.covers)
         self.now_playing.show_options(settings)
-        self.warning_label = named(QLabel(), "warningLabel", "Warning")
+        # Status texts cut to the room they have (whole in their tooltips), never widening the window.
+        self.message_label = named(ElidedLabel(), "statusMessage", "Status")
+        self.warning_label = named(ElidedLabel(), "warningLabel", "Warning")
         self.warning_label.hide()
-        self.cache_label = named(QLabel(), "cacheStatsLabel", "Where plays came from")
-        self.statusBar().addPermanentWidget(self.warning_label)
-        self.statusBar().addPermanentWidget(self.cache_label)
+        self.cache_label = named(ElidedLabel(), "cacheStatsLabel", "Where plays came from")
+        self.statusBar().addWidget(self.message_label, 3)
+        self.statusBar().addPermanentWidget(self.warning_label, 2)
+        self.statusBar().addPermanentWidget(self.cache_label, 2)
         self._add_pages(self.home, self.search, self.library, self.liked, self.history, self.listening,
                         self.playlists)
         self.downloads = session.downloads
@@ -107,6 +125,8 @@ class MainWindow(QMainWindow):
         self.playlist_download_toggle: DownloadToggle | None = None
         if session.downloads is not None:
             self._add_downloads(session.downloads)
+        else:
+            self._add_pages(DownloadsUnavailablePage(session.store_problem))
         self._lay_out()
 
         for grid in self._album_grids():
@@ -125,8 +145,8 @@ class MainWindow(QMainWindow):
         self._stats_poll = QTimer(self)
         self._stats_poll.setInterval(STATS_POLL_MS)
         self._stats_poll.timeout.connect(self._on_stats_timeout)
-        self._add_shortcuts()
-        self._add_menus()
+        add_shortcuts(self)
+        add_menus(self)
         if session.store_problem:
             self.show_warning(session.store_problem)
         self.show_message("Loading the catalog…")
@@ -142,7 +162,7 @@ class MainWindow(QMainWindow):
     def _add_pages(self, *pages: QWidget) -> None:
         for page in pages:
             self.pages.addWidget(page)
-            self.sidebar.addItem(self.PAGES[self.pages.count() - 1])
+            self.sidebar.add_page(self.PAGES[self.pages.count() - 1])
 
     def _add_downloads(self, downloads: DownloadsController) -> None:
         """The Downloads page, the album page's and the playlists page's Download toggles, the offline indicator."""
@@ -215,6 +235,10 @@ class MainWindow(QMainWindow):
         bar.shuffle_toggled.connect(playback.set_shuffle)
         bar.repeat_changed.connect(playback.set_repeat)
         bar.normalisation_toggled.connect(playback.engine.set_normalisation)
+        bar.album_opened.connect(self.open_album)
+        bar.artist_opened.connect(self.open_artist)
+        bar.device_clicked.connect(self.settings_requested)
+        bar.queue_toggled.connect(self.queue_panel.setVisible)
         playback.track_changed.connect(self._on_playback_track_changed)
         playback.state_changed.connect(self._on_playback_state_changed)
         playback.queue_changed.connect(self._on_playback_queue_changed)
@@ -234,18 +258,16 @@ class MainWindow(QMainWindow):
     # -- what the app and tests call ------------------------------------------------------------------
 
     def show_message(self, message: str) -> None:
-        self.statusBar().showMessage(message)
+        self.message_label.setText(message)
 
     def show_warning(self, message: str) -> None:
         """A lasting condition (e.g. no disk cache), kept in view until the app restarts."""
         self.warning_label.setText(message)
-        self.warning_label.setToolTip(message)
         self.warning_label.show()
 
     def go_to(self, page: str) -> None:
         """Show a page by its sidebar name (the sidebar's rows and the page stack stay in step)."""
-        rows = [self.sidebar.item(row).text() for row in range(self.sidebar.count())]
-        self.sidebar.setCurrentRow(rows.index(page))
+        self.sidebar.setCurrentRow(self.sidebar.names().index(page))
 
     def load_discover_weekly(self) -> None:
         """Fetch this week's Discover Weekly off the UI thread and show it on Home (or why it cannot be shown)."""
@@ -266,7 +288,7 @@ class MainWindow(QMainWindow):
         albums, tracks = catalog
         self.home.show_catalog(albums, tracks)
         self.library.grid.albums.set_albums(albums)
-        self.show_message(f"{len(albums)} albums, {len(tracks)} tracks")
+        self.show_message(f"{count(len(albums), 'album')}, {count(len(tracks), 'track')}")
 
     def _on_track_table_play_requested(self, table: TrackTable, tracks: list[Track], start: int) -> None:
         self.playback.play_context(tracks, start, table.context)
@@ -342,43 +364,10 @@ class MainWindow(QMainWindow):
         return [self.home.popular, self.home.discover_weekly.table, self.search.tracks,
                 self.library.album_page.tracks, self.liked.tracks]
 
-    def _add_shortcuts(self) -> None:
-        def on(keys: QKeySequence | str, slot: Any) -> None:
-            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WindowShortcut)
-
-        on(QKeySequence(Qt.Key.Key_Space), self.playback.toggle_pause)
-        on("Ctrl+Right", self.playback.next)
-        on("Ctrl+Left", self.playback.previous)
-        on("Ctrl+Up", lambda: self._nudge_volume(VOLUME_STEP))
-        on("Ctrl+Down", lambda: self._nudge_volume(-VOLUME_STEP))
-        on("Ctrl+F", self._focus_search)
-        on("Ctrl+S", lambda: self.now_playing.shuffle.toggle())
-        on("Ctrl+R", lambda: self.now_playing.repeat.click())
-
-    def _add_menus(self) -> None:
-        def action(text: str, object_name: str, slot: Any, shortcut: QKeySequence | None = None) -> QAction:
-            made = QAction(text, self)
-            made.setObjectName(object_name)
-            if shortcut is not None:
-                made.setShortcut(shortcut)
-            made.triggered.connect(slot)
-            return made
-
-        menu = self.menuBar().addMenu("&Legato")
-        menu.addAction(action("&Settings…", "settingsAction", self.settings_requested, QKeySequence("Ctrl+,")))
-        menu.addAction(action("&Quit", "quitAction", self.close, QKeySequence(QKeySequence.StandardKey.Quit)))
-        show_queue = action("Show &queue", "showQueueAction", self.queue_panel.setVisible)
-        show_queue.setCheckable(True)
-        show_queue.setChecked(True)
-        self.menuBar().addMenu("&View").addAction(show_queue)
-
-    def _nudge_volume(self, step: float) -> None:
-        slider = self.now_playing.volume
-        slider.setValue(slider.value() + round(step * 100))
-
-    def _focus_search(self) -> None:
-        self.go_to("Search")
-        self.search.focus_field()
+    def _fit_screen(self) -> None:
+        room = self.screen().availableGeometry()
+        self.resize(min(FIRST_SIZE_PX[0], round(room.width() * FIRST_SCREEN_SHARE)),
+                    min(FIRST_SIZE_PX[1], round(room.height() * FIRST_SCREEN_SHARE)))
 
     def closeEvent(self, event: Any) -> None:
         self.closing.emit()

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 from client import catalog
 from client.catalog import Album, Track
 from client.widgets.cover_cache import CoverCache
+from client.widgets.words import count
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -91,7 +92,7 @@ class AlbumListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._covers.pixmap(album.id, album.title, album.artist, self.COVER_PX, has_cover=album.has_cover)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{album.title} — {album.artist} ({album.year}), {album.track_count} tracks"
+            return f"{album.title} — {album.artist} ({album.year}), {count(album.track_count, 'track')}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{album.title} by {album.artist}"
         if role == ID_ROLE:
@@ -185,6 +186,8 @@ class TrackTableModel(ColumnsModel):
         if role == SORT_ROLE:
             return (track.track_no, track.title.casefold(), track.artist.casefold(), track.album.casefold(),
                     track.duration_s, track.popularity)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column in (1, 2, 3):  # the whole of a name the column cuts
+            return (track.title, track.artist, track.album)[column - 1]
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ID_ROLE:

@@ -27,6 +27,8 @@ def set_up_track_view(view: QTableView) -> None:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.setShowGrid(False)
+    view.setWordWrap(False)  # a long name is cut with … (the model's tooltip has it whole), never wrapped
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.verticalHeader().hide()
     view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
     view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

@@ -11,8 +11,12 @@ import numpy as np
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton
 
 from client.app import App
+from client.views.settings_dialog import SettingsDialog
+from client.widgets.theme import DARK, LIGHT
 from player.wav import read_wav
 from tests.helpers.running_app import started_app
 
@@ -45,6 +49,44 @@ def test_settings_and_window_survive_a_restart(qtbot, live_server, secret_servic
     again.window.close()
 
 
+def window_colour() -> QColor:
+    return QApplication.palette().color(QPalette.ColorRole.Window)
+
+
+def test_a_theme_chosen_in_settings_applies_at_once_and_survives_a_restart(
+        qtbot, live_server, secret_service, tmp_path: Path) -> None:
+    app = started_app(qtbot, live_server, tmp_path)
+    assert app.theme.shown == "dark" and window_colour() == QColor(DARK.window)  # the default
+    app.open_settings(app.session, app.window)
+    dialog = app.window.findChild(SettingsDialog)
+    combo = dialog.findChild(QComboBox, "themeCombo")
+    combo.setCurrentIndex(combo.findData("light"))
+    qtbot.mouseClick(dialog.findChild(QPushButton, "okButton"), Qt.MouseButton.LeftButton)
+    assert window_colour() == QColor(LIGHT.window) and LIGHT.accent in app.window.now_playing.styleSheet()
+    app.window.close()
+    app.theme.choose("dark")  # the application outlives the window: put it back, so the restart has to re-apply
+
+    again = started_app(qtbot, live_server, tmp_path)
+    assert again.settings.theme == "light" and again.theme.shown == "light"
+    assert window_colour() == QColor(LIGHT.window)
+    again.theme.choose("dark")
+    again.window.close()
+
+
+def test_the_welcome_explains_the_demo_once(qtbot, live_server, secret_service, tmp_path: Path) -> None:
+    app = started_app(qtbot, live_server, tmp_path)
+    banner = app.window.findChild(QLabel, "welcomeText")
+    assert banner is not None and "demo" in banner.text() and banner.isVisible()
+    qtbot.mouseClick(app.window.findChild(QPushButton, "welcomeDismissButton"), Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+    qtbot.waitUntil(lambda: app.store.load().welcomed, timeout=5_000)
+    app.window.close()
+
+    again = started_app(qtbot, live_server, tmp_path)
+    assert again.window.findChild(QLabel, "welcomeText") is None
+    again.window.close()
+
+
 def test_an_unreachable_server_is_named_in_the_connecting_window_and_no_session_is_made(
         qtbot, tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
@@ -66,6 +108,11 @@ def test_without_a_keystore_the_app_plays_uncached_and_says_why(qtbot, live_serv
         qtbot.waitUntil(lambda: app.window.warning_label.isVisible(), timeout=5_000)
         assert "without a disk cache" in app.window.warning_label.text()
         assert app.session is not None and app.session.store is None
+        app.window.go_to("Downloads")  # the page stays, and says why and what to do
+        reason = app.window.findChild(QLabel, "downloadsUnavailableReason")
+        fix = app.window.findChild(QLabel, "downloadsUnavailableFix")
+        assert reason.isVisible() and "without a disk cache" in reason.text()
+        assert "keystore" in fix.text() and "restart Legato" in fix.text()
         assert not (tmp_path / "data" / "cache").exists()
         app.window.close()
     finally:

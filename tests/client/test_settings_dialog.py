@@ -28,7 +28,7 @@ STARTING = Settings(volume=0.3, shuffle=True, repeat="all", window_geometry=b"\x
 CONTROLS = ["serverUrlEdit", "useBundledCheck", "usernameEdit", "passwordEdit", "streamingQualityCombo",
             "downloadQualityCombo", "cacheCapSpin", "cacheCapUnitCombo", "clearCacheButton", "normalisationCheck",
             "gainModeCombo", "crossfadeSpin", "outputDeviceCombo",
-            "offlineModeCheck", "notificationsCheck", "okButton", "applyButton", "cancelButton"]
+            "offlineModeCheck", "notificationsCheck", "themeCombo", "okButton", "applyButton", "cancelButton"]
 
 MakeDialog = Callable[..., SettingsDialog]
 W = TypeVar("W", bound=QWidget)
@@ -124,6 +124,7 @@ def test_edits_made_through_the_widgets_come_back_on_ok(qtbot: QtBot, make_dialo
     choose(dialog, "outputDeviceCombo", DEVICES[1])
     click(qtbot, dialog, "offlineModeCheck")
     click(qtbot, dialog, "notificationsCheck")
+    choose(dialog, "themeCombo", "Same as the system")
 
     with qtbot.waitSignal(dialog.settings_applied, timeout=5_000) as applied:
         click(qtbot, dialog, "okButton")
@@ -131,7 +132,7 @@ def test_edits_made_through_the_widgets_come_back_on_ok(qtbot: QtBot, make_dialo
     expected = Settings(server_url="https://music.example.org:8443", username="ann", streaming_quality="lossless",
                         download_quality="normal", cache_cap_bytes=512 * 1024**2, normalisation=False,
                         gain_mode="track", crossfade_s=6.0, output_device=DEVICES[1],
-                        offline_mode=True, notifications=False, volume=0.3, shuffle=True,
+                        offline_mode=True, notifications=False, theme="system", volume=0.3, shuffle=True,
                         repeat="all", window_geometry=b"\x01\xd9\xd0\xcb", last_queue=(4, 5), last_position_s=12.0)
     assert applied.args == [expected]
     assert dialog.settings() == expected
