@@ -72,7 +72,8 @@ def shoot_all(work: Path, out: Path) -> int:
     from client.views.settings_dialog import SettingsDialog
     from server.demo import build_demo
 
-    build_demo(work / "server", albums=4, seconds_per_track=30.0, progress=lambda line: None)
+    # Listeners as the app's own demo has them (`server demo`'s default): the demo user's history and a model.
+    build_demo(work / "server", albums=4, seconds_per_track=30.0, progress=lambda line: None, listeners=60)
     server = BundledServer(work / "server")
     qt = QApplication(sys.argv[:1])
     try:
@@ -131,6 +132,9 @@ def shoot_all(work: Path, out: Path) -> int:
             shoot("artist")
             window.go_to("Liked Songs")
             shoot("liked")
+            window.go_to("Your listening")
+            settle(lambda: window.listening.weeks_chart is not None)
+            shoot("listening")
             window.go_to("Playlists")
             playlists = window.playlists.playlist_list
             settle(lambda shown=playlists: shown.count() > 0, timeout_ms=5_000)

@@ -90,6 +90,7 @@ class ListeningPage(QWidget):
         return [float(value) for value in item.opts["height" if chart is self.weeks_chart else "width"]]
 
     def _on_summary_failed(self, message: str) -> None:
+        self._show_charts(False)
         self.status.setText(f"Your listening cannot be shown right now: {message}. It needs the server; "
                             "it is read again when you come back to this page.")
 
@@ -99,10 +100,17 @@ class ListeningPage(QWidget):
         if not heard_ms:
             self.status.setText(f"Nothing heard in the last {len(summary.weeks)} weeks yet: play something, and "
                                 "your weeks, artists and tracks show here.")
-        else:
-            self.status.setText(f"{_hours(heard_ms)} heard in the last {len(summary.weeks)} weeks; "
-                                f"most heard in the last {DAYS} days below.")
+            self._show_charts(False)
+            return
+        self.status.setText(f"{_hours(heard_ms)} heard in the last {len(summary.weeks)} weeks; "
+                            f"most heard in the last {DAYS} days below.")
         self._draw(summary)
+        self._show_charts(True)
+
+    def _show_charts(self, shown: bool) -> None:
+        for chart in (self.weeks_chart, self.artists_chart, self.tracks_chart):
+            if chart is not None:
+                chart.setVisible(shown)
 
     def _draw(self, summary: ListeningSummary) -> None:
         import pyqtgraph
@@ -114,7 +122,12 @@ class ListeningPage(QWidget):
             self._charts.addWidget(self.weeks_chart, 0, 0, 1, 2)
             self._charts.addWidget(self.artists_chart, 1, 0)
             self._charts.addWidget(self.tracks_chart, 1, 1)
-        brush = self.palette().color(QPalette.ColorRole.Highlight)
+        palette = self.palette()  # each time: the theme may have changed since the last draw
+        for chart in (self.weeks_chart, self.artists_chart, self.tracks_chart):
+            chart.setBackground(palette.color(QPalette.ColorRole.Base))
+            chart.getPlotItem().titleLabel.setText(chart.accessibleName(),
+                                                   color=palette.color(QPalette.ColorRole.Text).name())
+        brush = palette.color(QPalette.ColorRole.Highlight)
         hours = [ms / _MS_PER_HOUR for _, ms in summary.weeks]
         self.weeks_chart.clear()
         self.weeks_chart.addItem(pyqtgraph.BarGraphItem(x=list(range(len(hours))), height=hours, width=0.7,
@@ -125,9 +138,8 @@ class ListeningPage(QWidget):
         self._draw_top(pyqtgraph, self.tracks_chart, [heard for _, heard in summary.top_tracks], brush)
 
     def _chart(self, pyqtgraph: Any, object_name: str, title: str) -> Any:
-        palette = self.palette()
-        chart = named(pyqtgraph.PlotWidget(background=palette.color(QPalette.ColorRole.Base)), object_name, title)
-        chart.setTitle(title, color=palette.color(QPalette.ColorRole.Text).name())
+        chart = named(pyqtgraph.PlotWidget(), object_name, title)
+        chart.setTitle(title)
         chart.setMenuEnabled(False)
         chart.setMouseEnabled(x=False, y=False)
         chart.hideButtons()

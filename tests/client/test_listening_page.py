@@ -58,8 +58,10 @@ def test_the_page_draws_the_servers_figures(qtbot: Any, server: BundledServer, s
     assert page.bars(page.artists_chart) == pytest.approx([heard.ms_played / 60_000 for heard in summary.top_artists])
     assert sum(heard.ms_played for heard in summary.top_artists) == 170_000  # all within the last DAYS
     assert page.status.text().startswith("3 minutes heard in the last 12 weeks")
+    assert page.weeks_chart.isVisible()
 
     server.stop()
     page.refresh()
     qtbot.waitUntil(lambda: "cannot be shown right now" in page.status.text(), timeout=30_000)
+    assert not page.weeks_chart.isVisible()  # no stale pictures under the word that they cannot be shown
     window.close()

@@ -174,14 +174,21 @@ def test_a_flood_of_plays_in_one_day_is_ignored_past_the_bound(users: dict[str, 
     assert bob.delete("/me/plays").status_code == 204
 
 
-def test_the_listening_summary_counts_the_callers_time_per_local_week_and_their_top_tracks(
-        server: BundledServer, users: dict[str, httpx.Client]) -> None:
+@pytest.fixture(scope="module")
+def dora(server: BundledServer) -> str:
+    """A token of dora's, a user of Japan (Asia/Tokyo: her weeks start on Monday there) with no plays yet.
+    Module-scoped, so she is made in the module server's own database."""
     catalog = Catalog.open(server.data_dir)
     try:
-        create_user(catalog, "dora", "dora-pw", "JP")  # Asia/Tokyo: her weeks start on Monday there
+        create_user(catalog, "dora", "dora-pw", "JP")
     finally:
         catalog.close()
-    token = httpx.post(f"{server.url}/auth/login", json={"username": "dora", "password": "dora-pw"}).json()["token"]
+    return str(httpx.post(f"{server.url}/auth/login", json={"username": "dora", "password": "dora-pw"}).json()["token"])
+
+
+def test_the_listening_summary_counts_the_callers_time_per_local_week_and_their_top_tracks(
+        server: BundledServer, users: dict[str, httpx.Client], dora: str) -> None:
+    token = dora
     bob_before = users["bob"].get("/me/listening").json()
     tracks = users["alice"].get("/tracks", params={"limit": 500}).json()["tracks"]
     first = tracks[0]
