@@ -34,8 +34,8 @@ def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     catalog = Catalog.open(untrained)
     try:
         with write_transaction(catalog.db):
-            catalog.db.execute("DELETE FROM plays")
-            catalog.db.execute("DELETE FROM likes")
+            catalog.execute("DELETE FROM plays")
+            catalog.execute("DELETE FROM likes")
     finally:
         catalog.close()
     environ = {"LEGATO_RECS_CHECK_S": "0.2", "LEGATO_RECS_RETRAIN_PLAYS": "3"}
