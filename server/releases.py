@@ -45,7 +45,7 @@ def set_release(catalog: Catalog, album_id: int, at: datetime, jitter_ms: int | 
     with catalog.transaction():
         catalog.execute(
             "INSERT INTO releases (album_id, release_at, jitter_ms) VALUES (?, ?, ?) ON CONFLICT (album_id) DO "
-            "UPDATE SET release_at = excluded.release_at, jitter_ms = COALESCE(excluded.jitter_ms, jitter_ms)",
+            "UPDATE SET release_at = excluded.release_at, jitter_ms = COALESCE(excluded.jitter_ms, releases.jitter_ms)",
             [album_id, format_instant(at), jitter_ms])
 
 

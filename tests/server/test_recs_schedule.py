@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from client.bundled import BundledServer
-from durable import write_transaction
 from server.catalog import Catalog
 from server.recs import model_store
 from tests.helpers.offline_harness import wait_until
@@ -33,7 +32,7 @@ def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         name for name in names if Path(folder, name) == demo_data / model_store.MODEL_FILE.parent])
     catalog = Catalog.open(untrained)
     try:
-        with write_transaction(catalog.db):
+        with catalog.transaction():
             catalog.execute("DELETE FROM plays")
             catalog.execute("DELETE FROM likes")
     finally:
