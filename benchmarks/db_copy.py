@@ -19,8 +19,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from server.catalog_synth import synth
-from server.database import create_engine, database_url, schema
+from server.database import create_engine, database_url
 from server.database_copy import copy_catalog
+from server.schema import schema
 from tests.helpers.postgres import running_cluster
 
 

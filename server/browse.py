@@ -21,7 +21,7 @@ _ALBUM_SUMMARY = f"""
                AS release_jitter_ms
     FROM albums JOIN artists ON artists.id = albums.artist_id LEFT JOIN tracks ON tracks.album_id = albums.id
 """
-_ALBUM_GROUP = " GROUP BY albums.id ORDER BY artists.name, albums.year, albums.title, albums.id"
+_ALBUM_GROUP = " GROUP BY albums.id, artists.id ORDER BY artists.name, albums.year, albums.title, albums.id"
 _TRACK = """
     SELECT tracks.id, tracks.title, tracks.artist_id, artists.name AS artist, tracks.album_id,
            albums.title AS album, tracks.disc_no, tracks.track_no, tracks.duration_s, tracks.duration_samples,

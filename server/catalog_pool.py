@@ -37,7 +37,7 @@ class CatalogPool:
         """Keep ``catalog`` for the next request, or close it: when it is still inside a transaction (closing
         rolls that back, as it always did), when enough are idle, or when the pool is closed."""
         with self._lock:
-            keep = not self._closed and len(self._idle) < self._max_idle and not catalog.db.conn.in_transaction
+            keep = not self._closed and len(self._idle) < self._max_idle and not catalog.in_transaction
             if keep:
                 self._idle.append(catalog)
         if not keep:

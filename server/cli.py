@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import re
 import socket
 import sys
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="uvicorn's log level (default: warning)")
     serve.add_argument("--warm-edge", action="append", default=[], metavar="URL",
                        help="an edge to warm by itself with the albums releasing within 24 h (repeatable)")
+    _database_option(serve)
     serve.set_defaults(run=_serve)
 
     ingest = commands.add_parser("ingest", help="ingest audio files or folders",
@@ -206,13 +208,15 @@ def _data_option(parser: argparse.ArgumentParser,
 
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
-    from server.database import database_url, is_postgresql
+    from server.catalog import Catalog
+    from server.database import database_url
     from server.warm import BackgroundWarmer
 
-    if is_postgresql(database_url(args.data)):
-        print(f"legato-server: serving from PostgreSQL is not there yet; unset {DATABASE_ENV} to serve "
-              f"{args.data}'s SQLite catalog", file=sys.stderr)
-        return EXIT_USAGE
+    database = database_url(args.data, args.database)
+    # Every part of the server (and each process it starts) opens the catalog from the data dir and this.
+    if args.database:
+        os.environ[DATABASE_ENV] = database.render_as_string(hide_password=False)
+    Catalog.open(args.data).close()  # an unreachable database is said now, not at the first request
     app = create_app(args.data)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP explicitly: only then does asyncio turn Nagle off on accepted connections (~40 ms/request).
@@ -417,7 +421,8 @@ def _db_copy(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from server.database import database_url, upgrade
+    from server.catalog_connection import upgrade
+    from server.database import database_url
 
     url = database_url(args.data, args.database)
     added = upgrade(args.data, url)

@@ -1,14 +1,18 @@
 """Where the server keeps its state: a URL picks the engine (the data dir's SQLite ``catalog.db`` by default, or
-PostgreSQL through psycopg 3), and SQLAlchemy Core's schema is built from ``server/catalog.py``'s declarations.
+PostgreSQL through psycopg 3), SQLAlchemy Core's schema is built from ``server/schema.py``'s declarations, and the
+catalog's SQL (written once, with ``?`` or ``:name`` placeholders) is handed to either driver in its own style.
 
-Never a second copy of the schema: every table, column, key and index here comes from catalog.py.
+Never a second copy of the schema or of a query: what differs between the engines is said here, once.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,21 +20,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from server.catalog import _FOREIGN_KEYS, _INDEXES, _TABLES, _UNIQUE_INDEXES, DB_NAME, Catalog
-from server.exceptions import DatabaseError
+from server.exceptions import ApiError, DatabaseError
 
 DATABASE_ENV = "LEGATO_DATABASE_URL"
-# BIGINT on PostgreSQL; INTEGER on SQLite, where only an "INTEGER PRIMARY KEY" is the rowid (as sqlite-utils makes).
-_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_TYPES: dict[type, sa.types.TypeEngine[Any]] = {int: _INTEGER, str: sa.Text(), float: sa.Double(),
-                                                bytes: sa.LargeBinary()}
-
+DB_NAME = "catalog.db"
+Params = Sequence[Any] | Mapping[str, Any]
+# What SQLite has and PostgreSQL lacks, given to PostgreSQL once per database: GROUP_CONCAT (the search index's
+# regions of an album or artist; DISTINCT works on any aggregate, the order of the parts is free on both).
+POSTGRESQL_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION legato_concat(parts TEXT, part TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CASE WHEN parts IS NULL THEN part WHEN part IS NULL THEN parts ELSE parts || ',' || part END $$;
+CREATE OR REPLACE AGGREGATE group_concat(TEXT) (SFUNC = legato_concat, STYPE = TEXT);
+"""
+# A quoted literal or identifier (copied as it is), a cast (::), or a placeholder or percent sign to rewrite.
+_SQL_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|::|\?|:(\w+)|%")
+_engines: dict[URL, Engine] = {}
+_engines_lock = threading.Lock()
 
 def database_url(data_dir: Path, url: str | None = None) -> URL:
     """The database to use: ``url`` (``--database``), else ``LEGATO_DATABASE_URL``, else DATA/catalog.db."""
     raw = url or os.environ.get(DATABASE_ENV, "")
     if not raw:
-        return URL.create("sqlite", database=str(data_dir / DB_NAME))
+        return sqlite_url(data_dir)
     try:
         parsed = sa.make_url(raw)
     except sa.exc.ArgumentError:
@@ -42,6 +53,11 @@ def database_url(data_dir: Path, url: str | None = None) -> URL:
         raise DatabaseError(f"{parsed.render_as_string()!r}: the server runs on SQLite or on PostgreSQL "
                             "(postgresql://USER@HOST:PORT/NAME)")
     return parsed.set(drivername="postgresql+psycopg")
+
+
+def sqlite_url(data_dir: Path) -> URL:
+    """The data dir's own SQLite catalog, whatever else is configured (what ``db copy`` reads)."""
+    return URL.create("sqlite", database=str(data_dir / DB_NAME))
 
 
 def is_postgresql(url: URL) -> bool:
@@ -62,83 +78,73 @@ def _enforce_foreign_keys(connection: sqlite3.Connection, _record: object) -> No
     connection.execute("PRAGMA foreign_keys = ON")
 
 
-def schema() -> sa.MetaData:
-    """The catalog's tables as SQLAlchemy sees them, from catalog.py's declarations: ``id`` is each table's
-    primary key (an identity on integer ones), every other column nullable, indexes named as sqlite-utils names
-    them (``idx_<table>_<columns>``)."""
-    metadata = sa.MetaData()
-    for name, columns in _TABLES.items():
-        references = {column: f"{table}.{key}" for column, table, key in _FOREIGN_KEYS.get(name, [])}
-        table = sa.Table(name, metadata, *(_column(column, kind, references.get(column))
-                                           for column, kind in columns.items()))
-        for unique in _UNIQUE_INDEXES.get(name, []):
-            sa.Index(_index_name(name, unique), *(table.c[column] for column in unique), unique=True)
-        for index in _INDEXES.get(name, []):
-            sa.Index(_index_name(name, index), *(table.c[column] for column in index))
-    return metadata
+def catalog_engine(url: URL) -> Engine:
+    """The process's engine for the catalog at ``url``, whose connections run each statement on its own unless
+    the catalog opens a transaction itself (as sqlite3 and sqlite-utils do). PostgreSQL's connections are pooled
+    (opening one costs a few round trips); SQLite's are not (``CatalogPool`` keeps the server's open)."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if is_postgresql(url):
+                engine = sa.create_engine(url, pool_pre_ping=True, isolation_level="AUTOCOMMIT", pool_size=5,
+                                          max_overflow=64)
+            else:
+                engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool,
+                                          connect_args={"timeout": 30, "check_same_thread": False})
+                sa.event.listen(engine, "connect", _enforce_foreign_keys)
+            _engines[url] = engine
+        return engine
 
 
-def _column(name: str, kind: type, reference: str | None) -> sa.Column[Any]:
-    foreign = (sa.ForeignKey(reference),) if reference else ()
-    if name != "id":
-        return sa.Column(name, _TYPES[kind], *foreign)
-    if kind is int:
-        return sa.Column(name, _TYPES[kind], sa.Identity(), *foreign, primary_key=True)
-    return sa.Column(name, _TYPES[kind], *foreign, primary_key=True)
-
-
-def _index_name(table: str, columns: list[str]) -> str:
-    return f"idx_{table}_{'_'.join(columns)}"
-
-
-def upgrade(data_dir: Path, url: URL) -> list[str]:
-    """Bring the database's schema to the current one; what was added (tables, columns, indexes).
-
-    On SQLite that is what opening the catalog does; on PostgreSQL missing tables, columns and indexes are
-    created (in one transaction). Nothing is dropped or changed.
-    """
-    if not is_postgresql(url):
-        if not (data_dir / DB_NAME).is_file():
-            raise DatabaseError(f"there is no catalog to upgrade in {data_dir} (no {DB_NAME})")
-        Catalog.open(data_dir).close()
-        return []
-    engine = create_engine(url)
-    try:
-        with connected(engine) as connection:
-            return _add_missing(connection, schema())
-    finally:
+def dispose_engines() -> None:
+    """Close every idle pooled connection of every catalog engine (connections still lent close when returned)."""
+    with _engines_lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
         engine.dispose()
 
 
-def _add_missing(connection: sa.Connection, metadata: sa.MetaData) -> list[str]:
-    inspector = sa.inspect(connection)
-    present = set(inspector.get_table_names())
-    added: list[str] = []
-    for table in metadata.sorted_tables:
-        if table.name not in present:
-            table.create(connection)
-            added.append(f"table {table.name}")
-            continue
-        columns = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in columns:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-                added.append(f"column {table.name}.{column.name}")
-        indexes = {index["name"] for index in inspector.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name not in indexes:
-                index.create(connection)
-                added.append(f"index {index.name}")
-    return added
+def connect(engine: Engine) -> sa.Connection:
+    """A connection of ``engine``; an unreachable server said plainly."""
+    try:
+        return engine.connect()
+    except sa.exc.OperationalError as exc:
+        raise DatabaseError(f"cannot reach the database {engine.url.render_as_string()} ({exc.orig})") from exc
+
+
+def driver_sql(sql: str, postgresql: bool) -> str:
+    """``sql`` as the driver takes it: SQLite's own ``?`` and ``:name``, or psycopg's ``%s`` and ``%(name)s``."""
+    return _psycopg_style(sql) if postgresql else sql
+
+
+@functools.lru_cache(maxsize=2048)
+def _psycopg_style(sql: str) -> str:
+    def rewrite(token: re.Match[str]) -> str:
+        text = token.group(0)
+        if text == "?":
+            return "%s"
+        if text == "%":
+            return "%%"
+        if token.group(1):
+            return f"%({token.group(1)})s"
+        return text.replace("%", "%%")  # psycopg reads placeholders inside literals too
+    return _SQL_TOKENS.sub(rewrite, sql)
+
+
+def refuse_nul(params: Params) -> None:
+    """ApiError 422 for text holding a NUL character: PostgreSQL cannot store one, and no name, id or tag needs
+    it, so neither engine is handed one."""
+    values = params.values() if isinstance(params, Mapping) else params
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise ApiError(422, "nul_in_text", f"{value[:40]!r} holds a NUL character (\\x00), which no text here "
+                           "may hold; remove it")
 
 
 @contextmanager
 def connected(engine: Engine) -> Iterator[sa.Connection]:
     """One connection to ``engine`` in one transaction (committed at the end), an unreachable server said plainly."""
-    try:
-        connection = engine.connect()
-    except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot reach the database {engine.url.render_as_string()} ({exc.orig})") from exc
+    connection = connect(engine)
     with connection, connection.begin():
         yield connection

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from server.catalog import DB_NAME, Catalog
-from server.database import connected, create_engine, database_url, is_postgresql, schema
+from server.database import connected, create_engine, is_postgresql, sqlite_url
 from server.exceptions import DatabaseError
+from server.schema import schema
 
 BATCH_ROWS = 5000
 
@@ -28,9 +29,9 @@ def copy_catalog(data_dir: Path, target: URL, progress: Callable[[str], None]) -
         raise DatabaseError("db copy moves a data dir's SQLite catalog to PostgreSQL: give --to postgresql://…")
     if not (data_dir / DB_NAME).is_file():
         raise DatabaseError(f"there is no catalog to copy in {data_dir} (no {DB_NAME})")
-    Catalog.open(data_dir).close()  # an older data dir's catalog gains the current tables and columns first
+    Catalog.open(data_dir, sqlite_url(data_dir)).close()  # an older data dir's catalog gains the current schema first
     metadata = schema()
-    source, destination = create_engine(database_url(data_dir)), create_engine(target)
+    source, destination = create_engine(sqlite_url(data_dir)), create_engine(target)
     try:
         with connected(destination) as into, source.connect() as read:
             _refuse_rows(into, metadata)

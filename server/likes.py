@@ -11,13 +11,13 @@ from server.catalog import Catalog
 def like(catalog: Catalog, user_id: int, track_id: int) -> None:
     """Add the track to the user's likes; liking it again keeps the first time it was liked."""
     with catalog.transaction():
-        catalog.db.execute("INSERT INTO likes (user_id, track_id, liked_ms) VALUES (?, ?, ?) "
-                           "ON CONFLICT (user_id, track_id) DO NOTHING", [user_id, track_id, int(time.time() * 1000)])
+        catalog.execute("INSERT INTO likes (user_id, track_id, liked_ms) VALUES (?, ?, ?) "
+                        "ON CONFLICT (user_id, track_id) DO NOTHING", [user_id, track_id, int(time.time() * 1000)])
 
 
 def unlike(catalog: Catalog, user_id: int, track_id: int) -> None:
     with catalog.transaction():
-        catalog.db.execute("DELETE FROM likes WHERE user_id = ? AND track_id = ?", [user_id, track_id])
+        catalog.execute("DELETE FROM likes WHERE user_id = ? AND track_id = ?", [user_id, track_id])
 
 
 def liked(catalog: Catalog, user_id: int, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:

@@ -163,12 +163,14 @@ def _push(hub: PlaylistHub, workers: UpdateWorkers, data_dir: Path, playlist_id:
     catalog = Catalog.open(data_dir)
     try:
         with hub.writing(playlist_id):
-            record = playlists.writable(catalog, playlist_id, user.id)
-            try:
-                result, logged = playlists.append(catalog, record, workers, list(push.updates), user.id, user.name)
-            except InvalidUpdate as exc:
-                raise _refusal(exc) from None
-            if logged:
+            with playlists.locked(catalog, playlist_id, workers):
+                record = playlists.writable(catalog, playlist_id, user.id)
+                try:
+                    result, logged = playlists.append(catalog, record, workers, list(push.updates), user.id,
+                                                      user.name)
+                except InvalidUpdate as exc:
+                    raise _refusal(exc) from None
+            if logged:  # once committed: a listener told of it may read it back at once
                 hub.publish(PlaylistNews(playlist_id, PullResult(None, record.snapshot_seq, tuple(logged),
                                                                  result.last_seq)))
         return result.to_json()

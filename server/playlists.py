@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 from server.catalog import Catalog
 from server.exceptions import ApiError
 from server.update_pool import UpdateWorkers
-from sync import LoggedUpdate, OutgoingUpdate, PullResult, PushResult
+from sync import InvalidUpdate, LoggedUpdate, OutgoingUpdate, PullResult, PushResult
 
 COMPACT_AFTER_UPDATES = 256
 # The server's own account: it owns the playlists the server makes for one user (Discover Weekly), private
@@ -62,7 +64,7 @@ def create(catalog: Catalog, playlist_id: str, owner_id: int, public: bool) -> t
     Someone else's id answers 404 like a playlist the caller cannot see, or 409 when they can see it.
     """
     with catalog.transaction():
-        cursor = catalog.db.execute(
+        cursor = catalog.execute(
             "INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) VALUES (?, ?, ?, ?, 0, 0) "
             "ON CONFLICT (id) DO NOTHING", [playlist_id, owner_id, int(public), int(time.time())])
         created = cursor.rowcount == 1
@@ -125,7 +127,7 @@ def visible_to(catalog: Catalog, user_id: int) -> list[dict[str, Any]]:
         "JOIN users ON users.id = playlists.owner_id "
         "LEFT JOIN playlist_members AS m ON m.playlist_id = playlists.id AND m.user_id = :user "
         "WHERE playlists.owner_id = :user OR m.role = 'collaborator' "
-        "OR (m.role = 'follower' AND (playlists.public OR users.name = :system)) "
+        "OR (m.role = 'follower' AND (playlists.public <> 0 OR users.name = :system)) "
         "ORDER BY playlists.created, playlists.id", {"user": user_id, "system": SYSTEM_OWNER})
     return [_record(row).to_json(Role(row["role"])) for row in rows]
 
@@ -145,7 +147,7 @@ def member_ids(catalog: Catalog, playlist_id: str) -> frozenset[int]:
 
 def set_public(catalog: Catalog, record: PlaylistRecord, public: bool) -> None:
     with catalog.transaction():
-        catalog.db.execute("UPDATE playlists SET public = ? WHERE id = ?", [int(public), record.playlist_id])
+        catalog.execute("UPDATE playlists SET public = ? WHERE id = ?", [int(public), record.playlist_id])
 
 
 def add_member(catalog: Catalog, record: PlaylistRecord, user_id: int, role: Role) -> None:
@@ -156,24 +158,24 @@ def add_member(catalog: Catalog, record: PlaylistRecord, user_id: int, role: Rol
         current = catalog.query_one("SELECT role FROM playlist_members WHERE playlist_id = ? AND user_id = ?",
                                     [record.playlist_id, user_id])
         if current is None:
-            catalog.db.execute("INSERT INTO playlist_members (playlist_id, user_id, role) VALUES (?, ?, ?)",
-                               [record.playlist_id, user_id, role.value])
+            catalog.execute("INSERT INTO playlist_members (playlist_id, user_id, role) VALUES (?, ?, ?)",
+                            [record.playlist_id, user_id, role.value])
         elif role is Role.COLLABORATOR:
-            catalog.db.execute("UPDATE playlist_members SET role = ? WHERE playlist_id = ? AND user_id = ?",
-                               [role.value, record.playlist_id, user_id])
+            catalog.execute("UPDATE playlist_members SET role = ? WHERE playlist_id = ? AND user_id = ?",
+                            [role.value, record.playlist_id, user_id])
 
 
 def remove_follower(catalog: Catalog, record: PlaylistRecord, user_id: int) -> None:
     with catalog.transaction():
-        catalog.db.execute("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = ?",
-                           [record.playlist_id, user_id, Role.FOLLOWER.value])
+        catalog.execute("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = ?",
+                        [record.playlist_id, user_id, Role.FOLLOWER.value])
 
 
 def delete(catalog: Catalog, record: PlaylistRecord) -> None:
     with catalog.transaction():
         for table in ("playlist_updates", "playlist_members"):
-            catalog.db.execute(f"DELETE FROM {table} WHERE playlist_id = ?", [record.playlist_id])
-        catalog.db.execute("DELETE FROM playlists WHERE id = ?", [record.playlist_id])
+            catalog.execute(f"DELETE FROM {table} WHERE playlist_id = ?", [record.playlist_id])
+        catalog.execute("DELETE FROM playlists WHERE id = ?", [record.playlist_id])
 
 
 # -- the update log -------------------------------------------------------------------------------------------
@@ -193,15 +195,35 @@ def known_seqs(catalog: Catalog, record: PlaylistRecord, update_ids: list[str]) 
     return {row["update_id"]: int(row["seq"]) for row in rows}
 
 
+@contextmanager
+def locked(catalog: Catalog, playlist_id: str, workers: UpdateWorkers) -> Iterator[None]:
+    """One transaction holding the playlist's lock, so pushes to it take turns across every server process on
+    the database (its row's lock on PostgreSQL, the write lock on SQLite) while other playlists go on.
+
+    When it fails after the worker took updates in (a write or the commit), the worker forgets the playlist: it
+    holds updates the log failed to store. A refused push or request leaves the worker as it was.
+    """
+    try:
+        with catalog.transaction():
+            catalog.lock("playlists", playlist_id)
+            yield
+    except (InvalidUpdate, ApiError):
+        raise
+    except BaseException:
+        workers.forget(playlist_id)
+        raise
+
+
 def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, updates: list[OutgoingUpdate],
            author_id: int, author: str) -> tuple[PushResult, list[LoggedUpdate]]:
-    """Check the new ``updates`` in the playlist's update worker, then log them in one transaction, all or none.
+    """Check the new ``updates`` in the playlist's update worker, then log them, all or none.
 
     The log stores each update as the worker exported it again after applying it, never the pushed bytes.
 
-    Call with pushes to this playlist serialised and ``record`` read under that serialisation. Raises an
+    Call inside ``locked(catalog, record.playlist_id, workers)`` with ``record`` read there. Raises an
     ``InvalidUpdate`` (nothing stored) when the worker refuses the push.
     """
+    assert catalog.in_transaction, "append inside locked()"
     known = known_seqs(catalog, record, [update.update_id for update in updates])
     fresh: dict[str, OutgoingUpdate] = {}
     for update in updates:
@@ -215,21 +237,15 @@ def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, upd
                             lambda: stored_log(catalog, record), want_snapshot=compact)
     logged = [LoggedUpdate(record.last_seq + offset, update.update_id, data)
               for offset, (update, data) in enumerate(zip(fresh.values(), verdict.updates, strict=True), start=1)]
-    try:
-        with catalog.transaction():
-            _check_unchanged(catalog, record)
-            _drop_unlogged(catalog, record)
-            for entry in logged:
-                catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
-                                   "VALUES (?, ?, ?, ?, ?)",
-                                   [record.playlist_id, entry.seq, entry.update_id, author_id, entry.data])
-            catalog.db.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [last_seq, record.playlist_id])
-            if compact:
-                assert verdict.snapshot is not None
-                _compact(catalog, record.playlist_id, verdict.snapshot, last_seq)
-    except BaseException:
-        workers.forget(record.playlist_id)  # it holds the playlist with updates the log failed to store
-        raise
+    _drop_unlogged(catalog, record)
+    for entry in logged:
+        catalog.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [record.playlist_id, entry.seq, entry.update_id, author_id, entry.data])
+    catalog.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [last_seq, record.playlist_id])
+    if compact:
+        assert verdict.snapshot is not None
+        _compact(catalog, record.playlist_id, verdict.snapshot, last_seq)
     known.update({entry.update_id: entry.seq for entry in logged})
     return PushResult(tuple(known[update.update_id] for update in updates), last_seq), logged
 
@@ -246,20 +262,10 @@ def since(catalog: Catalog, record: PlaylistRecord, seq: int) -> PullResult:
                       tuple(_logged_after(catalog, record, record.snapshot_seq)), record.last_seq)
 
 
-def _check_unchanged(catalog: Catalog, record: PlaylistRecord) -> None:
-    """Inside the write: the log still ends where the push was checked against (another process may write)."""
-    row = catalog.query_one("SELECT last_seq, snapshot_seq FROM playlists WHERE id = ?", [record.playlist_id])
-    if row is None:
-        raise not_found(record.playlist_id)
-    if (int(row["last_seq"]), int(row["snapshot_seq"])) != (record.last_seq, record.snapshot_seq):
-        raise ApiError(409, "push_conflict", f"playlist {record.playlist_id} changed while this push was checked; "
-                       "nothing was stored, push again")
-
-
 def _drop_unlogged(catalog: Catalog, record: PlaylistRecord) -> None:
     """Rows past last_seq were never part of the log: servers before real transactions could leave them."""
-    cursor = catalog.db.execute("DELETE FROM playlist_updates WHERE playlist_id = ? AND seq > ?",
-                                [record.playlist_id, record.last_seq])
+    cursor = catalog.execute("DELETE FROM playlist_updates WHERE playlist_id = ? AND seq > ?",
+                             [record.playlist_id, record.last_seq])
     if cursor.rowcount:
         _log.warning("playlist %s: dropped %d update rows past last_seq %d (left by an interrupted write)",
                      record.playlist_id, cursor.rowcount, record.last_seq)
@@ -267,10 +273,10 @@ def _drop_unlogged(catalog: Catalog, record: PlaylistRecord) -> None:
 
 def _compact(catalog: Catalog, playlist_id: str, snapshot: bytes, upto_seq: int) -> None:
     """Replace the log up to ``upto_seq`` by one snapshot; the rows stay (without data) to keep ids idempotent."""
-    catalog.db.execute("UPDATE playlists SET snapshot = ?, snapshot_seq = ? WHERE id = ?",
-                       [snapshot, upto_seq, playlist_id])
-    catalog.db.execute("UPDATE playlist_updates SET data = NULL WHERE playlist_id = ? AND seq <= ?",
-                       [playlist_id, upto_seq])
+    catalog.execute("UPDATE playlists SET snapshot = ?, snapshot_seq = ? WHERE id = ?",
+                    [snapshot, upto_seq, playlist_id])
+    catalog.execute("UPDATE playlist_updates SET data = NULL WHERE playlist_id = ? AND seq <= ?",
+                    [playlist_id, upto_seq])
 
 
 def _logged_after(catalog: Catalog, record: PlaylistRecord, seq: int) -> list[LoggedUpdate]:

@@ -80,7 +80,7 @@ def record(catalog: Catalog, user_id: int, events: list[PlayEvent], now_ms: int 
                     continue
                 duplicates += 1
                 continue
-            cursor = catalog.db.execute(
+            cursor = catalog.execute(
                 "INSERT INTO plays (user_id, event_id, track_id, started_ms, ms_played, completed, skipped, "
                 "context_kind, context_id, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (user_id, event_id) DO NOTHING",
@@ -117,7 +117,7 @@ def history(catalog: Catalog, user_id: int, limit: int, before_ms: int | None) -
 def clear(catalog: Catalog, user_id: int) -> int:
     """Forget the user's whole history; returns how many plays were removed."""
     with catalog.transaction():
-        return catalog.db.execute("DELETE FROM plays WHERE user_id = ?", [user_id]).rowcount
+        return catalog.execute("DELETE FROM plays WHERE user_id = ?", [user_id]).rowcount
 
 
 def plays_since(catalog: Catalog, received_after_ms: int) -> int:

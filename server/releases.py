@@ -43,9 +43,9 @@ def set_release(catalog: Catalog, album_id: int, at: datetime, jitter_ms: int | 
     if jitter_ms is not None and not 0 <= jitter_ms <= MAX_JITTER_MS:
         raise ReleaseError(f"the jitter bound must be 0..{MAX_JITTER_MS} ms, not {jitter_ms}")
     with catalog.transaction():
-        catalog.db.execute(
+        catalog.execute(
             "INSERT INTO releases (album_id, release_at, jitter_ms) VALUES (?, ?, ?) ON CONFLICT (album_id) DO "
-            "UPDATE SET release_at = excluded.release_at, jitter_ms = COALESCE(excluded.jitter_ms, jitter_ms)",
+            "UPDATE SET release_at = excluded.release_at, jitter_ms = COALESCE(excluded.jitter_ms, releases.jitter_ms)",
             [album_id, format_instant(at), jitter_ms])
 
 
@@ -79,13 +79,13 @@ def presave(catalog: Catalog, user_id: int, album_id: int, now: datetime) -> Non
     if catalog.query_one("SELECT id FROM albums WHERE id = ?", [album_id]) is None:
         raise ApiError(404, "not_found", f"there is no album with id {album_id}")
     with catalog.transaction():
-        catalog.db.execute("INSERT INTO presaves (user_id, album_id, created) VALUES (?, ?, ?) "
-                           "ON CONFLICT (user_id, album_id) DO NOTHING", [user_id, album_id, format_instant(now)])
+        catalog.execute("INSERT INTO presaves (user_id, album_id, created) VALUES (?, ?, ?) "
+                        "ON CONFLICT (user_id, album_id) DO NOTHING", [user_id, album_id, format_instant(now)])
 
 
 def forget_presave(catalog: Catalog, user_id: int, album_id: int) -> None:
     with catalog.transaction():
-        catalog.db.execute("DELETE FROM presaves WHERE user_id = ? AND album_id = ?", [user_id, album_id])
+        catalog.execute("DELETE FROM presaves WHERE user_id = ? AND album_id = ?", [user_id, album_id])
 
 
 def presaved_album_ids(catalog: Catalog, user_id: int) -> list[int]:

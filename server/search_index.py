@@ -12,7 +12,6 @@ import logging
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ _TRACKS = ("SELECT tracks.id, tracks.title AS name, artists.name AS credit, trac
            "FROM tracks JOIN artists ON artists.id = tracks.artist_id")
 _ALBUMS = ("SELECT albums.id, albums.title AS name, artists.name AS credit, MAX(tracks.popularity) AS popularity, "
            "GROUP_CONCAT(DISTINCT tracks.regions) AS regions FROM albums JOIN artists ON artists.id = "
-           "albums.artist_id JOIN tracks ON tracks.album_id = albums.id {where} GROUP BY albums.id")
+           "albums.artist_id JOIN tracks ON tracks.album_id = albums.id {where} GROUP BY albums.id, artists.id")
 # An artist is found through their own tracks and the tracks of the albums credited to them.
 _ARTISTS = ("SELECT artists.id, artists.name AS name, '' AS credit, MAX(owned.popularity) AS popularity, "
             "GROUP_CONCAT(DISTINCT owned.regions) AS regions FROM artists JOIN ("
@@ -161,7 +160,7 @@ class SearchIndex:
         fresh.mkdir(parents=True)
         index = tantivy.Index(SCHEMA, path=str(fresh))
         writer = index.writer(_REBUILD_HEAP_BYTES, 1)
-        with _read_snapshot(catalog):
+        with catalog.read_snapshot():
             generation = search_changes.last_seq(catalog)
             for kind in KINDS:
                 for document in _documents(catalog, kind, None):
@@ -201,16 +200,6 @@ def _track_shape(catalog: Catalog) -> tuple[int, int]:
     return int(row["n"]), int(row["top"])
 
 
-@contextmanager
-def _read_snapshot(catalog: Catalog) -> Iterator[None]:
-    """One read transaction: every query inside sees the same catalog (WAL snapshot)."""
-    catalog.db.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        catalog.db.conn.execute("COMMIT")
-
-
 def _documents(catalog: Catalog, kind: str, ids: Iterable[int] | None) -> Iterator[tantivy.Document]:
     """The documents of ``kind`` for ``ids`` (every one when None); ids no longer in the catalog yield none."""
     wanted = None if ids is None else sorted(ids)
@@ -242,7 +231,7 @@ def _rows(catalog: Catalog, kind: str, ids: list[int] | None) -> Iterator[dict[s
         sql = _ARTISTS.format(where_tracks="" if ids is None else f"WHERE tracks.artist_id IN ({marks})",
                               where_albums="" if ids is None else f"WHERE albums.artist_id IN ({marks})")
         params = (ids or []) * 2
-    yield from catalog.db.query(sql, params)
+    yield from catalog.query(sql, params)
 
 
 def _regions(raw: object) -> list[str]:

@@ -83,8 +83,8 @@ def apply_pending(data_dir: Path, stop: threading.Event | None = None) -> list[s
                 if stop.is_set():
                     break
                 ran.append(step.name)
-            catalog.db.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
-                               [step.name, int(time.time())])
+            catalog.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
+                            [step.name, int(time.time())])
     finally:
         catalog.close()
     return ran

@@ -27,9 +27,9 @@ def store(catalog: Catalog, track_id: int, pcm: np.ndarray, sample_rate: int) ->
 
 def store_vector(catalog: Catalog, track_id: int, vector: np.ndarray) -> None:
     with catalog.transaction():
-        catalog.db.execute("INSERT INTO audio_features (track_id, version, vector) VALUES (?, ?, ?) "
-                           "ON CONFLICT (track_id) DO UPDATE SET version = excluded.version, vector = excluded.vector",
-                           [track_id, FEATURES_VERSION, vector.astype("<f4").tobytes()])
+        catalog.execute("INSERT INTO audio_features (track_id, version, vector) VALUES (?, ?, ?) "
+                        "ON CONFLICT (track_id) DO UPDATE SET version = excluded.version, vector = excluded.vector",
+                        [track_id, FEATURES_VERSION, vector.astype("<f4").tobytes()])
 
 
 def vectors(catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:

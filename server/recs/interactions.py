@@ -38,14 +38,18 @@ def confidence(heard: np.ndarray, skips: np.ndarray, liked: np.ndarray) -> np.nd
     negative = -(1.0 + SKIP_WEIGHT * np.minimum(skips, MAX_SKIPS))
     return np.where(positive > 0, 1.0 + positive, np.where(skips > 0, negative, 0.0)).astype(np.float32)
 
+# 1 or 0 for a play (flags are integers on both engines, which sum numbers, not truth values)
+_HEARD = "CASE WHEN ms_played >= :heard OR completed <> 0 THEN 1 ELSE 0 END"
+_SKIP = "CASE WHEN skipped <> 0 AND ms_played < :heard THEN 1 ELSE 0 END"
+
 
 def load(catalog: Catalog, track_ids: np.ndarray) -> Interactions:
     """Every user's confidences over the columns ``track_ids`` (tracks missing from it are left out)."""
     rows = catalog.query(
         "SELECT user_id, track_id, SUM(heard) AS heard, SUM(skip) AS skips, MAX(liked) AS liked FROM ("
-        " SELECT user_id, track_id, (ms_played >= :heard OR completed) AS heard, "
-        "  (skipped AND ms_played < :heard) AS skip, 0 AS liked FROM plays"
-        " UNION ALL SELECT user_id, track_id, 0, 0, 1 FROM likes) GROUP BY user_id, track_id", {"heard": HEARD_MS})
+        f" SELECT user_id, track_id, {_HEARD} AS heard, {_SKIP} AS skip, 0 AS liked FROM plays"
+        " UNION ALL SELECT user_id, track_id, 0, 0, 1 FROM likes) AS events GROUP BY user_id, track_id",
+        {"heard": HEARD_MS})
     newest = catalog.query_one("SELECT COALESCE(MAX(received_ms), 0) AS newest FROM plays")
     column = {int(track_id): index for index, track_id in enumerate(track_ids)}
     kept = [row for row in rows if int(row["track_id"]) in column]
@@ -66,9 +70,8 @@ def user_confidences(catalog: Catalog, user_id: int) -> dict[int, float]:
     """One user's confidence per track (the taste a Discover Weekly is made from)."""
     rows = catalog.query(
         "SELECT track_id, SUM(heard) AS heard, SUM(skip) AS skips, MAX(liked) AS liked FROM ("
-        " SELECT track_id, (ms_played >= :heard OR completed) AS heard, (skipped AND ms_played < :heard) AS skip, "
-        "  0 AS liked FROM plays WHERE user_id = :user"
-        " UNION ALL SELECT track_id, 0, 0, 1 FROM likes WHERE user_id = :user) GROUP BY track_id",
+        f" SELECT track_id, {_HEARD} AS heard, {_SKIP} AS skip, 0 AS liked FROM plays WHERE user_id = :user"
+        " UNION ALL SELECT track_id, 0, 0, 1 FROM likes WHERE user_id = :user) AS events GROUP BY track_id",
         {"heard": HEARD_MS, "user": user_id})
     values = confidence(np.array([row["heard"] for row in rows], dtype=np.float64),
                         np.array([row["skips"] for row in rows], dtype=np.float64),
@@ -85,6 +88,6 @@ def played(catalog: Catalog, user_id: int) -> set[int]:
 def heard_latest_first(catalog: Catalog, user_id: int) -> list[int]:
     """The tracks the user heard (30 s or more), each once, the most recently heard first."""
     rows = catalog.query("SELECT track_id, MAX(started_ms) AS last FROM plays WHERE user_id = ? "
-                         "AND (ms_played >= ? OR completed) GROUP BY track_id ORDER BY last DESC",
+                         "AND (ms_played >= ? OR completed <> 0) GROUP BY track_id ORDER BY last DESC",
                          [user_id, HEARD_MS])
     return [int(row["track_id"]) for row in rows]

@@ -8,12 +8,13 @@ in the server's process hands loro no untrusted bytes.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import sqlalchemy as sa
 
 from server import playlists
 from server.catalog import Catalog
@@ -47,7 +48,9 @@ def publish(catalog: Catalog, hub: PlaylistHub, user_id: int, user_name: str, we
     """Make ``picks`` the user's Discover Weekly for ``week_of`` (creating the playlist on first use)."""
     playlist_id, created = _playlist_of(catalog, user_id)
     generated_ms = int(time.time() * 1000)
-    with hub.writing(playlist_id):
+    # Its row locked like a push's (playlists.locked), so a push through another instance waits its turn.
+    with hub.writing(playlist_id), catalog.transaction():
+        catalog.lock("playlists", playlist_id)
         record = playlists.find(catalog, playlist_id)
         assert record is not None, f"Discover Weekly playlist {playlist_id} vanished"
         doc = PlaylistDoc.from_updates(playlist_id, playlists.stored_log(catalog, record))
@@ -60,13 +63,12 @@ def publish(catalog: Catalog, hub: PlaylistHub, user_id: int, user_name: str, we
         for pick in picks:
             doc.add(int(pick["track_id"]), SYSTEM_OWNER, at_ms=generated_ms)
         logged = LoggedUpdate(record.last_seq + 1, str(uuid.uuid4()), doc.export_since(version))
-        with catalog.transaction():
-            catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
-                               "VALUES (?, ?, ?, ?, ?)",
-                               [playlist_id, logged.seq, logged.update_id, record.owner_id, logged.data])
-            catalog.db.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [logged.seq, playlist_id])
-            catalog.db.execute("UPDATE discover_weekly SET week_of = ?, generated_ms = ?, picks = ? WHERE user_id = ?",
-                               [week_of.isoformat(), generated_ms, json.dumps(picks), user_id])
+        catalog.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [playlist_id, logged.seq, logged.update_id, record.owner_id, logged.data])
+        catalog.execute("UPDATE playlists SET last_seq = ? WHERE id = ?", [logged.seq, playlist_id])
+        catalog.execute("UPDATE discover_weekly SET week_of = ?, generated_ms = ?, picks = ? WHERE user_id = ?",
+                        [week_of.isoformat(), generated_ms, json.dumps(picks), user_id])
     hub.publish(PlaylistNews(playlist_id, PullResult(None, record.snapshot_seq, (logged,), logged.seq)))
     if created:
         hub.publish(AccessNews(playlist_id, frozenset({user_id})))
@@ -86,8 +88,8 @@ def system_user_id(catalog: Catalog) -> int:
     row = catalog.user_by_name(SYSTEM_OWNER)
     if row is None:
         with catalog.transaction():
-            catalog.db.execute("INSERT INTO users (name, password_hash, region) VALUES (?, ?, ?) "
-                               "ON CONFLICT (name) DO NOTHING", [SYSTEM_OWNER, _NO_LOGIN, "ZZ"])
+            catalog.execute("INSERT INTO users (name, password_hash, region) VALUES (?, ?, ?) "
+                            "ON CONFLICT (name) DO NOTHING", [SYSTEM_OWNER, _NO_LOGIN, "ZZ"])
         row = catalog.user_by_name(SYSTEM_OWNER)
     assert row is not None
     if row["password_hash"] != _NO_LOGIN:
@@ -105,13 +107,13 @@ def _playlist_of(catalog: Catalog, user_id: int) -> tuple[str, bool]:
     playlist_id = str(uuid.uuid4())
     try:
         with catalog.transaction():
-            catalog.db.execute("INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) "
-                               "VALUES (?, ?, 0, ?, 0, 0)", [playlist_id, owner_id, int(time.time())])
-            catalog.db.execute("INSERT INTO playlist_members (playlist_id, user_id, role) VALUES (?, ?, ?)",
-                               [playlist_id, user_id, Role.FOLLOWER.value])
-            catalog.db.execute("INSERT INTO discover_weekly (user_id, playlist_id, week_of, generated_ms, picks) "
-                               "VALUES (?, ?, NULL, 0, '[]')", [user_id, playlist_id])
-    except sqlite3.IntegrityError:  # another request registered it first: use theirs
+            catalog.execute("INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) "
+                            "VALUES (?, ?, 0, ?, 0, 0)", [playlist_id, owner_id, int(time.time())])
+            catalog.execute("INSERT INTO playlist_members (playlist_id, user_id, role) VALUES (?, ?, ?)",
+                            [playlist_id, user_id, Role.FOLLOWER.value])
+            catalog.execute("INSERT INTO discover_weekly (user_id, playlist_id, week_of, generated_ms, picks) "
+                            "VALUES (?, ?, NULL, 0, '[]')", [user_id, playlist_id])
+    except sa.exc.IntegrityError:  # another request registered it first: use theirs
         row = catalog.query_one("SELECT playlist_id FROM discover_weekly WHERE user_id = ?", [user_id])
         if row is None:
             raise

@@ -3,7 +3,6 @@ injected parts (the release clock): real HTTP, real SQLite, the app built by ``c
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -19,6 +18,7 @@ from server import auth
 from server.app import create_app
 from server.catalog import Catalog
 from server.releases import Clock
+from tests.helpers.postgres import copy_data_dir
 
 _START_TIMEOUT_S = 30.0
 
@@ -36,7 +36,7 @@ class MovableClock:
 def copy_with_users(demo_data: Path, folder: Path, users: dict[str, str]) -> Path:
     """A copy of ``demo_data`` in ``folder`` with ``users`` (name -> password, region GB) added."""
     data_dir = folder / "data"
-    shutil.copytree(demo_data, data_dir)
+    copy_data_dir(demo_data, data_dir)
     catalog = Catalog.open(data_dir)
     try:
         for name, password in users.items():

@@ -7,7 +7,6 @@ session-wide ``live_server`` stays as every other test expects it.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ import httpx
 from client.bundled import BundledServer
 from server import auth
 from server.catalog import Catalog
+from tests.helpers.postgres import copy_data_dir
 
 USERS = {"alice": ("alice-pw", "GB"), "bob": ("bob-pw", "GB")}
 
@@ -25,7 +25,7 @@ USERS = {"alice": ("alice-pw", "GB"), "bob": ("bob-pw", "GB")}
 def own_server(demo_data: Path, folder: Path, environ: Mapping[str, str] | None = None) -> Iterator[BundledServer]:
     """A server on a copy of ``demo_data`` in ``folder`` with the USERS added, ``environ`` set while it starts."""
     data_dir = folder / "data"
-    shutil.copytree(demo_data, data_dir)
+    copy_data_dir(demo_data, data_dir)
     catalog = Catalog.open(data_dir)
     try:
         for name, (password, region) in USERS.items():

@@ -20,9 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import pytest
 
+from server.catalog import Catalog
+from server.database import DATABASE_ENV, database_url, dispose_engines
+from server.database_copy import copy_catalog
+from server.search_changes import install
 from tests.helpers.edge_cache import free_port
 
+# A test module runs on SQLite and on PostgreSQL with ``pytestmark = ON_BOTH_ENGINES`` (tests/server/conftest.py's
+# fixtures: the module's engine first, so the servers its module fixtures start are on it).
+ON_BOTH_ENGINES = pytest.mark.usefixtures("module_database", "database")
 SUPERUSER = "legato"
 TEMPLATE = "legato_template"
 # Durability off: a test cluster that loses its last seconds in a power cut loses nothing anybody needs.
@@ -43,6 +51,7 @@ class Cluster:
     root: Path
     port: int
     _count: int = 0
+    _catalog_template: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, database: str) -> str:
@@ -52,14 +61,42 @@ class Cluster:
         return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
                                autocommit=True)
 
-    def database(self) -> str:
-        """A new empty database (cloned from the template) and its SQLAlchemy URL."""
+    def database(self, template: str = TEMPLATE) -> str:
+        """A new database cloned from ``template`` (by default an empty one) and its SQLAlchemy URL."""
         with self._lock:
             self._count += 1
             name = f"test_{self._count}"
         with self.admin() as connection:
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
+
+    def catalog_template(self) -> str:
+        """The name of a database holding the catalog's whole schema (made on first use), to clone from: a fresh
+        catalog without creating its tables each time."""
+        with self._lock:
+            if self._catalog_template is None:
+                self._catalog_template = _catalog_template(self)
+            return self._catalog_template
+
+
+def copy_data_dir(source: Path, data_dir: Path) -> None:
+    """A copy of the data dir ``source`` (the demo's, say) at ``data_dir``; when LEGATO_DATABASE_URL names a
+    PostgreSQL database (the ``database`` fixture's), its catalog is copied there too (``db copy``), so a server
+    started on ``data_dir`` serves the same catalog on either engine."""
+    shutil.copytree(source, data_dir)
+    if os.environ.get(DATABASE_ENV):
+        copy_catalog(data_dir, database_url(data_dir), progress=lambda _line: None)
+
+
+def _catalog_template(cluster: Cluster) -> str:
+    name = "legato_catalog_template"
+    with cluster.admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+    catalog = Catalog.open(cluster.root, database_url(cluster.root, cluster.url(name)))
+    install(catalog)
+    catalog.close()
+    dispose_engines()  # a template must have no connections when it is cloned
+    return name
 
 
 def _as_owner(command: list[str]) -> list[str]:

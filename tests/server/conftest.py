@@ -5,6 +5,10 @@
 - ``playlist_server`` and ``clients``: a module's own server with users alice, bob and carol, and a client each.
 - ``postgres_cluster``: a private PostgreSQL cluster (session-wide; skips when Debian's postgresql is missing);
   ``postgres_url``: the SQLAlchemy URL of a fresh, empty database on it, a new one for each test.
+- ``database``: runs a test on each engine, ``sqlite`` and ``postgresql`` (a module opts in with
+  ``pytestmark = pytest.mark.usefixtures("database")``). On PostgreSQL each test gets a fresh catalog database
+  through LEGATO_DATABASE_URL, which its ``Catalog.open`` calls and the servers it starts read; the module's own
+  servers (``playlist_server``) share one for the module (``module_database``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pytest
 from client.bundled import BundledServer
 from server.auth import create_user
 from server.catalog import Catalog
+from server.database import DATABASE_ENV, dispose_engines
 from server.ingest import ingest
 from tests.helpers.postgres import Cluster, binaries, running_cluster
 from tests.helpers.server_sources import (
@@ -54,8 +59,36 @@ def ingested(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Inge
 PLAYLIST_USERS = ("alice", "bob", "carol")
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def module_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine of the module's servers: SQLite in their data dirs, or one PostgreSQL catalog for the module."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "sqlite":
+            patch.delenv(DATABASE_ENV, raising=False)
+        else:
+            cluster: Cluster = request.getfixturevalue("postgres_cluster")
+            patch.setenv(DATABASE_ENV, cluster.database(cluster.catalog_template()))
+        yield request.param
+        if request.param == "postgresql":
+            dispose_engines()
+
+
+@pytest.fixture
+def database(module_database: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test's engine (the module's): on PostgreSQL a fresh catalog database of the test's own."""
+    if module_database == "postgresql":
+        cluster: Cluster = request.getfixturevalue("postgres_cluster")
+        monkeypatch.setenv(DATABASE_ENV, cluster.database(cluster.catalog_template()))
+    yield module_database
+    if module_database == "postgresql":
+        dispose_engines()
+
+
 @pytest.fixture(scope="module")
-def playlist_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def playlist_server(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
     """A real server of the module's own with the users alice, bob and carol (passwords ``NAME-pw``)."""
     data_dir = tmp_path_factory.mktemp("playlist-server")
     catalog = Catalog.open(data_dir)

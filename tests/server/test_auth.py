@@ -11,6 +11,9 @@ import pytest
 from server import auth
 from server.catalog import Catalog
 from server.exceptions import UserExistsError
+from tests.helpers.postgres import ON_BOTH_ENGINES
+
+pytestmark = ON_BOTH_ENGINES
 
 
 @pytest.fixture()

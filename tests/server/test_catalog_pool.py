@@ -4,11 +4,11 @@ commit made since; one left inside a transaction is closed, never lent again; th
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from server.catalog import Catalog
 from server.catalog_pool import CatalogPool
@@ -47,12 +47,12 @@ def test_a_returned_connection_is_lent_again_and_reads_later_commits(data_dir: P
 def test_a_connection_left_in_a_transaction_is_closed_not_kept(data_dir: Path) -> None:
     pool = CatalogPool(data_dir)
     lent = pool.open()
-    lent.db.conn.execute("BEGIN IMMEDIATE")
-    lent.db.conn.execute("INSERT INTO users (name, password_hash, region) VALUES ('half', 'x', 'GB')")
+    lent.execute("BEGIN IMMEDIATE")
+    lent.execute("INSERT INTO users (name, password_hash, region) VALUES ('half', 'x', 'GB')")
     pool.give_back(lent)
     assert pool.take_idle() is None
-    with pytest.raises(sqlite3.ProgrammingError):
-        lent.db.execute("SELECT 1")
+    with pytest.raises(sa.exc.ResourceClosedError):
+        lent.execute("SELECT 1")
     other = Catalog.open(data_dir)  # the write lock went with it, and so did the uncommitted row
     try:
         other.add_user("after", "not-a-hash", "GB")
@@ -66,14 +66,14 @@ def test_it_keeps_at_most_its_bound_idle_and_closes_what_comes_back_after_close(
     first, second = pool.open(), pool.open()
     pool.give_back(first)
     pool.give_back(second)
-    with pytest.raises(sqlite3.ProgrammingError):
-        second.db.execute("SELECT 1")
+    with pytest.raises(sa.exc.ResourceClosedError):
+        second.execute("SELECT 1")
     late = pool.take_idle()
     assert late is first
     pool.close()
     pool.give_back(late)
-    with pytest.raises(sqlite3.ProgrammingError):
-        late.db.execute("SELECT 1")
+    with pytest.raises(sa.exc.ResourceClosedError):
+        late.execute("SELECT 1")
 
 
 def test_each_answer_reads_the_write_the_request_before_it_made(demo_data: Path, tmp_path: Path) -> None:

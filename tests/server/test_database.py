@@ -3,15 +3,21 @@ SQLite catalog holds, and ``db upgrade`` brings either engine to the current sch
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from server.auth import create_user
 from server.catalog import DB_NAME, Catalog
-from server.cli import main
-from server.database import DATABASE_ENV, create_engine, database_url, schema, upgrade
+from server.catalog_connection import upgrade
+from server.cli import URL_ANNOUNCEMENT, main
+from server.database import DATABASE_ENV, create_engine, database_url
 from server.exceptions import DatabaseError
+from server.schema import schema
 from tests.helpers.edge_cache import free_port
 
 
@@ -153,8 +159,33 @@ def test_an_unreachable_postgresql_is_said_plainly(tmp_path: Path, capsys: pytes
     assert "secret" not in error
 
 
-def test_serve_refuses_postgresql_until_the_queries_run_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_serve_with_database_serves_from_postgresql(tmp_path: Path, postgres_url: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = Catalog.open(tmp_path, database_url(tmp_path, postgres_url))
+    create_user(catalog, "alice", "alice-pw", "GB")
+    catalog.close()
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    data_dir = tmp_path / "data"
+    command = [sys.executable, "-m", "server", "serve", "--data", str(data_dir), "--port", "0", "--database",
+               postgres_url]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            announced = next(line for line in server.stdout if line.startswith(f"{URL_ANNOUNCEMENT}="))
+            url = announced.split("=", 1)[1].strip()
+            login = httpx.post(f"{url}/auth/login", json={"username": "alice", "password": "alice-pw"})
+            assert login.status_code == 200, login.text
+            me = httpx.get(f"{url}/me", headers={"Authorization": f"Bearer {login.json()['token']}"})
+            assert me.status_code == 200 and me.json()["name"] == "alice"
+        finally:
+            server.terminate()
+    assert not (data_dir / DB_NAME).exists()  # nothing went to SQLite
+
+
+def test_serve_says_plainly_that_its_database_is_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv(DATABASE_ENV, "postgresql://legato@127.0.0.1/music")
-    assert main(["serve", "--data", str(tmp_path), "--port", "0"]) == 2
-    assert "serving from PostgreSQL is not there yet" in capsys.readouterr().err
+    monkeypatch.setenv(DATABASE_ENV, "")  # serve exports --database to the process: undone after the test
+    url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/music"
+    assert main(["serve", "--data", str(tmp_path), "--port", "0", "--database", url]) == 1
+    error = capsys.readouterr().err
+    assert "cannot reach the database" in error and "secret" not in error

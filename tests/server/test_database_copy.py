@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from server import search_changes
 from server.catalog import Catalog
 from server.cli import main
-from server.database import create_engine, database_url, schema
+from server.database import create_engine, database_url
+from server.schema import schema
 
 # Every byte value, NULs and a lone 0xFF included: what a text column would mangle.
 _AWKWARD = bytes(range(256)) + b"\x00\xff\x00"
@@ -47,18 +48,18 @@ def household(demo_data: Path, tmp_path: Path) -> Path:
         user = catalog.query_one("SELECT id FROM users ORDER BY id LIMIT 1")
         track = catalog.query_one("SELECT id FROM tracks ORDER BY id LIMIT 1")
         assert user is not None and track is not None
-        catalog.db.execute("INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot, snapshot_seq) "
-                           "VALUES ('pl-1', ?, 1, 1700000000, 2, ?, 1)", [user["id"], _AWKWARD])
+        catalog.execute("INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot, snapshot_seq) "
+                        "VALUES ('pl-1', ?, 1, 1700000000, 2, ?, 1)", [user["id"], _AWKWARD])
         for seq, data in ((1, b"\x00first"), (2, _AWKWARD[::-1])):
-            catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
-                               "VALUES ('pl-1', ?, ?, ?, ?)", [seq, f"u{seq}", user["id"], data])
-        catalog.db.execute("INSERT INTO audio_features (track_id, version, vector) VALUES (?, 1, ?) "
-                           "ON CONFLICT (track_id) DO UPDATE SET vector = excluded.vector", [track["id"], _AWKWARD])
-        catalog.db.execute("INSERT INTO plays (user_id, event_id, track_id, started_ms, ms_played, completed, "
-                           "skipped, context_kind, context_id, received_ms) VALUES (?, 'ev-ü', ?, 1, 2, 1, 0, "
-                           "'album', NULL, 3)", [user["id"], track["id"]])
+            catalog.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                            "VALUES ('pl-1', ?, ?, ?, ?)", [seq, f"u{seq}", user["id"], data])
+        catalog.execute("INSERT INTO audio_features (track_id, version, vector) VALUES (?, 1, ?) "
+                        "ON CONFLICT (track_id) DO UPDATE SET vector = excluded.vector", [track["id"], _AWKWARD])
+        catalog.execute("INSERT INTO plays (user_id, event_id, track_id, started_ms, ms_played, completed, "
+                        "skipped, context_kind, context_id, received_ms) VALUES (?, 'ev-ü', ?, 1, 2, 1, 0, "
+                        "'album', NULL, 3)", [user["id"], track["id"]])
     search_changes.install(catalog)
-    catalog.db.execute("UPDATE tracks SET popularity = popularity + 1")
+    catalog.execute("UPDATE tracks SET popularity = popularity + 1")
     catalog.close()
     return data_dir
 
@@ -117,7 +118,7 @@ def test_a_target_holding_rows_is_refused(household: Path, postgres_url: str,
 def test_a_failed_copy_leaves_the_target_empty(household: Path, postgres_url: str, spoil: str, said: str,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     catalog = Catalog.open(household)
-    catalog.db.execute(spoil)
+    catalog.execute(spoil)
     catalog.close()
     assert main(["db", "copy", "--data", str(household), "--to", postgres_url]) == 1
     assert said in capsys.readouterr().err

@@ -30,7 +30,7 @@ def batch_server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     catalog = Catalog.open(data_dir)
     try:
         with catalog.transaction():
-            catalog.db.execute("UPDATE tracks SET regions = ? WHERE id = 1", [json.dumps(["JP"])])
+            catalog.execute("UPDATE tracks SET regions = ? WHERE id = 1", [json.dumps(["JP"])])
         album_tracks = [int(row["id"]) for row in catalog.query("SELECT id FROM tracks WHERE album_id = 1 "
                                                                 "ORDER BY disc_no, track_no")]
     finally:

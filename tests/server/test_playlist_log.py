@@ -5,11 +5,11 @@ An append that fails half way leaves nothing behind, and the worker that checked
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from server import playlists
 from server.auth import create_user
@@ -48,11 +48,11 @@ def test_an_append_that_fails_half_way_stores_nothing_and_the_worker_forgets_it(
     doc = PlaylistDoc.create(PLAYLIST)
     first, second = edit(doc, 1), edit(doc, 2)
     # The disk fills up as the second row goes in: the append fails half way through its transaction.
-    catalog.db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON playlist_updates WHEN NEW.seq = 2 "
-                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-    with pytest.raises(sqlite3.IntegrityError, match="disk is full"):
+    catalog.execute("CREATE TRIGGER disk_full BEFORE INSERT ON playlist_updates WHEN NEW.seq = 2 "
+                    "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    with pytest.raises(sa.exc.IntegrityError, match="disk is full"), playlists.locked(catalog, PLAYLIST, workers):
         playlists.append(catalog, record, workers, [first, second], alice.id, "alice")
-    catalog.db.execute("DROP TRIGGER disk_full")
+    catalog.execute("DROP TRIGGER disk_full")
     assert log_rows(catalog) == []  # the first update's row went too: one transaction
     assert playlists.find(catalog, PLAYLIST) == record
     # Another writer now fills seqs 1-2 with a different history; the worker must not still hold the failed one.
@@ -60,14 +60,15 @@ def test_an_append_that_fails_half_way_stores_nothing_and_the_worker_forgets_it(
     third, fourth = edit(other, 3), edit(other, 4)
     with catalog.transaction():
         for seq, update in enumerate((third, fourth), start=1):
-            catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
-                               "VALUES (?, ?, ?, ?, ?)", [PLAYLIST, seq, update.update_id, alice.id, update.data])
-        catalog.db.execute("UPDATE playlists SET last_seq = 2 WHERE id = ?", [PLAYLIST])
+            catalog.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                            "VALUES (?, ?, ?, ?, ?)", [PLAYLIST, seq, update.update_id, alice.id, update.data])
+        catalog.execute("UPDATE playlists SET last_seq = 2 WHERE id = ?", [PLAYLIST])
     moved_on = playlists.find(catalog, PLAYLIST)
     assert moved_on is not None
-    with pytest.raises(MissingDependencies):  # checked against the log's history, which lacks ``first``
-        playlists.append(catalog, moved_on, workers, [edit(doc, 5)], alice.id, "alice")
-    result, logged = playlists.append(catalog, moved_on, workers, [edit(other, 6)], alice.id, "alice")
+    with pytest.raises(MissingDependencies), playlists.locked(catalog, PLAYLIST, workers):
+        playlists.append(catalog, moved_on, workers, [edit(doc, 5)], alice.id, "alice")  # the log lacks ``first``
+    with playlists.locked(catalog, PLAYLIST, workers):
+        result, logged = playlists.append(catalog, moved_on, workers, [edit(other, 6)], alice.id, "alice")
     assert result.last_seq == 3 and [entry.seq for entry in logged] == [3]
     catalog.close()
 
@@ -78,10 +79,11 @@ def test_rows_an_interrupted_write_left_past_last_seq_are_neither_served_nor_in_
     alice = create_user(catalog, "alice", "pw", "GB")
     record, _created = playlists.create(catalog, PLAYLIST, alice.id, public=False)
     with catalog.transaction():  # what the server before real transactions left when killed mid-append
-        catalog.db.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
-                           "VALUES (?, 1, 'half-written', ?, x'00')", [PLAYLIST, alice.id])
+        catalog.execute("INSERT INTO playlist_updates (playlist_id, seq, update_id, author_id, data) "
+                        "VALUES (?, 1, 'half-written', ?, x'00')", [PLAYLIST, alice.id])
     assert playlists.since(catalog, record, 0).updates == ()
     doc = PlaylistDoc.create(PLAYLIST)
-    result, _logged = playlists.append(catalog, record, workers, [edit(doc, 1)], alice.id, "alice")
+    with playlists.locked(catalog, PLAYLIST, workers):
+        result, _logged = playlists.append(catalog, record, workers, [edit(doc, 1)], alice.id, "alice")
     assert result.seqs == (1,) and log_rows(catalog) == [(1, "update-1")]
     catalog.close()

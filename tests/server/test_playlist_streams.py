@@ -16,7 +16,10 @@ import httpx
 from client.bundled import BundledServer
 from client.playlists.events import close_stream, parse_events
 from sync import OutgoingUpdate, PlaylistDoc, PushRequest
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_api import new_playlist
+
+pytestmark = ON_BOTH_ENGINES
 
 Event = tuple[str, Any]
 

@@ -13,7 +13,10 @@ from server import playlists
 from server.auth import create_user
 from server.catalog import Catalog
 from sync import PlaylistDoc, PullResult
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_api import assert_error, edit, new_playlist, push
+
+pytestmark = ON_BOTH_ENGINES
 
 
 def start_server(data_dir: Path) -> BundledServer:
@@ -155,3 +158,12 @@ def test_the_log_survives_a_restart(tmp_path: Path) -> None:
             assert PlaylistDoc.from_updates(playlist_id, log.blobs()).state() == doc.state()
     finally:
         stop_server(running)
+
+
+def test_text_holding_a_nul_is_refused_plainly_on_either_engine(playlist_server: BundledServer,
+                                                                clients: dict[str, httpx.Client]) -> None:
+    login = httpx.post(f"{playlist_server.url}/auth/login", json={"username": "al\u0000ice", "password": "x"})
+    assert_error(login, 422, "nul_in_text")
+    created = clients["alice"].post("/playlists", json={"id": "nul\u0000playlist", "public": False})
+    assert created.status_code == 422, created.text
+    assert clients["alice"].get("/playlists").status_code == 200  # and the server serves on

@@ -38,9 +38,9 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlantedCatalog, l
             cut = len(rows) * 4 // 5
             kept = {int(row["track_id"]) for row in rows[:cut]}
             with catalog.transaction():
-                catalog.db.execute("DELETE FROM plays WHERE user_id = ? AND id IN ({})".format(",".join(
+                catalog.execute("DELETE FROM plays WHERE user_id = ? AND id IN ({})".format(",".join(
                     str(int(row["id"])) for row in rows[cut:])), [listener.user.id])
-                catalog.db.execute("DELETE FROM likes WHERE user_id = ?", [listener.user.id])
+                catalog.execute("DELETE FROM likes WHERE user_id = ?", [listener.user.id])
             held_out[listener.user.id] = {int(row["track_id"]) for row in rows[cut:]} - kept
     finally:
         catalog.close()

@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from client.bundled import BundledServer
-from durable import write_transaction
 from server import fleet_lock
 from server.catalog import Catalog
 from server.recs import model_store
@@ -39,9 +38,9 @@ def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         name for name in names if Path(folder, name) == demo_data / model_store.MODEL_FILE.parent])
     catalog = Catalog.open(untrained)
     try:
-        with write_transaction(catalog.db):
-            catalog.db.execute("DELETE FROM plays")
-            catalog.db.execute("DELETE FROM likes")
+        with catalog.transaction():
+            catalog.execute("DELETE FROM plays")
+            catalog.execute("DELETE FROM likes")
     finally:
         catalog.close()
     environ = {"LEGATO_RECS_CHECK_S": "0.2", "LEGATO_RECS_RETRAIN_PLAYS": "3"}
