@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -12,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from client.bundled import BundledServer
 from server.auth import create_user
 from server.catalog import Catalog
+from server.database import create_engine, database_url
 from server.plays import MAX_PLAYS_PER_DAY
 from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.postgres import ON_BOTH_ENGINES
@@ -25,7 +26,9 @@ pytestmark = ON_BOTH_ENGINES
 
 
 @pytest.fixture(scope="module")
-def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def server(module_database: str, demo_data: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     with own_server(demo_data, tmp_path_factory.mktemp("listening")) as running:
         yield running
 
@@ -58,10 +61,19 @@ def history(client: httpx.Client) -> list[dict[str, Any]]:
             return plays
 
 
-def stored_rows(server: BundledServer, table: str) -> int:
-    with sqlite3.connect(server.data_dir / "catalog.db") as db:
-        count: int = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        return count
+@pytest.fixture(scope="module")
+def server_database(server: BundledServer) -> sa.URL:
+    """The database the module's server keeps (read while the module's engine is set, before any test's own)."""
+    return database_url(server.data_dir)
+
+
+def stored_rows(url: sa.URL, table: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def test_a_resent_offline_batch_is_stored_exactly_once(users: dict[str, httpx.Client], track_ids: list[int]) -> None:
@@ -140,18 +152,18 @@ def stored_rows_for(client: httpx.Client) -> int:
     lambda e: {k: v for k, v in e.items() if k != "skipped"}, lambda e: [e],
 ])
 def test_a_malformed_event_refuses_the_whole_batch(users: dict[str, httpx.Client], track_ids: list[int],
-                                                   server: BundledServer, mangle: Any) -> None:
-    before = stored_rows(server, "plays")
+                                                   server_database: sa.URL, mangle: Any) -> None:
+    before = stored_rows(server_database, "plays")
     good = event(track_ids[0], datetime.now(UTC))
     answer = users["alice"].post("/me/plays", json={"events": [good, mangle(event(track_ids[0], datetime.now(UTC)))]})
     assert_error(answer, 422, "invalid_request")
-    assert stored_rows(server, "plays") == before
+    assert stored_rows(server_database, "plays") == before
 
 
 def test_batches_are_bounded_in_count_and_bytes(users: dict[str, httpx.Client], track_ids: list[int],
-                                                server: BundledServer) -> None:
+                                                server_database: sa.URL) -> None:
     alice = users["alice"]
-    before = stored_rows(server, "plays")
+    before = stored_rows(server_database, "plays")
     now = datetime.now(UTC)
     assert_error(alice.post("/me/plays", json={"events": []}), 422, "invalid_request")
     assert_error(alice.post("/me/plays", json={"events": [event(track_ids[0], now)] * 501}), 422, "invalid_request")
@@ -159,7 +171,7 @@ def test_batches_are_bounded_in_count_and_bytes(users: dict[str, httpx.Client], 
     assert_error(alice.post("/me/plays", content=b'{"events": [' + b"1," * 400_000 + b"1]}",
                             headers={"Content-Type": "application/json"}), 413, "payload_too_large")
     assert alice.post("/me/plays", json={"events": padded}).json()["duplicates"] == 499  # fits; one id 500 times
-    assert stored_rows(server, "plays") == before + 1
+    assert stored_rows(server_database, "plays") == before + 1
 
 
 def test_a_flood_of_plays_in_one_day_is_ignored_past_the_bound(users: dict[str, httpx.Client], track_ids: list[int],

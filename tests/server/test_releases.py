@@ -17,9 +17,6 @@ from server import cli, releases
 from server.catalog import Catalog
 from server.exceptions import ReleaseError
 from tests.helpers.app_server import MovableClock, app_server, copy_with_users
-from tests.helpers.postgres import ON_BOTH_ENGINES
-
-pytestmark = ON_BOTH_ENGINES
 
 RELEASE = datetime(2026, 12, 4, 0, 0, tzinfo=UTC)
 

@@ -28,7 +28,8 @@ pytestmark = ON_BOTH_ENGINES
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The module's server on a search catalog, one per engine."""
     data_dir = tmp_path_factory.mktemp("search") / "data"
     build_search_catalog(data_dir)
     running = start_server(data_dir)
