@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,19 @@ _pending: set[_TaskSignals] = set()
 
 def run_task(work: Callable[[], Any], on_done: Callable[[Any], None],
              on_error: Callable[[str], None]) -> None:
-    """Run ``work`` on the global thread pool; call ``on_done(result)`` or ``on_error(message)`` on this thread."""
+    """Run ``work`` on the global thread pool; call ``on_done(result)`` or ``on_error(message)`` on this thread.
+
+    A callback that is a method of a Qt object deleted meanwhile (a window closed while its work ran) is dropped.
+    """
     signals = _TaskSignals()
     _pending.add(signals)
 
     def finish(callback: Callable[[Any], None], value: Any) -> None:
         _pending.discard(signals)
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+            log.debug("dropping the result of a task whose receiver was deleted")
+            return
         callback(value)
 
     signals.finished.connect(lambda result: finish(on_done, result))
