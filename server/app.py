@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.admission import AdmissionControl
 from server.catalog import Catalog
 from server.catalog_pool import CatalogPool
-from server.exceptions import ApiError
+from server.exceptions import ApiError, DatabaseError
 from server.limits import (
     DEFAULT_BODY_BYTES,
     BodyRefused,
@@ -44,6 +45,7 @@ from server.update_pool import UpdateWorkers
 from server.upgrades import BackgroundUpgrades
 
 _log = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER_S = 2
 _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
                  415: "unsupported_media_type", 422: "invalid_request", 503: "server_busy"}
@@ -80,6 +82,8 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unreachable in (DatabaseError, sa.exc.OperationalError, sa.exc.InterfaceError):
+        app.add_exception_handler(unreachable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
     for api_router in _ROUTERS:
         app.include_router(api_router)
@@ -183,6 +187,15 @@ def _allowed_methods(request: Request) -> str:
                if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
                for method in route.methods or ()}
     return ", ".join(sorted(methods))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database is down, restarting or unreachable (or SQLite stayed locked past its timeout): nothing was
+    done, so the client may try again; the pool's pre-ping replaces dead connections once it is back."""
+    _log.warning("the database is unavailable answering %s %s: %s", request.method, request.url.path,
+                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return error_response(503, "database_unavailable", "the server's database cannot be reached just now; "
+                          "try again shortly", {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

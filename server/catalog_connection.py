@@ -70,11 +70,22 @@ class CatalogConnection:
         self._connection.close()
 
     @property
+    def broken(self) -> bool:
+        """The connection died under us (the database restarted or went away): close it, never lend it again."""
+        if self._connection.invalidated:
+            return True
+        if self._sqlite is not None:
+            return False
+        driver = cast("psycopg.Connection[Any]", self._driver)
+        return driver.closed or driver.info.transaction_status == psycopg.pq.TransactionStatus.UNKNOWN
+
+    @property
     def in_transaction(self) -> bool:
         if self._sqlite is not None:
             return self._sqlite.conn.in_transaction
         status = cast("psycopg.Connection[Any]", self._driver).info.transaction_status
-        return status != psycopg.pq.TransactionStatus.IDLE
+        # UNKNOWN is a connection that broke (the database went away): nothing is open on it to roll back.
+        return status not in (psycopg.pq.TransactionStatus.IDLE, psycopg.pq.TransactionStatus.UNKNOWN)
 
     # -- the schema ------------------------------------------------------------------------------------------
 

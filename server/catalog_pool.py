@@ -35,9 +35,11 @@ class CatalogPool:
 
     def give_back(self, catalog: Catalog) -> None:
         """Keep ``catalog`` for the next request, or close it: when it is still inside a transaction (closing
-        rolls that back, as it always did), when enough are idle, or when the pool is closed."""
+        rolls that back, as it always did), when its connection broke (the database restarted), when enough are
+        idle, or when the pool is closed."""
         with self._lock:
-            keep = not self._closed and len(self._idle) < self._max_idle and not catalog.in_transaction
+            keep = (not self._closed and len(self._idle) < self._max_idle and not catalog.in_transaction
+                    and not catalog.broken)
             if keep:
                 self._idle.append(catalog)
         if not keep:

@@ -61,6 +61,19 @@ class Cluster:
         return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
                                autocommit=True)
 
+    def stop(self) -> None:
+        """Stop the cluster as an operator's restart does (fast: open sessions are ended)."""
+        bin_dir = binaries()
+        assert bin_dir is not None
+        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "stop", "-w", "-D", str(self.root / "data"), "-m",
+                                  "fast"]), check=True, capture_output=True)
+
+    def start(self) -> None:
+        """Start a stopped cluster again on its port."""
+        bin_dir = binaries()
+        assert bin_dir is not None
+        _pg_ctl_start(bin_dir, self.root, self.port)
+
     def database(self, template: str = TEMPLATE) -> str:
         """A new database cloned from ``template`` (by default an empty one) and its SQLAlchemy URL."""
         with self._lock:
@@ -106,20 +119,27 @@ def _as_owner(command: list[str]) -> list[str]:
 
 def _start(bin_dir: Path, root: Path) -> int:
     """initdb and start the cluster in ``root``; its port."""
-    data, port = root / "data", free_port()
+    port = free_port()
+    try:
+        subprocess.run(_as_owner([str(bin_dir / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER,
+                                  "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]),
+                       check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"the test PostgreSQL's initdb failed: {exc.stderr}") from exc
+    _pg_ctl_start(bin_dir, root, port)
+    return port
+
+
+def _pg_ctl_start(bin_dir: Path, root: Path, port: int) -> None:
     log = root / "server.log"
     options = " ".join(f"-c {setting}" for setting in (*_FAST_SETTINGS, "listen_addresses=127.0.0.1",
                                                        f"port={port}", f"unix_socket_directories={root}"))
     try:
-        subprocess.run(_as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
-                                  "--encoding=UTF8", "--locale=C", "--no-sync"]),
-                       check=True, capture_output=True, text=True)
-        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "start", "-w", "-D", str(data), "-l", str(log),
-                                  "-o", options]), check=True, capture_output=True, text=True)
+        subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "start", "-w", "-D", str(root / "data"), "-l",
+                                  str(log), "-o", options]), check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"the test PostgreSQL did not start: {exc.stderr}"
                            f"{log.read_text() if log.exists() else ''}") from exc
-    return port
 
 
 @contextmanager
