@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -191,11 +193,22 @@ def _allowed_methods(request: Request) -> str:
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database is down, restarting or unreachable (or SQLite stayed locked past its timeout): nothing was
-    done, so the client may try again; the pool's pre-ping replaces dead connections once it is back."""
+    done, so the client may try again; the pool's pre-ping replaces dead connections once it is back. Any other
+    database error (a wrong statement, a missing table) is a bug and answers as one."""
+    if not _unreachable(exc):
+        return await _unexpected_error(request, exc)
     _log.warning("the database is unavailable answering %s %s: %s", request.method, request.url.path,
                  str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return error_response(503, "database_unavailable", "the server's database cannot be reached just now; "
                           "try again shortly", {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
+def _unreachable(exc: Exception) -> bool:
+    if isinstance(exc, DatabaseError) or getattr(exc, "connection_invalidated", False):
+        return True
+    cause = getattr(exc, "orig", None)
+    return isinstance(cause, psycopg.OperationalError) or (
+        isinstance(cause, sqlite3.OperationalError) and ("locked" in str(cause) or "busy" in str(cause)))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from server.database import create_engine, database_url, is_postgresql
-from server.exceptions import DatabaseError
+from server.database import catalog_engine, connect, database_url, is_postgresql
 
 LOCKS_DIR = "locks"
 
@@ -45,24 +44,15 @@ def _key(job: str) -> int:
 
 @contextmanager
 def _advisory(url: sa.URL, job: str) -> Iterator[bool]:
-    engine = create_engine(url)
-    try:
+    key = _key(job)
+    # The catalog's engine runs in autocommit: the lock is the session's, held until unlocked or disconnected.
+    with connect(catalog_engine(url)) as connection:
+        mine = bool(connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one())
         try:
-            connection = engine.connect()
-        except sa.exc.OperationalError as exc:
-            raise DatabaseError(f"cannot reach the database for the {job} lock ({exc.orig})") from exc
-        with connection:
-            key = _key(job)
-            mine = bool(connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one())
-            connection.commit()
-            try:
-                yield mine
-            finally:
-                if mine:
-                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
-    finally:
-        engine.dispose()
+            yield mine
+        finally:
+            if mine:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
 @contextmanager

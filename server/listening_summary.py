@@ -18,18 +18,15 @@ TOP = 5
 def summary(catalog: Catalog, user_id: int, region: str, now: datetime, weeks: int, days: int) -> dict[str, Any]:
     """``weeks`` weeks of time heard (oldest first, this week last, empty weeks included) and the top artists and
     tracks by time heard over the last ``days`` days."""
-    zone = zone_of(region)
-    this_week = week_of(region, now)
-    first_week = this_week - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first_week, datetime.min.time(), zone)
-    rows = catalog.query("SELECT track_id, started_ms, ms_played FROM plays WHERE user_id = ? AND started_ms >= ?",
-                         [user_id, int(since.timestamp() * 1000)])
-    per_week = {first_week + timedelta(weeks=n): 0 for n in range(weeks)}
+    first_week = week_of(region, now) - timedelta(weeks=weeks - 1)
+    weeks_from = int(datetime.combine(first_week, datetime.min.time(), zone_of(region)).timestamp() * 1000)
     recent_from = int((now - timedelta(days=days)).timestamp() * 1000)
+    rows = catalog.query("SELECT track_id, started_ms, ms_played FROM plays WHERE user_id = ? AND started_ms >= ?",
+                         [user_id, min(weeks_from, recent_from)])
+    per_week = {first_week + timedelta(weeks=n): 0 for n in range(weeks)}
     per_track: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        local = datetime.fromtimestamp(int(row["started_ms"]) / 1000, UTC).astimezone(zone).date()
-        week = local - timedelta(days=local.weekday())
+        week = week_of(region, datetime.fromtimestamp(int(row["started_ms"]) / 1000, UTC))
         if week in per_week:
             per_week[week] += int(row["ms_played"])
         if int(row["started_ms"]) >= recent_from:

@@ -20,6 +20,7 @@ from client.api import ApiClient
 from client.catalog import Track
 from client.tasks import run_task
 from client.widgets.controls import named
+from client.widgets.words import count
 
 WEEKS = 12
 DAYS = 30
@@ -160,8 +161,7 @@ class ListeningPage(QWidget):
 def _hours(ms: int) -> str:
     hours = ms / _MS_PER_HOUR
     if hours < 1:
-        minutes = round(ms / _MS_PER_MINUTE)
-        return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+        return count(round(ms / _MS_PER_MINUTE), "minute")
     return f"{hours:.1f} hours"
 
 

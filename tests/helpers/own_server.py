@@ -49,19 +49,28 @@ def own_server(demo_data: Path, folder: Path, environ: Mapping[str, str] | None 
         server.stop()
 
 
-def server_pid(server: BundledServer) -> int:
-    """The pid of the ``server serve`` process serving ``server``'s data dir (found by its command line)."""
-    wanted = os.fsencode(str(server.data_dir))
+def pids_running(*arguments: str | Path) -> list[int]:
+    """The pids of the processes whose command line holds every one of ``arguments`` (read from /proc)."""
+    wanted = [os.fsencode(str(argument)) for argument in arguments]
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            command_line = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"serve" in arguments and wanted in arguments:
-            return int(entry.name)
-    raise LookupError(f"no server process serves {server.data_dir}")
+        if all(argument in command_line for argument in wanted):
+            found.append(int(entry.name))
+    return found
+
+
+def server_pid(server: BundledServer) -> int:
+    """The pid of the ``server serve`` process serving ``server``'s data dir (found by its command line)."""
+    pids = pids_running("serve", server.data_dir)
+    if not pids:
+        raise LookupError(f"no server process serves {server.data_dir}")
+    return pids[0]
 
 
 def peak_rss_bytes(pid: int) -> int:

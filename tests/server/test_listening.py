@@ -219,6 +219,7 @@ def test_the_listening_summary_counts_the_callers_time_per_local_week_and_their_
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as dora:
         assert dora.post("/me/plays", json={"events": plays}).json()["accepted"] == 3
         summary = dora.get("/me/listening", params={"weeks": 3}).json()
+        one_week = dora.get("/me/listening", params={"weeks": 1}).json()
         assert dora.get("/me/listening", params={"weeks": 0}).status_code == 422
         assert dora.get("/me/listening", params={"weeks": 54}).status_code == 422
     assert summary["weeks"] == [
@@ -229,5 +230,8 @@ def test_the_listening_summary_counts_the_callers_time_per_local_week_and_their_
         (first["id"], 80_000, 2), (other["id"], 20_000, 1)]
     assert [(top["name"], top["ms_played"], top["plays"]) for top in summary["top_artists"]] == [
         (first["artist"], 80_000, 2), (other["artist"], 20_000, 1)]
+    # The top lists cover their own days, even when the weeks asked for are fewer.
+    assert one_week["weeks"] == summary["weeks"][-1:]
+    assert (one_week["top_tracks"], one_week["top_artists"]) == (summary["top_tracks"], summary["top_artists"])
     assert users["bob"].get("/me/listening").json() == bob_before  # nobody else's listening moves
     assert httpx.get(f"{server.url}/me/listening").status_code == 401

@@ -3,7 +3,6 @@ hostile batches before them included; and ``recs train`` does the same from the 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from server.catalog import Catalog
 from server.recs import model_store
 from server.recs.schedule import LOCK_JOB
 from tests.helpers.offline_harness import wait_until
-from tests.helpers.own_server import own_server
+from tests.helpers.own_server import own_server, pids_running
 
 _WAIT_S = 90.0  # a training run in a child process on a busy 2-core machine
 _HELD_S = 5.0
@@ -82,19 +81,6 @@ def test_serve_retrains_after_new_plays_and_hostile_batches_leave_nothing_behind
     alice.close()
 
 
-def training_runs(data_dir: Path) -> int:
-    """How many ``recs train`` processes run on ``data_dir`` now (the schedule's children)."""
-    wanted = [b"recs", b"train", b"--data", os.fsencode(str(data_dir))]
-    found = 0
-    for entry in Path("/proc").iterdir():
-        try:
-            arguments = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
-        except OSError:
-            continue
-        found += all(part in arguments for part in wanted)
-    return found
-
-
 @contextmanager
 def taken(data_dir: Path, job: str) -> Iterator[None]:
     """The job's lock held by this test, as another instance would, once the schedule's round lets go of it."""
@@ -121,7 +107,7 @@ def test_while_another_instance_holds_the_job_this_one_does_not_train(server: Bu
         assert bob.post("/me/plays", json={"events": plays}).json()["accepted"] == 3
         deadline = time.monotonic() + _HELD_S  # 25 of the schedule's rounds, each of which would start a child
         while time.monotonic() < deadline:
-            assert training_runs(server.data_dir) == 0
+            assert not pids_running("recs", "train", "--data", server.data_dir)
             time.sleep(0.02)
     assert trained_ms(server.data_dir) == before
     wait_until(lambda: trained_ms(server.data_dir) > before, "a retrain once the lock was let go", _WAIT_S)
