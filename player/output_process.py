@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -25,6 +26,8 @@ _POLL_S = 0.05
 _LEAD_IN_S = 0.1
 _LEAD_OUT_S = 0.2
 _NICENESS = -11
+# The stream's threads run SCHED_FIFO at PulseAudio's own default priority for its real-time threads.
+_REALTIME_PRIORITY = 5
 # A stream whose callback has not run for this long is lost (PortAudio's ALSA path pauses ~2 s on an xrun).
 _SILENT_STREAM_S = 3.0
 # How long a lost device is retried (every _RETRY_S) before the process gives up and says so.
@@ -102,11 +105,12 @@ class _Output:
         self.close_stream()
         self.request = request
         try:
-            stream = sd.OutputStream(samplerate=request.rate, channels=request.channels, dtype="float32",
-                                     device=request.device, latency=request.latency, callback=self.callback)
-            # PulseAudio (through ALSA) drops the first few ms a stream plays: lead in with silence.
-            self.counts[:] = (0, round(max(_LEAD_IN_S, 3 * stream.latency) * request.rate), time.monotonic_ns())
-            stream.start()
+            with _threads_started_realtime():
+                stream = sd.OutputStream(samplerate=request.rate, channels=request.channels, dtype="float32",
+                                         device=request.device, latency=request.latency, callback=self.callback)
+                # PulseAudio (through ALSA) drops the first few ms a stream plays: lead in with silence.
+                self.counts[:] = (0, round(max(_LEAD_IN_S, 3 * stream.latency) * request.rate), time.monotonic_ns())
+                stream.start()
         except (sd.PortAudioError, ValueError) as error:
             if self.lost_since is None:
                 self.request = None  # a device that never opened is not retried
@@ -216,6 +220,24 @@ def serve(connection: Connection) -> None:
         output.detach()
         output.close_stream()
         output.close_retired(every=True)
+
+
+@contextlib.contextmanager
+def _threads_started_realtime() -> Iterator[None]:
+    """The threads started in the block (PortAudio's callback thread, the PulseAudio client's I/O thread) run ahead
+    of all ordinary work, as a sound server's own do, so a busy machine does not make them late and a short device
+    buffer plays without gaps: they inherit SCHED_FIFO from this thread, which then returns to normal. Allowed for
+    root, with CAP_SYS_NICE or an RLIMIT_RTPRIO (the audio group's limits on most desktops); otherwise they keep the
+    process's raised priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(_REALTIME_PRIORITY))
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
 def _raise_priority() -> None:

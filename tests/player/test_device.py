@@ -3,6 +3,7 @@ PulseAudio null sink) from its output process, and the sink's monitor captures w
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 
 from player import DeviceSink, Engine, PlaybackError, QueueItem, list_output_devices
 from tests.helpers.audio_fixtures import Album, Pulse, running_pulse
+from tests.helpers.own_server import pids_running
 from tests.helpers.render_harness import TIMEOUT_S, Recorder, as_float, assert_faded_in
 
 pytestmark = pytest.mark.device
@@ -97,6 +99,51 @@ def test_a_gil_busy_thread_in_the_app_causes_no_underrun(
         captured, engine = _play_and_capture(pulse, tracks.items(), tmp_path / "capture.raw", 0.2)
     _assert_faded_in_then_bit_exact(captured, as_float(tracks.signal))
     assert engine.underruns == 0
+
+
+def _scheduling_policies(pid: int) -> dict[int, int]:
+    """Each thread of ``pid`` and its scheduling policy (the 41st field of its stat line; 0 normal, 1 SCHED_FIFO)."""
+    policies = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        policies[int(task.name)] = int(fields[38])
+    return policies
+
+
+def _realtime_allowed() -> bool:
+    def probe(allowed: list[bool]) -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except PermissionError:
+            return
+        allowed.append(True)
+
+    allowed: list[bool] = []
+    thread = threading.Thread(target=probe, args=(allowed,))  # a thread of its own: the policy dies with it
+    thread.start()
+    thread.join()
+    return bool(allowed)
+
+
+def test_the_stream_threads_run_real_time_and_the_rest_of_the_output_process_does_not(pulse: Pulse) -> None:
+    if not _realtime_allowed():
+        pytest.skip("this machine does not allow real-time scheduling (no CAP_SYS_NICE or RLIMIT_RTPRIO)")
+    sink = DeviceSink("pulse")
+    sink.prepare(44100)
+    try:
+        children = [pid for pid in pids_running("--multiprocessing-fork")
+                    if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid()]
+        assert len(children) == 1, children
+        output = children[0]
+
+        def stream_open_real_time() -> bool:  # the process's own loop back to normal once the stream started
+            policies = _scheduling_policies(output)
+            return list(policies.values()).count(os.SCHED_FIFO) >= 2 and policies[output] == os.SCHED_OTHER
+
+        assert _wait_for(stream_open_real_time), (
+            f"PortAudio's callback and PulseAudio's client threads not SCHED_FIFO: {_scheduling_policies(output)}")
+    finally:
+        sink.close()
 
 
 def test_the_pulse_device_is_listed(pulse: Pulse) -> None:
