@@ -1,25 +1,22 @@
 """Offline licences: a file's key granted to a user for offline play until an expiry, each grant recorded.
 
-The validity is LEGATO_OFFLINE_LICENCE_DAYS (default 30); grants live in DATA/licences.db, apart from the catalog,
-so granting never contends with a catalog reader.
+The validity is LEGATO_OFFLINE_LICENCE_DAYS (default 30); grants live in the catalog's ``offline_grants``, so every
+instance of a fleet sees them (an older server kept them in DATA/licences.db: ``LEGACY_DB_NAME``, imported by an
+upgrade step).
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 import time
-from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
+
+from server.catalog import Catalog
 
 VALIDITY_ENV = "LEGATO_OFFLINE_LICENCE_DAYS"
 DEFAULT_VALIDITY_DAYS = 30.0
 _DAY_S = 86400.0
-DB_NAME = "licences.db"
-_TABLE = "offline_grants"
-_grant_lock = threading.Lock()
+LEGACY_DB_NAME = "licences.db"
 
 
 @dataclass(frozen=True)
@@ -52,27 +49,18 @@ def validity_s() -> float:
     return days * _DAY_S
 
 
-def grant(data_dir: Path, user_id: int, file_id: int) -> OfflineGrant:
+def grant(catalog: Catalog, user_id: int, file_id: int) -> OfflineGrant:
     """Grant (or renew) ``user_id``'s offline licence for ``file_id`` from now on, and record it."""
     offline = OfflineGrant(file_id, time.time(), validity_s())
-    # Requests run on a thread pool; one grant at a time keeps the first one's CREATE from racing another's.
-    with _grant_lock, closing(sqlite3.connect(data_dir / DB_NAME, timeout=30)) as connection, connection:
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (user_id INTEGER NOT NULL, file_id INTEGER NOT NULL, "
-                           "granted_at REAL NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (user_id, file_id))")
-        connection.execute(f"INSERT OR REPLACE INTO {_TABLE} (user_id, file_id, granted_at, expires_at) "
-                           "VALUES (?, ?, ?, ?)", [user_id, file_id, offline.granted_at, offline.expires_at])
+    catalog.execute("INSERT INTO offline_grants (user_id, file_id, granted_at, expires_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (user_id, file_id) DO UPDATE SET granted_at = excluded.granted_at, "
+                    "expires_at = excluded.expires_at", [user_id, file_id, offline.granted_at, offline.expires_at])
     return offline
 
 
-def grants(data_dir: Path, user_id: int) -> list[OfflineGrant]:
+def grants(catalog: Catalog, user_id: int) -> list[OfflineGrant]:
     """The offline licences ``user_id`` holds, oldest grant first."""
-    path = data_dir / DB_NAME
-    if not path.exists():
-        return []
-    with _grant_lock, closing(sqlite3.connect(path, timeout=30)) as connection:
-        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [_TABLE]).fetchone():
-            return []
-        rows = connection.execute(f"SELECT file_id, granted_at, expires_at FROM {_TABLE} WHERE user_id = ? "
-                                  "ORDER BY granted_at", [user_id]).fetchall()
-    return [OfflineGrant(int(file_id), float(granted), float(expires) - float(granted))
-            for file_id, granted, expires in rows]
+    rows = catalog.query("SELECT file_id, granted_at, expires_at FROM offline_grants WHERE user_id = ? "
+                         "ORDER BY granted_at, file_id", [user_id])
+    return [OfflineGrant(int(row["file_id"]), float(row["granted_at"]),
+                         float(row["expires_at"]) - float(row["granted_at"])) for row in rows]

@@ -164,7 +164,7 @@ async def get_licence(file_id: Id, request: Request, catalog: CatalogDep, user: 
     reads only); the offline grant, a write, runs on a worker thread."""
     body = licensing.licence(catalog, user, file_id, request.app.state.now())
     if offline:
-        grant = await run_in_threadpool(licences.grant, request.app.state.data_dir, user.id, file_id)
+        grant = await run_in_threadpool(licences.grant, catalog, user.id, file_id)
         body["offline"] = grant.to_json()
     return body
 

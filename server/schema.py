@@ -43,6 +43,8 @@ TABLES: dict[str, dict[str, type]] = {
     "audio_features": {"id": int, "track_id": int, "version": int, "vector": bytes},
     "discover_weekly": {"id": int, "user_id": int, "playlist_id": str, "week_of": str, "generated_ms": int,
                         "picks": str},
+    "offline_grants": {"id": int, "user_id": int, "file_id": int, "granted_at": float, "expires_at": float},
+    "warmed_slices": {"id": int, "edge": str, "file_id": int, "start_byte": int},
 }
 FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
@@ -60,6 +62,8 @@ FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "likes": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
     "audio_features": [("track_id", "tracks", "id")],
     "discover_weekly": [("user_id", "users", "id"), ("playlist_id", "playlists", "id")],
+    "offline_grants": [("user_id", "users", "id"), ("file_id", "files", "id")],
+    "warmed_slices": [("file_id", "files", "id")],
 }
 UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
@@ -79,6 +83,8 @@ UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "likes": [["user_id", "track_id"]],
     "audio_features": [["track_id"]],
     "discover_weekly": [["user_id"]],
+    "offline_grants": [["user_id", "file_id"]],
+    "warmed_slices": [["edge", "file_id", "start_byte"]],
 }
 INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"], ["artist_id"]],
                                         "sessions": [["expires"]],

@@ -7,12 +7,15 @@ The catalog's shape (new tables and columns) catches up in ``Catalog.open``; the
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from server import licences, warm
 from server.catalog import Catalog
 from server.exceptions import AlbumLoudnessError, UpgradeError
 
@@ -47,9 +50,49 @@ def _measure_album_loudness(catalog: Catalog, data_dir: Path, stop: threading.Ev
         _log.info("upgrade: album %s measured at %s", album["id"], figures)
 
 
+@dataclass(frozen=True)
+class _Legacy:
+    """A table an older server kept in a SQLite file of its own, and how its rows go into the catalog."""
+
+    file_name: str
+    table: str
+    select: str
+    insert: str
+
+
+_LEGACY = (
+    _Legacy(licences.LEGACY_DB_NAME, "offline_grants",
+            "SELECT user_id, file_id, granted_at, expires_at FROM offline_grants",
+            "INSERT INTO offline_grants (user_id, file_id, granted_at, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id, file_id) DO NOTHING"),
+    _Legacy(warm.LEGACY_DB_NAME, "warmed", "SELECT edge, file_id, start FROM warmed",
+            "INSERT INTO warmed_slices (edge, file_id, start_byte) VALUES (?, ?, ?) "
+            "ON CONFLICT (edge, file_id, start_byte) DO NOTHING"),
+)
+
+
+def _import_legacy_databases(catalog: Catalog, data_dir: Path, stop: threading.Event) -> None:
+    """Offline grants and warmed slices from DATA/licences.db and DATA/warm.db into the catalog (where every
+    instance of a fleet sees them); each file is renamed ``*.imported`` once its rows are in."""
+    for legacy in _LEGACY:
+        path = data_dir / legacy.file_name
+        if not path.is_file():
+            continue
+        with closing(sqlite3.connect(path, timeout=30)) as old:
+            found = old.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [legacy.table]).fetchone()
+            rows = old.execute(legacy.select).fetchall() if found else []
+        with catalog.transaction():
+            for row in rows:
+                catalog.execute(legacy.insert, list(row))
+        path.rename(path.with_name(f"{legacy.file_name}.imported"))
+        _log.info("upgrade: %d rows of %s moved into the catalog", len(rows), legacy.file_name)
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade("album-loudness", "measure each album's loudness and peak from its lossless files",
             _measure_album_loudness),
+    Upgrade("legacy-databases", "move offline grants and warmed slices from licences.db and warm.db into the catalog",
+            _import_legacy_databases),
 )
 
 

@@ -1,5 +1,7 @@
 """Warming edges before a release: every slice of every file (all qualities) and the cover of an album, pulled
-through each edge so the release-day crowd hits a warm cache. Idempotent and resumable: done slices are recorded.
+through each edge so the release-day crowd hits a warm cache. Idempotent and resumable: done slices are recorded
+in the catalog's ``warmed_slices`` (shared by a fleet; an older server kept them in DATA/warm.db, ``LEGACY_DB_NAME``,
+imported by an upgrade step).
 
 It only reads from edges (GET with Range); it never writes the catalog and never needs a token.
 """
@@ -7,15 +9,14 @@ It only reads from edges (GET with Range); it never writes the catalog and never
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from server import fleet_lock, releases
 from server.catalog import Catalog
@@ -23,7 +24,7 @@ from server.edge import SLICE_BYTES
 from server.exceptions import DatabaseError, EdgeError
 
 _log = logging.getLogger(__name__)
-DB_NAME = "warm.db"
+LEGACY_DB_NAME = "warm.db"
 DEFAULT_WINDOW = timedelta(hours=24)
 DEFAULT_INTERVAL_S = 600.0
 _TIMEOUT_S = 30.0
@@ -62,25 +63,26 @@ def warm(data_dir: Path, edges: Sequence[str], album_ids: Sequence[int],
     try:
         plans = {album_id: album_slices(catalog, album_id) for album_id in album_ids}
         covers = [album_id for album_id in album_ids if catalog.album_cover(album_id) is not None]
+        fetched = skipped = covers_pulled = 0
+        with httpx.Client(timeout=_TIMEOUT_S) as http:
+            for edge in (edge.rstrip("/") for edge in edges):
+                for album_id, slices in plans.items():
+                    for index, part in enumerate(slices, 1):
+                        if _is_done(catalog, edge, part):
+                            skipped += 1
+                            continue
+                        _pull(http, f"{edge}/files/{part.file_id}", part.start, part.stop)
+                        catalog.execute("INSERT INTO warmed_slices (edge, file_id, start_byte) VALUES (?, ?, ?) "
+                                        "ON CONFLICT (edge, file_id, start_byte) DO NOTHING",
+                                        [edge, part.file_id, part.start])
+                        fetched += 1
+                        if index % 50 == 0 or index == len(slices):
+                            progress(f"{edge}: album {album_id}: {index}/{len(slices)} slices warm")
+                    if album_id in covers:
+                        _pull(http, f"{edge}/albums/{album_id}/cover", None, None)
+                        covers_pulled += 1
     finally:
         catalog.close()
-    fetched = skipped = covers_pulled = 0
-    with closing(_open_progress(data_dir)) as done, httpx.Client(timeout=_TIMEOUT_S) as http:
-        for edge in (edge.rstrip("/") for edge in edges):
-            for album_id, slices in plans.items():
-                for index, part in enumerate(slices, 1):
-                    if _is_done(done, edge, part):
-                        skipped += 1
-                        continue
-                    _pull(http, f"{edge}/files/{part.file_id}", part.start, part.stop)
-                    done.execute("INSERT OR IGNORE INTO warmed VALUES (?, ?, ?)", [edge, part.file_id, part.start])
-                    done.commit()
-                    fetched += 1
-                    if index % 50 == 0 or index == len(slices):
-                        progress(f"{edge}: album {album_id}: {index}/{len(slices)} slices warm")
-                if album_id in covers:
-                    _pull(http, f"{edge}/albums/{album_id}/cover", None, None)
-                    covers_pulled += 1
     progress(f"warmed {fetched} slices ({skipped} were already warm) and {covers_pulled} covers "
              f"on {len(edges)} edge(s)")
     return WarmReport(fetched, skipped, covers_pulled)
@@ -120,7 +122,7 @@ class BackgroundWarmer:
                     album_ids = albums_releasing_within(self._data_dir, self._window) if mine else []
                     if album_ids:
                         warm(self._data_dir, self._edges, album_ids, progress=_log.info)
-            except (DatabaseError, EdgeError, OSError, sqlite3.Error) as exc:
+            except (DatabaseError, EdgeError, OSError, sa.exc.SQLAlchemyError) as exc:
                 _log.warning("warming the edges failed this round (%s); trying again in %.0f s", exc,
                              self._interval_s)
             self._stopped.wait(self._interval_s)
@@ -139,14 +141,6 @@ def _pull(http: httpx.Client, url: str, start: int | None, stop: int | None) -> 
                         "run warm again to resume")
 
 
-def _open_progress(data_dir: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(data_dir / DB_NAME, timeout=30)
-    connection.execute("CREATE TABLE IF NOT EXISTS warmed (edge TEXT NOT NULL, file_id INTEGER NOT NULL, "
-                       "start INTEGER NOT NULL, PRIMARY KEY (edge, file_id, start))")
-    return connection
-
-
-def _is_done(done: sqlite3.Connection, edge: str, part: _Slice) -> bool:
-    row = done.execute("SELECT 1 FROM warmed WHERE edge = ? AND file_id = ? AND start = ?",
-                       [edge, part.file_id, part.start]).fetchone()
-    return row is not None
+def _is_done(catalog: Catalog, edge: str, part: _Slice) -> bool:
+    return catalog.query_one("SELECT 1 AS found FROM warmed_slices WHERE edge = ? AND file_id = ? AND start_byte = ?",
+                             [edge, part.file_id, part.start]) is not None

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from server import licences
+from server.catalog import Catalog
 
 DAY_S = 86400.0
 
@@ -40,7 +41,11 @@ def test_offline_licence_expires_in_thirty_days_and_is_recorded(client: httpx.Cl
     assert before <= body["offline"]["granted_at"] <= time.time()
     assert body["offline"]["expires_at"] == pytest.approx(body["offline"]["granted_at"] + 30 * DAY_S)
     user_id = int(client.get("/me").json()["id"])
-    recorded = {grant.file_id: grant for grant in licences.grants(live_server.data_dir, user_id)}
+    catalog = Catalog.open(live_server.data_dir)
+    try:
+        recorded = {grant.file_id: grant for grant in licences.grants(catalog, user_id)}
+    finally:
+        catalog.close()
     assert recorded[file_id].expires_at == pytest.approx(body["offline"]["expires_at"])
 
 
