@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from server import search as ranking
+from server import waveform
 from server.catalog import Catalog
 from server.origin import ENCRYPTION
 from server.releases import DEFAULT_JITTER_MS
@@ -92,7 +93,8 @@ def manifest(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
     row = catalog.query_one(
         "SELECT tracks.id, tracks.duration_samples, tracks.sample_rate, tracks.loudness_lufs, tracks.peak_dbfs, "
         "tracks.album_id, tracks.disc_no, tracks.track_no, albums.loudness_lufs AS album_loudness_lufs, "
-        "albums.peak_dbfs AS album_peak_dbfs FROM tracks JOIN albums ON albums.id = tracks.album_id "
+        "albums.peak_dbfs AS album_peak_dbfs, waveforms.levels AS waveform FROM tracks "
+        "JOIN albums ON albums.id = tracks.album_id LEFT JOIN waveforms ON waveforms.track_id = tracks.id "
         "WHERE tracks.id = ?", [track_id])
     if row is None:
         return None
@@ -107,7 +109,7 @@ def manifest(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
             "loudness_lufs": row["loudness_lufs"], "peak_dbfs": row["peak_dbfs"], "album_id": row["album_id"],
             "disc_no": row["disc_no"], "track_no": row["track_no"],
             "album_loudness_lufs": row["album_loudness_lufs"], "album_peak_dbfs": row["album_peak_dbfs"],
-            "files": files}
+            "waveform": waveform.encoded(row["waveform"]), "files": files}
 
 
 def file_record(catalog: Catalog, file_id: int) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from server import covers, origin
+from server import covers, origin, waveform
 from server.album_loudness import record_album_loudness
 from server.catalog import Catalog, NewFile, NewTrack
 from server.exceptions import AlbumLoudnessError, IngestError
@@ -121,6 +121,7 @@ def ingest_file(catalog: Catalog, data_dir: Path, path: Path, regions: Sequence[
     )
     track_id = _write(catalog, data_dir, path, outputs, lambda: catalog.insert_track(track))
     audio_catalog.store(catalog, track_id, audio.pcm, audio.sample_rate)
+    waveform.store(catalog, track_id, audio.pcm)
     covers.attach_cover(catalog, data_dir, catalog.track_album_id(track_id), path)
     return IngestedTrack(path, track_id, tags.title, duplicate=False)
 
@@ -140,6 +141,7 @@ def _redo_audio(catalog: Catalog, data_dir: Path, track_id: int, path: Path, tit
 
     _write(catalog, data_dir, path, outputs, replace)
     audio_catalog.store(catalog, track_id, audio.pcm, audio.sample_rate)
+    waveform.store(catalog, track_id, audio.pcm)
     for file_id in stale:
         origin.origin_path(data_dir, file_id).unlink(missing_ok=True)
     return IngestedTrack(path, track_id, title, duplicate=False, corrected=True)

@@ -45,6 +45,7 @@ TABLES: dict[str, dict[str, type]] = {
                         "picks": str},
     "offline_grants": {"id": int, "user_id": int, "file_id": int, "granted_at": float, "expires_at": float},
     "warmed_slices": {"id": int, "edge": str, "file_id": int, "start_byte": int},
+    "waveforms": {"id": int, "track_id": int, "levels": bytes},
 }
 FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "albums": [("artist_id", "artists", "id")],
@@ -64,6 +65,7 @@ FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "discover_weekly": [("user_id", "users", "id"), ("playlist_id", "playlists", "id")],
     "offline_grants": [("user_id", "users", "id"), ("file_id", "files", "id")],
     "warmed_slices": [("file_id", "files", "id")],
+    "waveforms": [("track_id", "tracks", "id")],
 }
 UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "artists": [["name"]],
@@ -85,6 +87,7 @@ UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "discover_weekly": [["user_id"]],
     "offline_grants": [["user_id", "file_id"]],
     "warmed_slices": [["edge", "file_id", "start_byte"]],
+    "waveforms": [["track_id"]],
 }
 INDEXES: dict[str, list[list[str]]] = {"tracks": [["album_id", "disc_no", "track_no"], ["artist_id"]],
                                         "sessions": [["expires"]],

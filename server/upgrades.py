@@ -15,7 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from server import licences, warm
+from server import licences, warm, waveform
 from server.catalog import Catalog
 from server.exceptions import AlbumLoudnessError, UpgradeError
 
@@ -93,6 +93,7 @@ UPGRADES: tuple[Upgrade, ...] = (
             _measure_album_loudness),
     Upgrade("legacy-databases", "move offline grants and warmed slices from licences.db and warm.db into the catalog",
             _import_legacy_databases),
+    Upgrade("waveforms", "compute each track's seek-bar waveform from its origin copy", waveform.fill_missing),
 )
 
 

@@ -83,6 +83,7 @@ class PlaybackController(QObject):
         self.queue = PlayQueue()
         self._manifests: dict[int, FileManifest] = {}
         self._albums: dict[int, Loudness] = {}  # by track id: its album's figures, from the same manifest
+        self._waveforms: dict[int, bytes] = {}  # by track id: its seek-bar waveform, from the same manifest
         self._keys: dict[int, FileKey] = {}  # by file id, licences fetched ahead when there is no store to keep them
         self._flat: list[Entry] = []  # what the engine holds, by engine index
         self._plans: list[Planned] = []  # how each of them plays, by engine index
@@ -119,10 +120,15 @@ class PlaybackController(QObject):
         """The track's manifest at the streaming quality is known: a play of it asks the network for audio alone."""
         return track_id in self._manifests
 
+    def waveform(self, track_id: int) -> bytes | None:
+        """The track's waveform for the seek bar, when its manifest came with one."""
+        return self._waveforms.get(track_id)
+
     def forget_ahead(self) -> None:
         """Forget every manifest and licence fetched ahead (the quality changed, or the user logs out)."""
         self._manifests.clear()
         self._albums.clear()
+        self._waveforms.clear()
         self._keys.clear()
 
     @property
@@ -319,6 +325,8 @@ class PlaybackController(QObject):
         for track_id, facts in known.items():
             self._manifests[track_id] = facts.manifest
             self._albums[track_id] = facts.album
+            if facts.waveform is not None:
+                self._waveforms[track_id] = facts.waveform
             if facts.key is not None and self._store is None:
                 self._keys[facts.manifest.file_id] = facts.key
 

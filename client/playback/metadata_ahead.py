@@ -4,12 +4,17 @@ never fetches audio, never keeps a key unwrapped on disk (licences go to the con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cache import ContentStore, FileKey, FileManifest
 from client.api import MAX_BATCH_TRACKS, ApiClient
 from client.playback.sequencing import Loudness, album_loudness
+
+MAX_WAVEFORM_CHARS = 4096  # a server's waveform is 216 characters; anything far longer is refused, not decoded
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,7 @@ class Known:
     manifest: FileManifest
     album: Loudness
     key: FileKey | None
+    waveform: bytes | None = None
 
 
 def fetch_known(api: ApiClient, track_ids: Sequence[int], quality: str, store: ContentStore | None,
@@ -41,10 +47,21 @@ def fetch_known(api: ApiClient, track_ids: Sequence[int], quality: str, store: C
             key = batch.licences.get(parsed.file_id)
             if key is not None and store is not None:
                 store.store_key(parsed, key)
-            known[track_id] = Known(parsed, album_loudness(manifest), key)
+            known[track_id] = Known(parsed, album_loudness(manifest), key, waveform_levels(manifest))
             if store is not None and batch.opening is not None and batch.opening[0] == parsed.file_id:
                 _keep_opening(store, parsed, batch.opening[1])
     return known
+
+
+def waveform_levels(manifest: Mapping[str, Any]) -> bytes | None:
+    """The manifest's ``waveform`` (base64, a byte a slice), or None when it has none or it is not what it says."""
+    encoded = manifest.get("waveform")
+    if not isinstance(encoded, str) or len(encoded) > MAX_WAVEFORM_CHARS:
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True) or None
+    except binascii.Error:
+        return None
 
 
 def _keep_opening(store: ContentStore, manifest: FileManifest, data: bytes) -> None:

@@ -30,6 +30,7 @@ from client.widgets.cover_cache import CoverCache
 from client.widgets.elided import ElidedLabel
 from client.widgets.icons import icon
 from client.widgets.models import format_duration
+from client.widgets.waveform import WaveformSlider
 
 COVER_PX = 56
 ICON_PX = 20
@@ -135,7 +136,7 @@ class NowPlayingBar(QWidget):
         for control in (self.previous, self.play, self.next):
             control.setEnabled(False)
         self.elapsed = named(QLabel("0:00"), "elapsedLabel", "Elapsed time")
-        self.seek = named(QSlider(Qt.Orientation.Horizontal), "seekSlider", "Seek")
+        self.seek = named(WaveformSlider(), "seekSlider", "Seek")
         self.seek.setRange(0, 0)
         self.remaining = named(QLabel("-0:00"), "remainingLabel", "Remaining time")
         self.set_repeat(Repeat.OFF)
@@ -232,6 +233,10 @@ class NowPlayingBar(QWidget):
         self.cover.setPixmap(self._cover_pixmap(track))
         self.seek.setRange(0, int(self._duration_s * 1000))
         self.like.setEnabled(True)
+
+    def show_waveform(self, levels: bytes | None) -> None:
+        """Draw the shown track's waveform on the seek bar (None: the plain bar)."""
+        self.seek.set_levels(levels)
 
     def show_liked(self, liked: bool) -> None:
         """Fill the heart or empty it (the shown track's like, as the likes say)."""

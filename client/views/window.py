@@ -326,6 +326,7 @@ class MainWindow(QMainWindow):
 
     def _on_playback_track_changed(self, track: Track) -> None:
         self.now_playing.show_track(track)
+        self.now_playing.show_waveform(self.playback.waveform(track.id))
         self.now_playing.show_liked(self.session.history.is_liked(track.id))
         self.now_playing.show_state(self.playback.engine.state)
         self.setWindowTitle(f"{track.title} — {track.artist} · Legato")

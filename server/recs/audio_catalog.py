@@ -65,7 +65,7 @@ def fill_missing(data_dir: Path, progress: Callable[[str], None] | None = None) 
     try:
         for track_id in missing(catalog):
             try:
-                pcm, sample_rate = _decoded_origin(catalog, data_dir, track_id)
+                pcm, sample_rate = decoded_origin(catalog, data_dir, track_id)
             except (IngestError, OSError) as exc:
                 _log.warning("track %d has no audio vector: its origin copy cannot be decoded (%s)", track_id, exc)
                 continue
@@ -78,7 +78,8 @@ def fill_missing(data_dir: Path, progress: Callable[[str], None] | None = None) 
     return done
 
 
-def _decoded_origin(catalog: Catalog, data_dir: Path, track_id: int) -> tuple[np.ndarray, int]:
+def decoded_origin(catalog: Catalog, data_dir: Path, track_id: int) -> tuple[np.ndarray, int]:
+    """The track's best origin copy (lossless first) decoded: its PCM and rate."""
     row = catalog.query_one("SELECT id, key, nonce, container FROM files WHERE track_id = ? ORDER BY "
                             "quality = 'lossless' DESC, bitrate DESC LIMIT 1", [track_id])
     if row is None:

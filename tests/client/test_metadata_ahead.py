@@ -6,6 +6,7 @@ The store's read-ahead is off here (read_ahead_chunks=0), so every request count
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from client import catalog
 from client.api import ApiClient
 from client.catalog import Track
 from client.playback.controller import PlaybackController
+from client.playback.metadata_ahead import MAX_WAVEFORM_CHARS, waveform_levels
 from player import RenderSink
 from tests.helpers.edge_cache import OriginRequest, origin_requests
 from tests.helpers.own_server import own_server
@@ -124,3 +126,10 @@ def test_metadata_ahead_is_forgotten_when_the_quality_changes(
     qtbot.waitUntil(lambda: all(controller.known_ahead(t.id) for t in tracks), timeout=TIMEOUT_MS)
     controller.quality = "low"
     assert not any(controller.known_ahead(t.id) for t in tracks)
+
+
+def test_a_waveform_that_is_not_what_it_says_is_ignored_not_raised() -> None:
+    assert waveform_levels({"waveform": base64.b64encode(bytes(range(160))).decode()}) == bytes(range(160))
+    for hostile in ({}, {"waveform": None}, {"waveform": 160}, {"waveform": "not base64!"}, {"waveform": ""},
+                    {"waveform": "A" * (MAX_WAVEFORM_CHARS + 4)}, {"waveform": ["AAAA"]}):
+        assert waveform_levels(hostile) is None, hostile

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QAbstractButton, QToolButton
 
 from client.catalog import Track
@@ -80,3 +80,29 @@ def test_artist_and_album_are_links_and_a_long_title_is_cut_with_the_whole_in_it
     with qtbot.waitSignal(bar.album_opened) as album:
         bar.artist.linkActivated.emit("album:5")
     assert (artist.args, album.args) == ([3], [5])
+
+
+def test_the_seek_bar_draws_the_waveform_played_part_in_the_accent_colour(bar: NowPlayingBar) -> None:
+    seek = bar.seek
+    bar.show_track(TRACK)
+    bar.show_waveform(bytes([255] * 80 + [0] * 80))  # loud first half, silent second half
+    seek.setValue(50_000)  # a quarter of the 200 s track
+    drawn = seek.grab().toImage()
+    middle = drawn.height() // 2
+    accent, dimmed = (seek.palette().color(role).rgb() for role in (QPalette.ColorRole.Highlight,
+                                                                    QPalette.ColorRole.Mid))
+
+    def colour_at(x: int, y: int) -> int:
+        return drawn.pixelColor(x, y).rgb()
+
+    width = drawn.width()
+    played_bar = next(x for x in range(width // 8, width // 4) if colour_at(x, 2) == accent)
+    assert colour_at(played_bar, drawn.height() - 3) == accent  # a full-height bar, played
+    unplayed = [colour_at(x, 2) for x in range(width * 5 // 16, width * 7 // 16)]
+    assert dimmed in unplayed and accent not in unplayed  # loud, not yet played
+    quiet = [colour_at(x, 2) for x in range(width * 9 // 16, width * 15 // 16)]
+    assert dimmed not in quiet and accent not in quiet  # silence draws no bar up there
+    assert dimmed in [colour_at(x, middle) for x in range(width * 9 // 16, width * 15 // 16)]  # only a dot line
+    bar.show_waveform(None)  # a track without one: the plain slider again
+    assert seek.levels is None and seek.minimumHeight() == 0
+    assert seek.grab().toImage() != drawn

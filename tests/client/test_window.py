@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import wave
 from pathlib import Path
 
@@ -155,6 +156,22 @@ def test_releasing_the_seek_slider_moves_playback_to_that_second(qtbot, window: 
     qtbot.waitUntil(lambda: window.held_sink.advance(256) >= 0 and 3.0 <= window.playback.position_seconds() < 3.2,
                     timeout=15_000)
     assert window.playback.engine.position().index == 0
+
+
+@held
+def test_the_seek_bar_draws_the_playing_tracks_waveform_from_its_manifest(
+        qtbot, window: MainWindow, live_server, demo_login) -> None:
+    open_first_album(qtbot, window)
+    table = window.library.album_page.tracks
+    track = table.visible_tracks()[1]
+    with qtbot.waitSignal(window.playback.track_changed, timeout=15_000):
+        table.play_requested.emit(table.visible_tracks(), 1)
+    api = ApiClient(live_server.url)
+    api.login(*demo_login)
+    expected = base64.b64decode(api.manifest(track.id)["waveform"])
+    api.close()
+    assert len(expected) == 160 and max(expected) > 100  # the demo's music, not silence
+    assert window.now_playing.seek.levels == expected
 
 
 def test_the_rows_on_screen_have_their_metadata_before_a_click(qtbot, window: MainWindow) -> None:
