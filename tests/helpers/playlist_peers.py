@@ -147,6 +147,26 @@ class Device:
         self.seen_seq = pull.last_seq
 
 
+def assert_log_consistent(data_dir: Path) -> int:
+    """Check every playlist's log as the (killed) servers left it in the catalog of ``data_dir`` (or of
+    LEGATO_DATABASE_URL): seqs contiguous, data dropped only under the snapshot; returns the longest log's length."""
+    catalog = Catalog.open(data_dir)
+    try:
+        longest = 0
+        for playlist in catalog.query("SELECT id, last_seq, snapshot_seq, CASE WHEN snapshot IS NULL THEN 0 "
+                                      "ELSE 1 END AS has_snapshot FROM playlists"):
+            playlist_id, last_seq, snapshot_seq = playlist["id"], playlist["last_seq"], playlist["snapshot_seq"]
+            rows = catalog.query("SELECT seq, CASE WHEN data IS NULL THEN 1 ELSE 0 END AS compacted "
+                                 "FROM playlist_updates WHERE playlist_id = ? ORDER BY seq", [playlist_id])
+            assert [row["seq"] for row in rows] == list(range(1, last_seq + 1)), f"playlist {playlist_id}'s seqs"
+            assert all(row["seq"] <= snapshot_seq for row in rows if row["compacted"])
+            assert bool(playlist["has_snapshot"]) == (snapshot_seq > 0) and snapshot_seq <= last_seq
+            longest = max(longest, last_seq)
+        return longest
+    finally:
+        catalog.close()
+
+
 Event = tuple[str, Any]
 
 
