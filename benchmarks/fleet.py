@@ -203,7 +203,8 @@ def mixed(rig: Rig, requests: int, warmup: int, clients: int, seed: int) -> dict
             "database_cpu_ms_per_request": round(1000 * database_s / max(1, answered), 3),
             "cpu_ms_per_request": round(1000 * (server_s + database_s) / max(1, answered), 3),
             "load_generator_cpu_s": round(time.process_time() - load_before, 2),
-            **{f"{kind}_p50_ms": round(1000 * statistics.median(seconds), 2) for kind, seconds in sorted(took.items())}}
+            **{f"mixed_{kind}_p50_ms": round(1000 * statistics.median(seconds), 2)
+               for kind, seconds in sorted(took.items())}}
 
 
 # -- pushes under concurrent writers, and fan-out -------------------------------------------------------------

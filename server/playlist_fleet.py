@@ -123,10 +123,20 @@ class FleetNews:
                 with connection:
                     while not self._stopping.is_set():
                         for notification in connection.notifies(timeout=_WAIT_S):
-                            self._receive(feeds, notification.payload)
+                            self._hear(feeds, notification.payload)
             except _UNREACHABLE as exc:
                 _log.warning("lost the connection listening for playlist news (%s); reconnecting", exc)
             connection = None
+
+    def _hear(self, feeds: Feeds, payload: str) -> None:
+        """Pass one notification on; the database going away is the caller's to handle (listen again), anything
+        else is logged and the listener goes on, so one bad notification never silences the fleet."""
+        try:
+            self._receive(feeds, payload)
+        except _UNREACHABLE:
+            raise
+        except Exception:  # noqa: BLE001 - the listener must outlive any one notification; it is logged
+            _log.exception("failed to pass on the notification %.200r", payload)
 
     def _receive(self, feeds: Feeds, payload: str) -> None:
         try:
