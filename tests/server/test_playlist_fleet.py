@@ -17,7 +17,8 @@ import pytest
 
 from server.database import DATABASE_ENV, dispose_engines
 from server.playlist_fleet import CHANNEL
-from sync import PlaylistDoc
+from server.playlists import COMPACT_AFTER_UPDATES
+from sync import PlaylistDoc, PullResult
 from tests.helpers.offline_harness import wait_until
 from tests.helpers.playlist_peers import Event, Listener, Peer, ServerProcess, is_event, push_together
 from tests.helpers.postgres import running_cluster
@@ -139,6 +140,36 @@ def test_concurrent_pushes_through_two_instances_reach_a_third_once_each_in_seq_
     assert seqs_of(heard_on_device, playlist_id) == list(range(1, total + 1))
     assert seqs_of(heard_alone) == list(range(1, total + 1))
     assert sorted(seq for writer in results for _update_id, seq in writer) == list(range(1, total + 1))
+
+
+def test_a_push_that_compacts_the_log_reaches_streams_on_another_instance_as_a_snapshot(
+        fleet: list[ServerProcess]) -> None:
+    a, b, _c = fleet
+    alice_a = a.peer("alice")
+    alice_b = on(b, alice_a)
+    playlist_id = alice_a.create()
+    doc = PlaylistDoc.create(playlist_id)
+    device = Listener(alice_b.client, "/me/playlist-events")
+    single = Listener(alice_b.client, f"/playlists/{playlist_id}/events", since=0)
+    try:
+        device.until(lambda event: event[0] == "playlists")
+        single.until(lambda event: event[0] == "updates")
+        push_rename(alice_a.client, doc, "Before compaction")
+        before = PullResult.from_json(single.until(lambda event: event[0] == "updates")[-1][1])
+        device.until(is_event("updates", playlist_id))
+        # The rows of a compacting push keep no data: B reads a snapshot back, and hands it on whole.
+        response = push(alice_a.client, playlist_id, *(edit(doc, track + 1) for track in range(COMPACT_AFTER_UPDATES)))
+        assert response.status_code == 200, response.text
+        compacted = [PullResult.from_json(single.until(lambda event: event[0] == "updates")[-1][1]),
+                     PullResult.from_json(device.until(is_event("updates", playlist_id))[-1][1])]
+    finally:
+        device.close()
+        single.close()
+        alice_a.close()
+        alice_b.close()
+    for pull in compacted:
+        assert pull.snapshot is not None and pull.last_seq == pull.snapshot_seq == COMPACT_AFTER_UPDATES + 1
+        assert PlaylistDoc.from_updates(playlist_id, [*before.blobs(), *pull.blobs()]).state() == doc.state()
 
 
 def test_after_the_database_restarts_streams_resume_and_hear_the_other_instance_again(
