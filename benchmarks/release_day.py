@@ -187,7 +187,7 @@ async def _hammer(target: tuple[str, int], path: str, headers: dict[str, str], s
     return answered
 
 
-def _cpu_s(pid: int) -> float:
+def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -211,10 +211,10 @@ def origin_capacity(data: Path, root: Path, seconds: float = CAPACITY_S) -> dict
         for endpoint, path, headers in (("health", "/health", {}), ("manifest", "/tracks/1/manifest", auth),
                                         ("licence", f"/licences/{file_id}", auth)):
             for keep_alive, name in ((True, endpoint), (False, f"{endpoint}_new_conn")):
-                cpu_before = _cpu_s(pid)
+                cpu_before = cpu_s(pid)
                 answered = asyncio.run(_hammer(target, path, headers, seconds, keep_alive))
                 figures[f"{name}_rps"] = round(answered / seconds, 1)
-                figures[f"{name}_cpu_ms"] = round(1000 * (_cpu_s(pid) - cpu_before) / max(1, answered), 3)
+                figures[f"{name}_cpu_ms"] = round(1000 * (cpu_s(pid) - cpu_before) / max(1, answered), 3)
         return figures
 
 
@@ -233,10 +233,10 @@ def _run_case(case: Case, data: Path, root: Path, clients: int, chunks: int) -> 
         finally:
             catalog.close()
         album["release_at"] = releases.format_instant(released)
-        origin_cpu_s, clients_cpu_s, started = _cpu_s(origin_pid), time.process_time(), time.monotonic()
+        origin_cpu_s, clients_cpu_s, started = cpu_s(origin_pid), time.process_time(), time.monotonic()
         tally, t0 = asyncio.run(_crowd(case, origin_url, edges, token, album, released, clients, chunks))
         crowd_s = time.monotonic() - started
-        origin_cpu_s, clients_cpu_s = _cpu_s(origin_pid) - origin_cpu_s, time.process_time() - clients_cpu_s
+        origin_cpu_s, clients_cpu_s = cpu_s(origin_pid) - origin_cpu_s, time.process_time() - clients_cpu_s
         seen = [r for r in origin_requests(log) if r.at >= t0]
         hit_ratio = _edge_hit_ratio(folder, t0)
     offsets = [r.at - t0 for r in seen]

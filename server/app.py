@@ -31,6 +31,7 @@ from server.limits import (
 )
 from server.listening_routes import router as listening_router
 from server.manifest_routes import router as manifest_router
+from server.playlist_fleet import fleet_news
 from server.playlist_hub import PlaylistHub
 from server.playlist_routes import router as playlist_router
 from server.playlist_streams import router as playlist_stream_router
@@ -72,7 +73,7 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
     app.state.now = now
     app.state.search_index = search_index
     app.state.catalogs = CatalogPool(data_dir)
-    app.state.playlist_hub = PlaylistHub()
+    app.state.playlist_hub = PlaylistHub(fleet_news(data_dir))
     app.state.update_workers = UpdateWorkers.from_environment()
     app.state.login_throttle = LoginThrottle(ThrottlePolicy.from_environment())
     app.state.recommender = Recommender(data_dir)
@@ -95,17 +96,20 @@ def create_app(data_dir: Path, now: Clock = utc_now) -> FastAPI:
 @asynccontextmanager
 async def _update_workers_running(app: FastAPI) -> AsyncIterator[None]:
     """The processes that check pushed playlist updates, the thread that upgrades an older data dir
-    (server/upgrades.py) while the app already serves it, and the recommender's schedule live as long as the app
-    serves."""
+    (server/upgrades.py) while the app already serves it, the recommender's schedule and the fleet's playlist
+    news (server/playlist_fleet.py) live as long as the app serves."""
     workers: UpdateWorkers = app.state.update_workers
     schedule: RecsSchedule = app.state.recs_schedule
+    hub: PlaylistHub = app.state.playlist_hub
     upgrades = BackgroundUpgrades(app.state.data_dir)
     workers.start()
     upgrades.start()
     schedule.start()
+    hub.start()
     try:
         yield
     finally:
+        hub.close()
         schedule.close()
         upgrades.close()
         workers.close()

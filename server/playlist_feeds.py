@@ -93,6 +93,11 @@ class Feeds:
     def unwatch(self, feed: Feed, playlist_id: str) -> None:
         self.watch_only(feed, (feed.watched or frozenset()) - {playlist_id})
 
+    def concern(self, playlist_id: str) -> bool:
+        """Whether news of the playlist would reach any feed now (so reading it from the database is worth it)."""
+        with self._lock:
+            return playlist_id in self._by_playlist or any(feed.watched is None for feed in self._all)
+
     def publish(self, news: News) -> None:
         """Queue ``news`` on every feed it concerns."""
         with self._lock:

@@ -1,7 +1,8 @@
 """The server process's live playlist state: a write lock per playlist, and the event feeds.
 
 Pushes run on worker threads and event streams on the event loop; news crosses over through ``Feeds``.
-A push holds only its own playlist's lock, so a slow push never delays another playlist's.
+A push holds only its own playlist's lock, so a slow push never delays another playlist's. On PostgreSQL the
+news also reaches the other instances' streams (``server/playlist_fleet.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from server.playlist_feeds import AccessNews, Feeds, PlaylistNews
+from server.playlist_fleet import FleetNews
 
 __all__ = ["AccessNews", "PlaylistHub", "PlaylistNews"]
 
@@ -23,12 +25,19 @@ class _WriteLock:
 
 
 class PlaylistHub:
-    """Serialises writes to each playlist's log and fans new entries out to every open event stream."""
+    """Serialises writes to each playlist's log and fans new entries out to every open event stream: this
+    process's, and with ``fleet`` those of every instance on the same database."""
 
-    def __init__(self) -> None:
+    def __init__(self, fleet: FleetNews | None = None) -> None:
         self._write_locks: dict[str, _WriteLock] = {}
         self._write_locks_lock = threading.Lock()
         self.feeds = Feeds()
+        self._fleet = fleet
+
+    def start(self) -> None:
+        """Hear the other instances' news (nothing to hear without a fleet)."""
+        if self._fleet is not None:
+            self._fleet.start(self.feeds)
 
     @contextmanager
     def writing(self, playlist_id: str) -> Iterator[None]:
@@ -46,9 +55,15 @@ class PlaylistHub:
                     del self._write_locks[playlist_id]
 
     def publish(self, news: PlaylistNews | AccessNews) -> None:
-        """Queue ``news`` on every open stream it concerns; safe from any thread."""
+        """Queue ``news`` on every open stream it concerns, the fleet's too; safe from any thread, once the write
+        it tells of has committed."""
         self.feeds.publish(news)
+        if self._fleet is not None:
+            self._fleet.announce(news)
 
     def close(self) -> None:
-        """End every open stream, so a stopping server does not wait out its grace period for them."""
+        """End every open stream, so a stopping server does not wait out its grace period for them, and stop
+        hearing the fleet."""
         self.feeds.close()
+        if self._fleet is not None:
+            self._fleet.close()

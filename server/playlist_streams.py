@@ -101,11 +101,10 @@ class _DeviceStream:
         known = self._seen.get(playlist_id)
         if known is None:
             return []  # heard while listing, of a playlist this user does not see
-        fresh = tuple(update for update in news.pull.updates if update.seq > known["last_seq"])
-        if not fresh:
+        pull = await _news_after(self._data_dir, playlist_id, news.pull, known["last_seq"])
+        if pull is None:
             return []
-        known["last_seq"] = fresh[-1].seq
-        pull = PullResult(None, news.pull.snapshot_seq, fresh, fresh[-1].seq)
+        known["last_seq"] = pull.last_seq
         return [_event("updates", {"id": playlist_id, **pull.to_json()})]
 
     def _remove(self, feed: Feed, playlist_id: str) -> list[str]:
@@ -154,17 +153,25 @@ async def _playlist_stream(hub: PlaylistHub, data_dir: Path, playlist_id: str, u
             if news.deleted or news.pull is None:
                 yield _event("deleted", {"id": playlist_id})
                 return
-            fresh = tuple(update for update in news.pull.updates if update.seq > seen)
-            if not fresh:
-                continue
-            if fresh[0].seq != seen + 1:
-                pull = await run_in_threadpool(_pull, data_dir, playlist_id, seen)
-                if pull is None:
-                    continue
-            else:
-                pull = PullResult(None, news.pull.snapshot_seq, fresh, fresh[-1].seq)
-            yield _event("updates", pull.to_json())
-            seen = pull.last_seq
+            following = await _news_after(data_dir, playlist_id, news.pull, seen)
+            if following is not None:
+                yield _event("updates", following.to_json())
+                seen = following.last_seq
+
+
+async def _news_after(data_dir: Path, playlist_id: str, pull: PullResult, seen: int) -> PullResult | None:
+    """What a stream that has sent the log up to ``seen`` passes on of ``pull``: None when it holds nothing newer;
+    its new entries when they follow on, the whole of it when it starts with a snapshot past ``seen``; else what
+    the database holds after ``seen`` (news from other instances may arrive out of order, or skip a seq)."""
+    if pull.last_seq <= seen:
+        return None
+    if pull.snapshot is not None and pull.snapshot_seq > seen:
+        return pull
+    fresh = tuple(update for update in pull.updates if update.seq > seen)
+    if fresh and fresh[0].seq == seen + 1:
+        return PullResult(None, pull.snapshot_seq, fresh, fresh[-1].seq)
+    caught_up = await run_in_threadpool(_pull, data_dir, playlist_id, seen)
+    return None if caught_up is None or caught_up.last_seq <= seen else caught_up
 
 
 def _listing(data_dir: Path, user_id: int) -> list[dict[str, Any]]:

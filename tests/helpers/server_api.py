@@ -34,6 +34,15 @@ def push(client: httpx.Client, playlist_id: str, *updates: bytes, ids: list[str]
     return client.post(f"/playlists/{playlist_id}/updates", json=body.to_json())
 
 
+def push_rename(client: httpx.Client, doc: PlaylistDoc, name: str) -> int:
+    """Rename ``doc`` and push that one update; the log's last seq after it."""
+    before = doc.version()
+    doc.rename(name)
+    response = push(client, doc.playlist_id, doc.export_since(before))
+    assert response.status_code == 200, response.text
+    return int(response.json()["last_seq"])
+
+
 def edit(doc: PlaylistDoc, track: int, by: str = "alice") -> bytes:
     """The update that adds ``track`` by ``by`` at the end of ``doc``."""
     version = doc.version()

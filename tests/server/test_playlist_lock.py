@@ -4,7 +4,6 @@ row's lock), not in either process: every update lands exactly once, numbered in
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import httpx
@@ -12,8 +11,7 @@ import pytest
 
 from server.database import DATABASE_ENV
 from sync import PlaylistDoc
-from tests.helpers.playlist_peers import Peer, ServerProcess
-from tests.helpers.server_api import edit
+from tests.helpers.playlist_peers import Peer, ServerProcess, push_together
 
 WRITERS_PER_INSTANCE = 3
 PUSHES_PER_WRITER = 8
@@ -30,7 +28,7 @@ def test_concurrent_pushes_through_two_instances_all_land_once_in_one_order(
     try:
         playlist_id = alice.create()
         assert on_second.client.get(f"/playlists/{playlist_id}").status_code == 200
-        results = _push_together(playlist_id, [alice, on_second])
+        results = push_together(playlist_id, [alice, on_second], WRITERS_PER_INSTANCE, PUSHES_PER_WRITER)
         from_first, from_second = alice.pull(playlist_id), on_second.pull(playlist_id)
     finally:
         alice.close()
@@ -47,31 +45,3 @@ def test_concurrent_pushes_through_two_instances_all_land_once_in_one_order(
         assert [seq for _update_id, seq in writer] == sorted(seq for _update_id, seq in writer)
     merged = PlaylistDoc.from_updates(playlist_id, from_first.blobs())
     assert len(merged.entries()) == writers * PUSHES_PER_WRITER
-
-
-def _push_together(playlist_id: str, peers: list[Peer]) -> list[list[tuple[str, int]]]:
-    """Each writer (a replica of its own, half of them on each instance) pushes its edits one at a time, all
-    starting at once; the (update id, seq) each push was answered, per writer."""
-    writers = [peer for peer in peers for _ in range(WRITERS_PER_INSTANCE)]
-    start = threading.Barrier(len(writers))
-    results: list[list[tuple[str, int]]] = [[] for _ in writers]
-    failures: list[str] = []
-
-    def write(index: int, peer: Peer) -> None:
-        doc = PlaylistDoc.create(playlist_id)
-        start.wait()
-        for step in range(PUSHES_PER_WRITER):
-            update_id = f"writer-{index}-push-{step}"
-            response = peer.push(playlist_id, edit(doc, index * 100 + step + 1), ids=[update_id])
-            if response.status_code != 200:
-                failures.append(f"{update_id}: {response.status_code} {response.text}")
-                return
-            results[index].append((update_id, int(response.json()["seqs"][0])))
-
-    threads = [threading.Thread(target=write, args=(index, peer)) for index, peer in enumerate(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-    return results

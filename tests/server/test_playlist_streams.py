@@ -5,77 +5,14 @@ A sentinel event the same stream must deliver later proves that nothing was sent
 
 from __future__ import annotations
 
-import queue
-import threading
-import uuid
-from collections.abc import Callable
-from typing import Any
-
 import httpx
 
 from client.bundled import BundledServer
-from client.playlists.events import close_stream, parse_events
-from sync import OutgoingUpdate, PlaylistDoc, PushRequest
+from tests.helpers.playlist_peers import Listener, is_event
 from tests.helpers.postgres import ON_BOTH_ENGINES
-from tests.helpers.server_api import new_playlist
+from tests.helpers.server_api import new_playlist, push_rename
 
 pytestmark = ON_BOTH_ENGINES
-
-Event = tuple[str, Any]
-
-
-class Listener:
-    """Reads one SSE stream on a thread; ``next_event`` waits (with a timeout) for what it read, in order."""
-
-    def __init__(self, client: httpx.Client, path: str, **params: Any) -> None:
-        self._events: queue.Queue[Event | None] = queue.Queue()
-        self._response: httpx.Response | None = None
-        self._thread = threading.Thread(target=self._read, args=(client, path, params), daemon=True)
-        self._thread.start()
-
-    def _read(self, client: httpx.Client, path: str, params: dict[str, Any]) -> None:
-        try:
-            with client.stream("GET", path, params=params) as response:
-                self._response = response
-                for event in parse_events(response.iter_lines()):
-                    self._events.put(event)
-        except httpx.HTTPError:
-            pass  # closed by the test
-        finally:
-            self._events.put(None)  # the stream ended
-
-    def next_event(self, timeout_s: float = 10.0) -> Event | None:
-        """The next event, or None when the stream has ended."""
-        return self._events.get(timeout=timeout_s)
-
-    def until(self, done: Callable[[Event], bool]) -> list[Event]:
-        """Every event up to and including the first for which ``done`` holds."""
-        seen: list[Event] = []
-        while True:
-            event = self.next_event()
-            assert event is not None, f"the stream ended after {seen}"
-            seen.append(event)
-            if done(event):
-                return seen
-
-    def close(self) -> None:
-        if self._response is not None:
-            close_stream(self._response)
-        self._thread.join(10)
-        assert not self._thread.is_alive()
-
-
-def push_rename(client: httpx.Client, doc: PlaylistDoc, name: str) -> int:
-    before = doc.version()
-    doc.rename(name)
-    push = PushRequest((OutgoingUpdate(str(uuid.uuid4()), doc.export_since(before)),))
-    response = client.post(f"/playlists/{doc.playlist_id}/updates", json=push.to_json())
-    assert response.status_code == 200, response.text
-    return int(response.json()["last_seq"])
-
-
-def is_event(name: str, playlist_id: str) -> Callable[[Event], bool]:
-    return lambda event: event[0] == name and event[1].get("id") == playlist_id
 
 
 def test_one_device_stream_carries_every_playlist_and_tells_of_shares(clients: dict[str, httpx.Client]) -> None:
