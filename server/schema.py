@@ -40,6 +40,8 @@ TABLES: dict[str, dict[str, type]] = {
     "plays": {"id": int, "user_id": int, "event_id": str, "track_id": int, "started_ms": int, "ms_played": int,
               "completed": int, "skipped": int, "context_kind": str, "context_id": str, "received_ms": int},
     "likes": {"id": int, "user_id": int, "track_id": int, "liked_ms": int},
+    "saved_albums": {"id": int, "user_id": int, "album_id": int, "added_ms": int},
+    "followed_artists": {"id": int, "user_id": int, "artist_id": int, "added_ms": int},
     "audio_features": {"id": int, "track_id": int, "version": int, "vector": bytes},
     "discover_weekly": {"id": int, "user_id": int, "playlist_id": str, "week_of": str, "generated_ms": int,
                         "picks": str},
@@ -58,6 +60,8 @@ FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "presaves": [("user_id", "users", "id"), ("album_id", "albums", "id")],
     "plays": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
     "likes": [("user_id", "users", "id"), ("track_id", "tracks", "id")],
+    "saved_albums": [("user_id", "users", "id"), ("album_id", "albums", "id")],
+    "followed_artists": [("user_id", "users", "id"), ("artist_id", "artists", "id")],
     "audio_features": [("track_id", "tracks", "id")],
     "discover_weekly": [("user_id", "users", "id"), ("playlist_id", "playlists", "id")],
 }
@@ -77,6 +81,8 @@ UNIQUE_INDEXES: dict[str, list[list[str]]] = {
     "presaves": [["user_id", "album_id"]],
     "plays": [["user_id", "event_id"]],
     "likes": [["user_id", "track_id"]],
+    "saved_albums": [["user_id", "album_id"]],
+    "followed_artists": [["user_id", "artist_id"]],
     "audio_features": [["track_id"]],
     "discover_weekly": [["user_id"]],
 }
