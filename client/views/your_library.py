@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -117,6 +118,8 @@ class YourLibraryPage(QWidget):
                                             f"Your {TITLES[section]}: Enter or a double-click "
                                             f"{'plays' if section == 'liked' else 'opens'}")
         items.setIconSize(QSize(ICON_PX, ICON_PX))
+        items.setFrameShape(QFrame.Shape.NoFrame)  # the tab's pane is its frame
+        items.setSpacing(2)
         items.setUniformItemSizes(True)
         items.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         items.itemActivated.connect(lambda item: self._activate(section, item))
@@ -241,9 +244,11 @@ class YourLibraryPage(QWidget):
         elif key is None:
             self.download_state.setText("Choose an album or playlist to download" if section != "liked" else "")
         else:
-            self.download_state.setText("" if status is None else status.label)
+            self.download_state.setText("" if status is None else f"Download: {status.label}")
+            self.download_state.setToolTip(status.error if status is not None and status.error
+                                           else self.download_state.accessibleName())
 
-    def download(self, key: PinKey, title: str) -> None:
+    def _download(self, key: PinKey, title: str) -> None:
         """Start the download of an album, a playlist or the Liked Songs through the Downloads machinery."""
         downloads, session = self._session.downloads, self._session
         if downloads is None:
@@ -257,7 +262,7 @@ class YourLibraryPage(QWidget):
             run_task(lambda: [TrackRef(i, catalog.track(api.track(i)).title) for i in ids],
                      lambda tracks: downloads.pin_playlist(key.ident, title, tracks),
                      lambda message: downloads.error_occurred.emit(f"could not download '{title}': {message}"))
-        self.download_state.setText("queued")
+        self.download_state.setText("Download: queued")
 
     def _on_download_button_clicked(self) -> None:
         key, downloads = self._download_key(), self._session.downloads
@@ -267,7 +272,7 @@ class YourLibraryPage(QWidget):
             downloads.unpin(key)
             return
         row = self._current_row()
-        self.download(key, "Liked Songs" if key.kind == "liked" or row is None else row.title)
+        self._download(key, "Liked Songs" if key.kind == "liked" or row is None else row.title)
 
     # -- slots ----------------------------------------------------------------------------------------
 
