@@ -41,19 +41,20 @@ class Row:
     detail: str
     added: str  # sorts newest last: an ISO 8601 instant, or a rank where the server gives no instant
     cover_album_id: int | None = None
+    album: str = ""  # the title of that album (its placeholder until the cover arrives)
     has_cover: bool = True
 
 
 def liked_rows(tracks: Sequence[Track]) -> list[Row]:
     """The liked songs, ``tracks`` newest like first."""
-    return [Row(str(track.id), track.title, track.artist, track.album, f"{len(tracks) - rank:09d}", track.album_id)
-            for rank, track in enumerate(tracks)]
+    return [Row(str(track.id), track.title, track.artist, track.album, f"{len(tracks) - rank:09d}", track.album_id,
+                track.album) for rank, track in enumerate(tracks)]
 
 
 def album_rows(albums: Sequence[SavedAlbum]) -> list[Row]:
     return [Row(str(album.id), album.title, album.artist,
                 " · ".join(part for part in (album.artist, str(album.year or ""), count(album.track_count, "track"))
-                           if part), album.added_at, album.id, album.has_cover) for album in albums]
+                           if part), album.added_at, album.id, album.title, album.has_cover) for album in albums]
 
 
 def artist_rows(artists: Sequence[FollowedArtist]) -> list[Row]:

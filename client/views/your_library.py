@@ -197,7 +197,7 @@ class YourLibraryPage(QWidget):
     def _icon(self, section: Section, row: Row) -> QIcon:
         if row.cover_album_id is None:
             return icon("user" if section == "artists" else "playlist")
-        return QIcon(self._session.covers.pixmap(row.cover_album_id, row.title, row.artist, ICON_PX,
+        return QIcon(self._session.covers.pixmap(row.cover_album_id, row.album, row.artist, ICON_PX,
                                                  has_cover=row.has_cover))
 
     def _show_sorts(self) -> None:
