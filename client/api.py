@@ -211,6 +211,22 @@ class ApiClient:
         self.release_jitter.learn_albums(albums)
         return albums
 
+    def saved_albums(self) -> list[dict[str, Any]]:
+        """The user's saved albums (pre-saved ones from their release), newest first, each with ``added_at``."""
+        albums = list(self.request_json("GET", "/me/albums")["albums"])
+        self.release_jitter.learn_albums(albums)
+        return albums
+
+    def save_album(self, album_id: int, saved: bool = True) -> None:
+        self.request_json("PUT" if saved else "DELETE", f"/me/albums/{album_id}")
+
+    def followed_artists(self) -> list[dict[str, Any]]:
+        """The artists the user follows, newest first, each with ``album_count`` and ``added_at``."""
+        return list(self.request_json("GET", "/me/artists")["artists"])
+
+    def follow_artist(self, artist_id: int, followed: bool = True) -> None:
+        self.request_json("PUT" if followed else "DELETE", f"/me/artists/{artist_id}")
+
     def cover(self, album_id: int) -> bytes:
         """The album's cover image (JPEG or PNG bytes); ApiError with status 404 when it has none.
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from client.bundled import BundledServer
 from client.desktop import Mpris, ReleaseNotifier, SessionBus, TrackNotifier, TrayIcon
 from client.session import Session, apply_settings, open_session
-from client.settings import Settings, SettingsStore, remember_password
+from client.settings import LibrarySection, LibrarySort, Settings, SettingsStore, remember_password
 from client.startup import Connection, Startup
 from client.tasks import run_task
 from client.views.connecting import ConnectingWindow
@@ -99,6 +99,7 @@ class App(QObject):
         window.closing.connect(functools.partial(self._on_window_closing, session, window))
         window.now_playing.normalisation_toggled.connect(self._on_normalisation_toggled)
         window.welcome_dismissed.connect(functools.partial(self._on_window_welcome_dismissed, window))
+        window.your_library.sort_chosen.connect(functools.partial(self._on_library_sort_chosen, window))
         self.session, self.window = session, window
         window.show()
         self.connecting.close()
@@ -160,6 +161,11 @@ class App(QObject):
 
     def _on_window_welcome_dismissed(self, window: MainWindow) -> None:
         self.settings = dataclasses.replace(self.settings, welcomed=True)
+        self._save(self.settings, window)
+
+    def _on_library_sort_chosen(self, window: MainWindow, section: LibrarySection, sort: LibrarySort) -> None:
+        sorts = dict(self.settings.library_sort) | {section: sort}
+        self.settings = dataclasses.replace(self.settings, library_sort=tuple(sorted(sorts.items())))
         self._save(self.settings, window)
 
     def _on_normalisation_toggled(self, on: bool) -> None:

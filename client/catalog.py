@@ -72,6 +72,21 @@ class Artist(ArtistSummary):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SavedAlbum(Album):
+    """An album in the user's library, as ``/me/albums`` sends it: its summary and when it joined (ISO 8601 UTC)."""
+
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowedArtist(ArtistSummary):
+    """An artist the user follows, as ``/me/artists`` sends it."""
+
+    album_count: int
+    added_at: str  # ISO 8601 UTC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SearchTop:
     """The best of everything ``/search`` found: its kind ("track", "album" or "artist") and id."""
 
@@ -111,8 +126,10 @@ class MalformedRecord(ValueError):
     version, or a broken one."""
 
 
-_R = TypeVar("_R", Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchTop, Highlight, SearchResults)
-_RECORDS = (Track, Album, AlbumWithTracks, ArtistSummary, Artist, SearchTop, Highlight, SearchResults)
+_R = TypeVar("_R", Track, Album, AlbumWithTracks, SavedAlbum, ArtistSummary, Artist, FollowedArtist, SearchTop,
+             Highlight, SearchResults)
+_RECORDS = (Track, Album, AlbumWithTracks, SavedAlbum, ArtistSummary, Artist, FollowedArtist, SearchTop, Highlight,
+            SearchResults)
 # Each record's fields and their types, resolved once. Every field is required: the server always sends them all.
 _HINTS: dict[type, dict[str, Any]] = {kind: {field.name: get_type_hints(kind)[field.name] for field in fields(kind)}
                                       for kind in _RECORDS}
@@ -174,6 +191,14 @@ def album_with_tracks(raw: object) -> AlbumWithTracks:
 
 def artist(raw: object) -> Artist:
     return _parse(raw, Artist)
+
+
+def saved_album(raw: object) -> SavedAlbum:
+    return _parse(raw, SavedAlbum)
+
+
+def followed_artist(raw: object) -> FollowedArtist:
+    return _parse(raw, FollowedArtist)
 
 
 _HIGHLIGHTED = {"tracks": "track", "albums": "album", "artists": "artist"}

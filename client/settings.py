@@ -30,9 +30,13 @@ log = logging.getLogger(__name__)
 Quality = Literal["low", "normal", "high", "lossless"]
 Repeat = Literal["off", "all", "one"]
 ThemeName = Literal["dark", "light", "system"]
+LibrarySection = Literal["liked", "albums", "artists", "playlists"]
+LibrarySort = Literal["recent", "title", "artist"]
 QUALITIES: tuple[Quality, ...] = get_args(Quality)
 REPEAT_MODES: tuple[Repeat, ...] = get_args(Repeat)
 THEMES: tuple[ThemeName, ...] = get_args(ThemeName)
+LIBRARY_SECTIONS: tuple[LibrarySection, ...] = get_args(LibrarySection)
+LIBRARY_SORTS: tuple[LibrarySort, ...] = get_args(LibrarySort)
 MIN_CACHE_CAP_BYTES = 100 * 1024**2
 MAX_CACHE_CAP_BYTES = 1024**4
 PASSWORD_SERVICE = "legato-account"
@@ -60,7 +64,8 @@ class Settings:
 
     ``server_url`` None means the bundled server; ``output_device`` None the system default;
     ``window_geometry`` is the blob of QWidget.saveGeometry; ``last_queue`` holds track ids; ``theme`` "system"
-    follows the platform's colour scheme; ``welcomed`` once the first-run welcome was dismissed.
+    follows the platform's colour scheme; ``welcomed`` once the first-run welcome was dismissed; ``library_sort``
+    the order chosen for each section of Your library, as (section, sort) pairs.
     """
 
     server_url: str | None = None
@@ -77,6 +82,7 @@ class Settings:
     notifications: bool = True
     theme: ThemeName = "dark"
     welcomed: bool = False
+    library_sort: tuple[tuple[LibrarySection, LibrarySort], ...] = ()
     volume: float = 0.8
     shuffle: bool = False
     repeat: Repeat = "off"
@@ -172,6 +178,14 @@ def _track_ids(raw: Any) -> tuple[int, ...]:
     return tuple(raw)
 
 
+def _library_sort(raw: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not all(section in LIBRARY_SECTIONS and sort in LIBRARY_SORTS
+                                            for section, sort in raw.items()):
+        raise ValueError(f"expected an object of sections ({', '.join(LIBRARY_SECTIONS)}) to orders "
+                         f"({', '.join(LIBRARY_SORTS)})")
+    return tuple(sorted(raw.items()))
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "server_url": _optional(lambda raw: check_server_url(_text(raw))),
     "edge_url": _optional(lambda raw: check_server_url(_text(raw))),
@@ -187,6 +201,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "notifications": _flag,
     "theme": _choice(THEMES),
     "welcomed": _flag,
+    "library_sort": _library_sort,
     "volume": _number(0.0, 1.0),
     "shuffle": _flag,
     "repeat": _choice(REPEAT_MODES),
@@ -217,7 +232,7 @@ def _to_json(settings: Settings) -> dict[str, Any]:
     fields = {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)}
     geometry = settings.window_geometry
     return {**fields, "window_geometry": None if geometry is None else base64.b64encode(geometry).decode("ascii"),
-            "last_queue": list(settings.last_queue)}
+            "last_queue": list(settings.last_queue), "library_sort": dict(settings.library_sort)}
 
 
 class SettingsStore:

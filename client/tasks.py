@@ -22,6 +22,8 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
+TaskRunner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
+"""What ``run_task`` is, for the parts that are handed it (tests hand in their own)."""
 
 
 class _Callbacks(NamedTuple):

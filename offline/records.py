@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from cache import FileKey
 
@@ -12,7 +12,7 @@ Clock = Callable[[], float]
 """Seconds as a float; Unix time where licences are concerned, so tests can move it."""
 
 ItemState = Literal["queued", "downloading", "waiting", "paused", "done", "failed"]
-PinKind = Literal["album", "playlist"]
+PinKind = Literal["album", "playlist", "liked"]  # "liked": the user's Liked Songs, as one pin
 PinState = Literal["queued", "downloading", "paused", "done", "error"]
 
 
@@ -26,7 +26,7 @@ class TrackRef:
 
 @dataclass(frozen=True)
 class PinKey:
-    """Which album or playlist is pinned."""
+    """Which album or playlist (or the Liked Songs) is pinned."""
 
     kind: PinKind
     ident: str
@@ -37,9 +37,10 @@ class PinKey:
     @classmethod
     def parse(cls, text: str) -> PinKey:
         kind, _, ident = text.partition(":")
-        if kind not in ("album", "playlist") or not ident:
-            raise ValueError(f"{text!r} is not a pin key like 'album:12' or 'playlist:<id>'")
-        return cls("album" if kind == "album" else "playlist", ident)
+        known = next((name for name in get_args(PinKind) if name == kind), None)
+        if known is None or not ident:
+            raise ValueError(f"{text!r} is not a pin key like 'album:12', 'playlist:<id>' or 'liked:songs'")
+        return cls(known, ident)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """Screenshots of Legato's main views in the dark and the light theme, for the README and for reviewing the UI.
 
-Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--offscreen]
+Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--offscreen] [--only VIEW ...]
 Builds a small demo catalog, serves it, starts the real app on it (with a private keystore, so the disk cache and
 Downloads are there) on Xvfb (started when there is no DISPLAY) or Qt's offscreen platform, and saves
 <view>-<theme>.png for Home (with the first-run welcome), Search with results, an album, an artist, Liked Songs,
-Playlists, Downloads and Settings.
+Your library, Your listening, Playlists, Downloads and Settings (``--only`` some of them).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 XVFB_DISPLAY = ":77"
+VIEWS = ("home", "search", "album", "artist", "liked", "library", "listening", "playlists", "downloads", "settings")
 WINDOW_PX = (1440, 900)
 
 
@@ -45,6 +46,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform instead of Xvfb")
+    parser.add_argument("--only", nargs="+", choices=VIEWS, default=VIEWS, metavar="VIEW",
+                        help=f"shoot only these views ({', '.join(VIEWS)})")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     xvfb = ensure_display(args.offscreen)
@@ -53,7 +56,7 @@ def main() -> int:
 
     pids = start_keystore(work / "keyring-home")
     try:
-        return shoot_all(work, args.out)
+        return shoot_all(work, args.out, set(args.only))
     finally:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
@@ -63,12 +66,13 @@ def main() -> int:
             xvfb.terminate()
 
 
-def shoot_all(work: Path, out: Path) -> int:
+def shoot_all(work: Path, out: Path, views: set[str]) -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from client.app import App
     from client.bundled import BundledServer
+    from client.catalog import ArtistSummary
     from client.views.settings_dialog import SettingsDialog
     from server.demo import build_demo
 
@@ -108,12 +112,19 @@ def shoot_all(work: Path, out: Path) -> int:
         window.playback.toggle_pause()
         if session.downloads is not None:
             session.downloads.pin_album(album.id, album.title)
+        for saved in window.library.grid.albums.albums[:3]:
+            window.saved.set_saved(saved, True)
+            settle(lambda saved=saved: window.saved.is_saved(saved.id))
+        window.saved.set_followed(ArtistSummary(id=album.artist_id, name=album.artist), True)
+        settle(lambda: window.saved.is_followed(album.artist_id))
 
         for theme in ("dark", "light"):
             app.settings = dataclasses.replace(app.settings, theme=theme)  # as Settings' OK would: the dialog shows it
             app.theme.choose(theme)
 
             def shoot(name: str, theme: str = theme) -> None:
+                if name not in views:
+                    return
                 settle()
                 window.grab().save(str(out / f"{name}-{theme}.png"))
                 print(f"saved {out / name}-{theme}.png")
@@ -132,6 +143,13 @@ def shoot_all(work: Path, out: Path) -> int:
             shoot("artist")
             window.go_to("Liked Songs")
             shoot("liked")
+            window.go_to("Library")
+            window.library.setCurrentWidget(window.your_library)
+            window.your_library.show_section("albums")
+            shelf = window.your_library.shown["albums"]
+            window.your_library.lists["albums"].setCurrentRow(  # the album being downloaded: its state shows
+                next((row for row, item in enumerate(shelf) if item.key == str(album.id)), 0))
+            shoot("library")
             window.go_to("Your listening")
             settle(lambda: window.listening.weeks_chart is not None)
             shoot("listening")
@@ -143,6 +161,8 @@ def shoot_all(work: Path, out: Path) -> int:
             shoot("playlists")
             window.go_to("Downloads")
             shoot("downloads")
+            if "settings" not in views:
+                continue
             app.open_settings(session, window)
             dialog = window.findChild(SettingsDialog)
             settle()

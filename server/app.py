@@ -22,6 +22,7 @@ from server.admission import AdmissionControl
 from server.catalog import Catalog
 from server.catalog_pool import CatalogPool
 from server.exceptions import ApiError, DatabaseError
+from server.library_routes import router as library_router
 from server.limits import (
     DEFAULT_BODY_BYTES,
     BodyRefused,
@@ -53,7 +54,7 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 4
                  405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
                  415: "unsupported_media_type", 422: "invalid_request", 503: "server_busy"}
 _ROUTERS = (router, manifest_router, playlist_router, playlist_stream_router, release_router, listening_router,
-            recs_router)
+            library_router, recs_router)
 _CLOSE = {"Connection": "close"}  # the rest of a refused body is never read: the connection cannot be reused
 
 

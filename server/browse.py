@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from server import search as ranking
@@ -80,11 +81,27 @@ def track(catalog: Catalog, track_id: int) -> dict[str, Any] | None:
 
 def tracks_by_id(catalog: Catalog, track_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The Track JSON of each of ``track_ids`` the catalog holds, by id (for lists in another order)."""
+    return _by_id(catalog, _TRACK + " WHERE tracks.id IN ({})", track_ids, _track)
+
+
+def albums_by_id(catalog: Catalog, album_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The album summary (as ``/albums`` lists it) of each of ``album_ids`` the catalog holds, by id."""
+    return _by_id(catalog, _ALBUM_SUMMARY + " WHERE albums.id IN ({})" + _ALBUM_GROUP, album_ids, _album)
+
+
+def artists_by_id(catalog: Catalog, artist_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The artist (as ``/artists`` lists it) of each of ``artist_ids`` the catalog holds, by id."""
+    return _by_id(catalog, _ARTIST + " WHERE artists.id IN ({})" + _ARTIST_GROUP, artist_ids, dict)
+
+
+def _by_id(catalog: Catalog, query: str, ids: list[int],
+           shape: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The rows of ``query`` (its ``{}`` the id placeholders) for ``ids``, shaped, by id; 500 ids a query."""
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(track_ids), 500):
-        chunk = track_ids[start:start + 500]
-        rows = catalog.query(_TRACK + f" WHERE tracks.id IN ({','.join('?' * len(chunk))})", chunk)
-        found.update((int(row["id"]), _track(row)) for row in rows)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = catalog.query(query.format(",".join("?" * len(chunk))), chunk)
+        found.update((int(row["id"]), shape(row)) for row in rows)
     return found
 
 
@@ -127,15 +144,13 @@ def search(catalog: Catalog, index: SearchIndex, text: str, region: str, limit: 
     with the spans of its names the query matched (``highlight``), and the best of them all (``top``)."""
     found = ranking.search(index, catalog, text, region, limit)
     shaped: dict[str, Any] = {}
-    for key, hits, sql, shape, names in (
-            ("tracks", found.tracks, _TRACK + " WHERE tracks.id IN ({})", _track, ("title", "artist")),
-            ("albums", found.albums, _ALBUM_SUMMARY + " WHERE albums.id IN ({})" + _ALBUM_GROUP, _album,
-             ("title", "artist")),
-            ("artists", found.artists, _ARTIST + " WHERE artists.id IN ({})" + _ARTIST_GROUP, dict, ("name",))):
+    for key, hits, by_id, names in (("tracks", found.tracks, tracks_by_id, ("title", "artist")),
+                                    ("albums", found.albums, albums_by_id, ("title", "artist")),
+                                    ("artists", found.artists, artists_by_id, ("name",))):
         ids = [hit.id for hit in hits]
-        rows = {row["id"]: row for row in catalog.query(sql.format(",".join("?" * len(ids))), ids)} if ids else {}
-        shaped[key] = [{**shape(rows[i]), "highlight": {name: highlights(str(rows[i][name]), found.query_words)
-                                                        for name in names}} for i in ids if i in rows]
+        rows = by_id(catalog, ids)
+        shaped[key] = [{**rows[i], "highlight": {name: highlights(str(rows[i][name]), found.query_words)
+                                                 for name in names}} for i in ids if i in rows]
     top = found.top
     shaped["top"] = None if top is None else {"kind": top.kind, "id": top.id}
     return shaped

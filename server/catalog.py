@@ -149,8 +149,8 @@ class Catalog(CatalogConnection):
 
     def delete_track(self, track_id: int) -> list[int]:
         """Remove a track, its files' rows, its regional popularity, its audio vector and the plays and likes of it,
-        then its album (cover, release and pre-saves) and artist when nothing else is theirs; the ids of the
-        removed files, whose origin copies the caller deletes."""
+        then its album (cover, release, pre-saves and saves) and artist (and its follows) when nothing else is theirs;
+        the ids of the removed files, whose origin copies the caller deletes."""
         with self.transaction():
             row = self.query_one("SELECT album_id, artist_id FROM tracks WHERE id = ?", [track_id])
             if row is None:
@@ -163,13 +163,14 @@ class Catalog(CatalogConnection):
             album = self.query_one("SELECT artist_id FROM albums WHERE id = ? AND NOT EXISTS "
                                    "(SELECT 1 FROM tracks WHERE album_id = albums.id)", [row["album_id"]])
             if album is not None:
-                for table in ("covers", "releases", "presaves"):
+                for table in ("covers", "releases", "presaves", "saved_albums"):
                     self.execute(f"DELETE FROM {table} WHERE album_id = ?", [row["album_id"]])
                 self.execute("DELETE FROM albums WHERE id = ?", [row["album_id"]])
+            orphan = "NOT EXISTS (SELECT 1 FROM tracks WHERE artist_id = ?) AND NOT EXISTS (SELECT 1 FROM albums " \
+                     "WHERE artist_id = ?)"
             for artist_id in {row["artist_id"], album["artist_id"] if album else row["artist_id"]}:
-                self.execute("DELETE FROM artists WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tracks WHERE "
-                             "artist_id = ?) AND NOT EXISTS (SELECT 1 FROM albums WHERE artist_id = ?)",
-                             [artist_id, artist_id, artist_id])
+                self.execute(f"DELETE FROM followed_artists WHERE artist_id = ? AND {orphan}", [artist_id] * 3)
+                self.execute(f"DELETE FROM artists WHERE id = ? AND {orphan}", [artist_id] * 3)
         return files
 
     def _artist_id(self, name: str) -> int:

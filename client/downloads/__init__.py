@@ -3,8 +3,8 @@
 The controller is widget-less; the widgets only read its snapshot and call its commands.
 """
 
-from client.downloads.controller import ApiDownloadSource, DownloadsController, open_downloads
+from client.downloads.controller import LIKED_PIN, ApiDownloadSource, DownloadsController, open_downloads
 from client.downloads.view import DownloadsUnavailablePage, DownloadsView, DownloadToggle, OfflineIndicator
 
-__all__ = ["ApiDownloadSource", "DownloadToggle", "DownloadsController", "DownloadsUnavailablePage", "DownloadsView",
-           "OfflineIndicator", "open_downloads"]
+__all__ = ["LIKED_PIN", "ApiDownloadSource", "DownloadToggle", "DownloadsController", "DownloadsUnavailablePage",
+           "DownloadsView", "OfflineIndicator", "open_downloads"]

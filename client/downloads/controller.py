@@ -33,6 +33,7 @@ from offline import (
 log = logging.getLogger(__name__)
 
 DOWNLOAD_QUALITY = "high"
+LIKED_PIN = PinKey("liked", "songs")
 _REFRESH_MS = 100
 
 
@@ -130,6 +131,10 @@ class DownloadsController(QObject):
 
     def pin_playlist(self, playlist_id: str, title: str, tracks: Sequence[TrackRef]) -> None:
         self.pin_tracks(PinKey("playlist", playlist_id), title, tracks)
+
+    def pin_liked(self, tracks: Sequence[TrackRef]) -> None:
+        """Download the Liked Songs; call again whenever they change while pinned (they follow the hearts)."""
+        self.pin_tracks(LIKED_PIN, "Liked Songs", tracks)
 
     def unpin(self, key: PinKey) -> None:
         self.downloader.unpin(key)

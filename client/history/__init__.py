@@ -3,7 +3,7 @@ History, Your listening and Liked Songs pages."""
 
 from client.history.controller import History, HistoryController
 from client.history.history_page import HistoryPage
-from client.history.liked_page import LikedSongsPage
+from client.history.liked_page import LIKED_CONTEXT, LikedSongsPage
 from client.history.listening_page import ListeningPage
 
-__all__ = ["History", "HistoryController", "HistoryPage", "LikedSongsPage", "ListeningPage"]
+__all__ = ["LIKED_CONTEXT", "History", "HistoryController", "HistoryPage", "LikedSongsPage", "ListeningPage"]

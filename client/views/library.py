@@ -1,4 +1,5 @@
-"""The Library: every album as a cover grid, an album's page (cover, tracks) and an artist's page (albums)."""
+"""The Library: Your library first, every album as a cover grid, an album's page (cover, tracks) and an artist's page
+(albums)."""
 
 from __future__ import annotations
 
@@ -171,7 +172,7 @@ class AlbumPage(QWidget):
 
 
 class ArtistPage(QWidget):
-    """One artist: name and albums. Signals: album_opened(int)."""
+    """One artist: name (``actions_row`` beside it) and albums. Signals: album_opened(int)."""
 
     album_opened = Signal(int)
 
@@ -181,8 +182,11 @@ class ArtistPage(QWidget):
         self.name = named(QLabel(), "artistName", "Artist name")
         self.name.setStyleSheet("font-size: 22px; font-weight: bold")
         self.grid = AlbumGrid("artistAlbumGrid", covers)
+        self.actions_row = QHBoxLayout()
+        self.actions_row.addWidget(self.name)
+        self.actions_row.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.name)
+        layout.addLayout(self.actions_row)
         layout.addWidget(self.grid, 1)
         self.grid.album_opened.connect(self.album_opened)
 
@@ -192,16 +196,17 @@ class ArtistPage(QWidget):
 
 
 class LibraryPage(QStackedWidget):
-    """The album grid, an album page and an artist page, one at a time."""
+    """``start`` (Your library, shown first), the album grid, an album page and an artist page, one at a time."""
 
-    def __init__(self, covers: CoverCache, parent: QWidget | None = None,
+    def __init__(self, covers: CoverCache, start: QWidget, parent: QWidget | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPage")
+        self.start = start
         self.grid = AlbumGrid("albumGrid", covers)
         self.album_page = AlbumPage(covers, clock=clock)
         self.artist_page = ArtistPage(covers)
-        for page in (self.grid, self.album_page, self.artist_page):
+        for page in (start, self.grid, self.album_page, self.artist_page):
             self.addWidget(page)
 
     def show_album(self, album: AlbumWithTracks) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QListWidgetItem,
     QMainWindow,
     QSplitter,
     QStackedWidget,
@@ -28,6 +29,7 @@ from client.downloads import (
     OfflineIndicator,
 )
 from client.history import HistoryPage, LikedSongsPage, ListeningPage
+from client.library import FollowButton, SaveButton, SavedLibrary
 from client.listening import PlayContext
 from client.playback import PlaybackController
 from client.playlists import PlaylistsPage
@@ -45,6 +47,7 @@ from client.views.queue_panel import QueuePanel
 from client.views.search import SearchPage
 from client.views.sidebar import Sidebar
 from client.views.welcome import WelcomeBanner
+from client.views.your_library import YourLibraryPage
 from client.widgets.controls import named
 from client.widgets.elided import ElidedLabel
 from client.widgets.track_table import TrackTable
@@ -62,8 +65,8 @@ FIRST_SIZE_PX = (1400, 880)
 
 
 class MainWindow(QMainWindow):
-    """The app's one window. Pages: Home, Search, Library (albums, album, artist), Liked Songs, History, Your
-    listening, Playlists, Downloads.
+    """The app's one window. Pages: Home, Search, Library (Your library, all albums, album, artist), Liked Songs,
+    History, Your listening, Playlists, Downloads.
 
     Signals:
         settings_requested(): the user asked for the Settings dialog.
@@ -97,7 +100,9 @@ class MainWindow(QMainWindow):
         self.search = SearchPage(run_task, lambda query: catalog.search_results(session.api.search(query)),
                                  session.covers)
         self.search.tracks.context = PlayContext("search")
-        self.library = LibraryPage(session.covers, clock=clock)
+        self.saved = SavedLibrary(session.api, run_task)
+        self.your_library = YourLibraryPage(session, self.saved, dict(settings.library_sort))
+        self.library = LibraryPage(session.covers, self.your_library, clock=clock)
         self.release_watch = ReleaseWatch(session.api, run_task, clock)
         self.liked = LikedSongsPage(session.history)
         self.history = HistoryPage(session.history)
@@ -133,6 +138,7 @@ class MainWindow(QMainWindow):
             grid.album_opened.connect(self.open_album)
         self.library.album_page.artist_opened.connect(self.open_artist)
         self._connect_releases()
+        self._connect_your_library()
         self.search.artist_opened.connect(self.open_artist)
         self.search.failed.connect(self.show_message)
         self._connect_tables()
@@ -225,6 +231,23 @@ class MainWindow(QMainWindow):
         watch.released.connect(self._on_release_watch_released)
         watch.failed.connect(self.show_message)
 
+    def _connect_your_library(self) -> None:
+        """Your library, the album page's Save and the artist page's Follow, all over SavedLibrary (read now)."""
+        page, saved, library = self.your_library, self.saved, self.library
+        self.save_button = SaveButton(saved)
+        library.album_page.actions_row.insertWidget(1, self.save_button)
+        self.follow_button = FollowButton(saved)
+        library.artist_page.actions_row.insertWidget(1, self.follow_button)
+        page.album_opened.connect(self.open_album)
+        page.artist_opened.connect(self.open_artist)
+        page.playlist_opened.connect(self._on_your_library_playlist_opened)
+        page.browse_requested.connect(lambda: library.setCurrentWidget(library.grid))
+        # The sidebar's Library always leads back to Your library, from an album or artist too.
+        self.sidebar.itemClicked.connect(self._on_sidebar_item_clicked)
+        self.release_watch.released.connect(lambda _album: saved.load())
+        saved.failed.connect(self.show_message)
+        saved.load()
+
     def _connect_playback(self, playback: PlaybackController) -> None:
         bar = self.now_playing
         bar.play_pause_clicked.connect(playback.toggle_pause)
@@ -307,6 +330,7 @@ class MainWindow(QMainWindow):
     def _on_album_loaded(self, album: AlbumWithTracks) -> None:
         self.library.show_album(album)
         self.library.album_page.show_presaved(album.id, album.id in self.release_watch.saved)
+        self.save_button.show_album(album)
         if self.download_toggle is not None:
             self.download_toggle.show_album(album.id, album.title)
         self.go_to("Library")
@@ -322,7 +346,16 @@ class MainWindow(QMainWindow):
 
     def _on_artist_loaded(self, artist: Artist) -> None:
         self.library.show_artist(artist)
+        self.follow_button.show_artist(artist)
         self.go_to("Library")
+
+    def _on_sidebar_item_clicked(self, item: QListWidgetItem) -> None:
+        if item.text() == "Library":
+            self.library.setCurrentWidget(self.your_library)
+
+    def _on_your_library_playlist_opened(self, playlist_id: str) -> None:
+        self.playlists.select(playlist_id)
+        self.go_to("Playlists")
 
     def _on_playback_track_changed(self, track: Track) -> None:
         self.now_playing.show_track(track)

@@ -25,6 +25,7 @@ GLYPHS = {
     "magnifying-glass-bold": 0xf5e6, "pause-fill": 0xf9c9, "play-fill": 0xf9e7, "playlist": 0xf27e,
     "playlist-fill": 0xf9e8, "queue": 0xf294, "repeat": 0xf29f, "repeat-once": 0xf2a0, "shuffle": 0xf2c3,
     "skip-back-fill": 0xfa35, "skip-forward-fill": 0xfa37, "speaker-high": 0xf2e0, "speaker-x": 0xf2e9,
+    "user": 0xf346, "user-circle": 0xf347,
 }
 GLYPH_SCALE = 0.92  # of the icon's height: Phosphor's glyphs carry their own padding
 

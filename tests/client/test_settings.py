@@ -43,6 +43,7 @@ EDITED = Settings(
     notifications=False,
     theme="light",
     welcomed=True,
+    library_sort=(("albums", "title"), ("playlists", "artist")),
     volume=0.25,
     shuffle=True,
     repeat="one",
@@ -112,13 +113,14 @@ def test_unusable_and_unknown_fields_fall_back_alone_with_a_warning(
         "username": "ann", "volume": 7, "streaming_quality": "ultra", "server_url": "ftp://music.example.org",
         "cache_cap_bytes": 5, "last_queue": [1, "two"], "window_geometry": "not base64!", "repeat": "all",
         "shuffle": "yes", "theme": "purple", "accent": "green", "gain_mode": "loudest", "crossfade_s": 30,
+        "library_sort": {"albums": "loudest"},
     }), encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="client.settings"):
         loaded = store.load()
     assert loaded == Settings(username="ann", repeat="all")
     assert str(store.path) in caplog.text
     for name in ("volume", "streaming_quality", "server_url", "cache_cap_bytes", "last_queue", "window_geometry",
-                 "shuffle", "theme", "accent", "gain_mode", "crossfade_s"):
+                 "shuffle", "theme", "accent", "gain_mode", "crossfade_s", "library_sort"):
         assert name in caplog.text
     assert "username" not in caplog.text and "repeat" not in caplog.text
 

@@ -254,7 +254,8 @@ def test_an_empty_pin_is_done_and_unpinning_forgets_it(
 
 
 def test_pin_key_round_trips_and_rejects_junk() -> None:
-    assert PinKey.parse(str(PinKey("album", "12"))) == PinKey("album", "12")
+    for key in (PinKey("album", "12"), PinKey("playlist", "road-trip"), PinKey("liked", "songs")):
+        assert PinKey.parse(str(key)) == key
     with pytest.raises(ValueError, match="not a pin key"):
         PinKey.parse("song:1")
 

@@ -38,9 +38,9 @@ def _digests(url: sa.URL) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 def household(demo_data: Path, tmp_path: Path) -> Path:
-    """A copy of the demo data dir with a playlist, its update log, a user's play and an awkward track vector
-    (the rows whose bytes columns, loro snapshots and updates, float32 vectors, must arrive bit-exact), and the
-    search change log (kept outside the declared schema)."""
+    """A copy of the demo data dir with a playlist, its update log, a user's play, saved album and followed artist,
+    and an awkward track vector (the rows whose bytes columns, loro snapshots and updates, float32 vectors, must
+    arrive bit-exact), and the search change log (kept outside the declared schema)."""
     data_dir = tmp_path / "household"
     shutil.copytree(demo_data, data_dir)
     catalog = Catalog.open(data_dir)
@@ -58,6 +58,10 @@ def household(demo_data: Path, tmp_path: Path) -> Path:
         catalog.execute("INSERT INTO plays (user_id, event_id, track_id, started_ms, ms_played, completed, "
                         "skipped, context_kind, context_id, received_ms) VALUES (?, 'ev-ü', ?, 1, 2, 1, 0, "
                         "'album', NULL, 3)", [user["id"], track["id"]])
+        catalog.execute("INSERT INTO saved_albums (user_id, album_id, added_ms) SELECT ?, album_id, 4 FROM tracks "
+                        "WHERE id = ?", [user["id"], track["id"]])
+        catalog.execute("INSERT INTO followed_artists (user_id, artist_id, added_ms) SELECT ?, artist_id, 5 "
+                        "FROM tracks WHERE id = ?", [user["id"], track["id"]])
     search_changes.install(catalog)
     catalog.execute("UPDATE tracks SET popularity = popularity + 1")
     catalog.close()
@@ -69,7 +73,8 @@ def test_every_row_arrives_bit_exact(household: Path, postgres_url: str, capsys:
     assert main(["db", "copy", "--data", str(household), "--to", postgres_url]) == 0
     copied = _digests(sa.make_url(postgres_url))
     assert copied == before
-    assert all(before[name][0] > 0 for name in ("tracks", "files", "users", "playlist_updates", "audio_features"))
+    assert all(before[name][0] > 0 for name in ("tracks", "files", "users", "playlist_updates", "audio_features",
+                                                    "saved_albums", "followed_artists"))
     assert _digests(database_url(household)) == before  # the source is only read
     engine = create_engine(sa.make_url(postgres_url))
     with engine.connect() as connection:
