@@ -1,6 +1,6 @@
 """Screenshots of Legato's main views in the dark and the light theme, for the README and for reviewing the UI.
 
-Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--offscreen]
+Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--offscreen] [--only home,search,...]
 Builds a small demo catalog, serves it, starts the real app on it (with a private keystore, so the disk cache and
 Downloads are there) on Xvfb (started when there is no DISPLAY) or Qt's offscreen platform, and saves
 <view>-<theme>.png for Home (with the first-run welcome), Search with results, an album, an artist, Liked Songs,
@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 XVFB_DISPLAY = ":77"
 WINDOW_PX = (1440, 900)
+VIEWS = ("home", "search", "album", "artist", "liked", "listening", "playlists", "downloads", "settings")
 
 
 def ensure_display(offscreen: bool) -> subprocess.Popen[bytes] | None:
@@ -45,7 +46,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform instead of Xvfb")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=None,
+                        help=f"only these views, comma separated (of {','.join(VIEWS)})")
     args = parser.parse_args()
+    if args.only is not None and not args.only <= set(VIEWS):
+        parser.error(f"--only takes views of {','.join(VIEWS)}, not {','.join(sorted(args.only - set(VIEWS)))}")
     args.out.mkdir(parents=True, exist_ok=True)
     xvfb = ensure_display(args.offscreen)
     work = Path(tempfile.mkdtemp(prefix="legato-shots-"))
@@ -53,7 +58,7 @@ def main() -> int:
 
     pids = start_keystore(work / "keyring-home")
     try:
-        return shoot_all(work, args.out)
+        return shoot_all(work, args.out, args.only or set(VIEWS))
     finally:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
@@ -63,7 +68,7 @@ def main() -> int:
             xvfb.terminate()
 
 
-def shoot_all(work: Path, out: Path) -> int:
+def shoot_all(work: Path, out: Path, only: set[str]) -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -114,11 +119,14 @@ def shoot_all(work: Path, out: Path) -> int:
             app.theme.choose(theme)
 
             def shoot(name: str, theme: str = theme) -> None:
+                if name not in only:
+                    return
                 settle()
                 window.grab().save(str(out / f"{name}-{theme}.png"))
                 print(f"saved {out / name}-{theme}.png")
 
             window.go_to("Home")
+            settle(lambda: window.home.rows is not None)
             shoot("home")
             window.go_to("Search")
             window.search.field.setText(tracks[0].title.split()[0][:5])
@@ -143,6 +151,8 @@ def shoot_all(work: Path, out: Path) -> int:
             shoot("playlists")
             window.go_to("Downloads")
             shoot("downloads")
+            if "settings" not in only:
+                continue
             app.open_settings(session, window)
             dialog = window.findChild(SettingsDialog)
             settle()

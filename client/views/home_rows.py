@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QLabel, QListView, QVBoxLayout, QWidget
 
 from client import catalog
 from client.catalog import Album
@@ -59,8 +59,8 @@ class ArtistGrid(AlbumGrid):
     def __init__(self, object_name: str, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(object_name, covers, parent)
         self.setAccessibleName("Artists")
-        self.setToolTip("Artists: double-click or Enter opens one; Space or the play button on a hovered cover plays "
-                        "their album you heard most")
+        self.setToolTip("Artists: double-click or Enter opens one; Ctrl+Enter or the play button on a hovered "
+                        "cover plays their album you heard most")
         self.artists: tuple[TopArtist, ...] = ()
 
     def set_artists(self, artists: tuple[TopArtist, ...]) -> None:
@@ -79,6 +79,8 @@ def as_strip(grid: AlbumGrid) -> AlbumGrid:
     grid.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     grid.setFixedHeight(ROW_PX)
+    grid.setFrameShape(QFrame.Shape.NoFrame)
+    grid.viewport().setAutoFillBackground(False)  # cards on the page itself, not on a box of their own
     return grid
 
 

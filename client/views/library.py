@@ -34,7 +34,7 @@ _MAX_TIMER_MS = 2**31 - 1  # QTimer's bound (~24 days); a later release is looke
 
 class AlbumGrid(QListView):
     """Albums as covers with their titles; hovering a card shows a play button on its cover (none for an album still
-    to come). Enter or a double-click opens the album; Space or that button plays it from its first track.
+    to come). Enter or a double-click opens the album; Ctrl+Enter or that button plays it from its first track.
 
     Signals: album_opened(int album id); album_play_requested(int album id).
     """
@@ -45,7 +45,7 @@ class AlbumGrid(QListView):
     def __init__(self, object_name: str, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, object_name, "Albums",
-              "Albums: double-click or Enter opens one; Space or the play button on a hovered cover plays it")
+              "Albums: double-click or Enter opens one; Ctrl+Enter or the play button on a hovered cover plays it")
         self.albums = AlbumListModel(covers)
         self.setModel(self.albums)
         self.setViewMode(QListView.ViewMode.IconMode)
@@ -107,7 +107,8 @@ class AlbumGrid(QListView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         index = self.currentIndex()
-        if event.key() == Qt.Key.Key_Space and self.playable(index):
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier and self.playable(index)):
             self.album_play_requested.emit(int(index.data(ID_ROLE)))
             event.accept()
             return

@@ -1,5 +1,6 @@
 """Home in the whole app, on a real server: rows of cards from the user's own plays, a plain word in an empty row,
-"Coming …" on a scheduled new release, and a card's hover play button playing its album from the first track."""
+"Coming …" on a scheduled new release, and a card's hover play button (or Ctrl+Enter) playing its album from the
+first track."""
 
 from __future__ import annotations
 
@@ -113,4 +114,11 @@ def test_hover_play_on_a_card_plays_that_album_from_its_first_track(
     assert changed.args[0].id == first_track["id"]
     assert window.now_playing.title.text() == first_track["title"]
     assert window.library.currentWidget() is not window.library.album_page  # it played; it did not open the album
+
+    other = grid.albums.index(0)  # keyboard users: Ctrl+Enter plays the current card, Enter still opens it
+    grid.setFocus()
+    grid.setCurrentIndex(other)
+    with qtbot.waitSignal(window.playback.track_changed, timeout=15_000) as changed:
+        qtbot.keyClick(grid, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert changed.args[0].id == window.session.api.album(other.data(RECORD_ROLE).id)["tracks"][0]["id"]
     window.close()
