@@ -6,14 +6,15 @@ D-Bus session bus (the app's disk cache and downloads need the OS keystore), wit
 user is given a history first (the first tracks of each album), so Home's rows have cards.
 - Cold start: a child process that imports the app, opens the window on the running server and stops the clock
   when the album grid is filled and Home's rows show what the server sent, timed from just before the process is
-  spawned; median of several runs, after one
-  discarded warm-up (hot page cache, keystore entry already made). Baseline: a child showing a bare QMainWindow.
+  spawned; median of several runs, after one discarded warm-up (hot page cache, keystore entry already made).
+  Baseline: a child showing a bare QMainWindow.
 - RSS: a child app, ready, then 10,000 track records (the server's records, copied with fresh ids and titles) shown
   in the album page's TrackTable and scrolled top to bottom a page at a time. Baselines: the same process before
   loading, and a bare PySide6 process (QApplication + shown QMainWindow).
-- Lag: the LagProbe in an app on a free-running RenderSink, while Home's rows load 20 times in a row (each read of
-  ``GET /me/home`` off the UI thread, then five rows of cards filled), during 100 skips (one every 100 ms, the event
-  loop running between them) and during the download of all 10 albums; baseline: the same app idle for as long.
+- Lag: the LagProbe in an app on a free-running RenderSink, while Home's rows load 20 times in a row (each after a
+  play of another album, sent off the UI thread, so each read of ``GET /me/home`` brings rows that changed), during
+  100 skips (one every 100 ms, the event loop running between them) and during the download of all 10 albums;
+  baseline: the same app idle for as long.
   The render sink decodes faster than real time, so the skip session is a harsher CPU/GIL load than a sound card.
 Prints human lines; the last line is one JSON object.
 """
@@ -239,6 +240,7 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     from client import catalog
     from client.app import App
     from client.playback.queue import Repeat
+    from client.tasks import run_task
 
     qt = QApplication(sys.argv[:1])
     app = App(work / "lag", None, url, *USER, work / "lag" / "heard.wav")
@@ -268,18 +270,25 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
         return list(probe.lags_ms)
 
     home = app.window.home
+    album_ids = [album.id for album in home.rows.recently_played] if home.rows is not None else []
+    if not album_ids:
+        raise BenchmarkSetupError("Home's rows came back without the demo user's recently played albums")
     loads = {"done": 0}
 
-    def load_again() -> None:
+    def play_then_load() -> None:
+        """A play of another album first (sent off the UI thread, as the app's sender does), so each load brings
+        rows that changed: the played album moves to the front of Recently played, its artist's plays grow."""
         loads["done"] += 1
-        if loads["done"] < HOME_LOADS:
-            home.refresh()
+        if loads["done"] <= HOME_LOADS:
+            album_id = album_ids[loads["done"] % len(album_ids)]
+            run_task(lambda: play_of(api, album_id), lambda _: home.refresh(), fail)
 
-    home.rows_shown.connect(load_again)
-    home_lags, home_s = measured(home.refresh, lambda: loads["done"] >= HOME_LOADS, READY_TIMEOUT_S)
-    home.rows_shown.disconnect(load_again)
-    if home.rows is None or not home.rows.recently_played:
-        raise BenchmarkSetupError("Home's rows came back without the demo user's recently played albums")
+    def fail(message: str) -> None:
+        raise BenchmarkSetupError(f"a play for the Home session was refused: {message}")
+
+    home.rows_shown.connect(play_then_load)
+    home_lags, home_s = measured(play_then_load, lambda: loads["done"] > HOME_LOADS, READY_TIMEOUT_S)
+    home.rows_shown.disconnect(play_then_load)
     home_idle = idle(home_s)
 
     tracks = [catalog.track(t) for t in api.tracks()["tracks"]]
@@ -371,6 +380,20 @@ def wait_until(qt: object, condition: object, timeout_s: float, what: str) -> No
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
         qt.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 10)  # type: ignore[attr-defined]
+
+
+def play_of(api: object, album_id: int) -> None:
+    """One play, now, of the first track of ``album_id`` (through ``api``, a logged-in ApiClient)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from client.api import ApiClient
+
+    assert isinstance(api, ApiClient)
+    track = api.album(album_id)["tracks"][0]
+    api.post_plays([{"id": str(uuid.uuid4()), "track_id": track["id"], "ms_played": 60_000,
+                     "started_at": datetime.now(UTC).isoformat(), "completed": True, "skipped": False,
+                     "context": {"kind": "album", "id": str(album_id)}}])
 
 
 def give_history(url: str) -> None:

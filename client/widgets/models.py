@@ -79,10 +79,14 @@ class AlbumListModel(QAbstractListModel):
         return list(self._albums)
 
     def set_albums(self, albums: Sequence[Album], captions: Sequence[tuple[str, str]] = ()) -> None:
-        """Show ``albums``; ``captions`` (title, second line), one per album, replace their own words."""
+        """Show ``albums``; ``captions`` (title, second line), one per album, replace their own words. The same
+        albums in the same words again change nothing (a view re-read often, like Home, is not laid out anew)."""
+        shown = list(albums)
+        words = list(captions) or [(album.title, _byline(album)) for album in shown]
+        if shown == self._albums and words == self._captions:
+            return
         self.beginResetModel()
-        self._albums = list(albums)
-        self._captions = list(captions) or [(album.title, _byline(album)) for album in self._albums]
+        self._albums, self._captions = shown, words
         self.endResetModel()
 
     def rowCount(self, parent: Index = _ROOT) -> int:
