@@ -40,6 +40,7 @@ COLD_RUNS = 5
 LIBRARY_TRACKS = 10_000
 SKIPS = 100
 HOME_LOADS = 20
+WAKE_MS = 10  # how often a wait for a condition looks at it again
 HISTORY_TRACKS_PER_ALBUM = 3  # the demo user's plays of each album: some, not all (Home's "Jump back in")
 SKIP_INTERVAL_MS = 100
 READY_TIMEOUT_S = 60.0
@@ -273,6 +274,7 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     album_ids = [album.id for album in home.rows.recently_played] if home.rows is not None else []
     if not album_ids:
         raise BenchmarkSetupError("Home's rows came back without the demo user's recently played albums")
+    first_tracks = {album_id: int(api.album(album_id)["tracks"][0]["id"]) for album_id in album_ids}
     loads = {"done": 0}
 
     def play_then_load() -> None:
@@ -281,7 +283,7 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
         loads["done"] += 1
         if loads["done"] <= HOME_LOADS:
             album_id = album_ids[loads["done"] % len(album_ids)]
-            run_task(lambda: play_of(api, album_id), lambda _: home.refresh(), fail)
+            run_task(lambda: play_of(api, first_tracks[album_id], album_id), lambda _: home.refresh(), fail)
 
     def fail(message: str) -> None:
         raise BenchmarkSetupError(f"a play for the Home session was refused: {message}")
@@ -372,26 +374,33 @@ def lag_figures(lags_ms: list[float]) -> dict[str, float]:
 
 
 def wait_until(qt: object, condition: object, timeout_s: float, what: str) -> None:
-    """Run the event loop until ``condition()`` holds; the loop keeps running (and the probe ticking) meanwhile."""
-    from PySide6.QtCore import QEventLoop
+    """Run the event loop until ``condition()`` holds; the loop keeps running (and the probe ticking) meanwhile.
+
+    It sleeps between events (a timer wakes it to look at ``condition`` again): a loop that spun here would take a
+    core and the GIL from the app it measures."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout_s
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
-        qt.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 10)  # type: ignore[attr-defined]
+    wake = QTimer()
+    wake.start(WAKE_MS)
+    try:
+        while not condition():  # type: ignore[operator]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
+            qt.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[attr-defined]
+    finally:
+        wake.stop()
 
 
-def play_of(api: object, album_id: int) -> None:
-    """One play, now, of the first track of ``album_id`` (through ``api``, a logged-in ApiClient)."""
+def play_of(api: object, track_id: int, album_id: int) -> None:
+    """One play, now, of ``track_id`` of ``album_id`` (through ``api``, a logged-in ApiClient)."""
     import uuid
     from datetime import UTC, datetime
 
     from client.api import ApiClient
 
     assert isinstance(api, ApiClient)
-    track = api.album(album_id)["tracks"][0]
-    api.post_plays([{"id": str(uuid.uuid4()), "track_id": track["id"], "ms_played": 60_000,
+    api.post_plays([{"id": str(uuid.uuid4()), "track_id": track_id, "ms_played": 60_000,
                      "started_at": datetime.now(UTC).isoformat(), "completed": True, "skipped": False,
                      "context": {"kind": "album", "id": str(album_id)}}])
 

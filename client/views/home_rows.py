@@ -42,12 +42,22 @@ class HomeRows:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> HomeRows:
-        return cls(tuple(catalog.album(a) for a in raw["recently_played"]),
-                   tuple((catalog.album(row["album"]), int(row["tracks_heard"])) for row in raw["jump_back_in"]),
-                   tuple(TopArtist(int(a["artist_id"]), str(a["name"]), int(a["plays"]), catalog.album(a["album"]))
+        parsed: dict[int, Album] = {}  # the same album often shows in several rows: parse it once
+
+        def album(record: Any) -> Album:
+            album_id = record.get("id") if isinstance(record, dict) else None
+            if not isinstance(album_id, int) or album_id not in parsed:
+                found = catalog.album(record)
+                parsed[found.id] = found
+                return found
+            return parsed[album_id]
+
+        return cls(tuple(album(a) for a in raw["recently_played"]),
+                   tuple((album(row["album"]), int(row["tracks_heard"])) for row in raw["jump_back_in"]),
+                   tuple(TopArtist(int(a["artist_id"]), str(a["name"]), int(a["plays"]), album(a["album"]))
                          for a in raw["top_artists"]),
-                   tuple(catalog.album(a) for a in raw["new_releases"]), str(raw["region"]),
-                   tuple(catalog.album(a) for a in raw["popular_in_region"]))
+                   tuple(album(a) for a in raw["new_releases"]), str(raw["region"]),
+                   tuple(album(a) for a in raw["popular_in_region"]))
 
 
 class ArtistGrid(AlbumGrid):
