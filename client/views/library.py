@@ -95,15 +95,28 @@ class AlbumGrid(QListView):
         super().leaveEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        point = event.position().toPoint()
-        index = self.indexAt(point)
-        if (event.button() == Qt.MouseButton.LeftButton and self.playable(index)
-                and self.play_button_rect(index).contains(point)):
+        index = self._play_button_at(event)
+        if index is not None:
             self._show_hovered(index)
             self.album_play_requested.emit(int(index.data(ID_ROLE)))
             event.accept()
             return
         super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._play_button_at(event) is not None:
+            event.accept()  # the press already played it; a double-click on the button does not also open it
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _play_button_at(self, event: QMouseEvent) -> QModelIndex | None:
+        """The card whose play button a left click of ``event`` is on, if any."""
+        point = event.position().toPoint()
+        index = self.indexAt(point)
+        if (event.button() == Qt.MouseButton.LeftButton and self.playable(index)
+                and self.play_button_rect(index).contains(point)):
+            return index
+        return None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         index = self.currentIndex()
