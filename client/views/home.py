@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from client.catalog import Track
@@ -46,7 +46,8 @@ class HomePage(QWidget):
         self._run_task = run_task
         self._load_rows = load_rows
         self._loading = False
-        self.rows: HomeRows | None = None
+        self.rows: HomeRows | None = None  # what the rows show, once all of them show it
+        self._fills: list[Callable[[], None]] = []  # the rows of a load still to fill
         self.greeting = QLabel("Good listening")
         heading(self.greeting, "page")
         self.discover_weekly = DiscoverWeeklyCard(user_name)
@@ -111,20 +112,31 @@ class HomePage(QWidget):
         super().showEvent(event)
 
     def _on_rows_loaded(self, rows: HomeRows) -> None:
+        # One row per turn of the event loop: each changed row is laid out and painted before the next is filled,
+        # so no single turn holds the loop for all of them. ``rows`` is set once every row shows its cards.
+        self._fills = [lambda: self.recently_played.show_albums(rows.recently_played),
+                       lambda: self.jump_back_in.show_albums(
+                           tuple(album for album, _ in rows.jump_back_in),
+                           [(album.title, f"{heard} of {album.track_count} tracks heard")
+                            for album, heard in rows.jump_back_in]),
+                       lambda: self.top_artists.show_artists(rows.top_artists),
+                       lambda: self.new_releases.show_albums(rows.new_releases),
+                       lambda: self.popular_in_region.set_title(f"Popular in your region ({rows.region})"),
+                       lambda: self.popular_in_region.show_albums(rows.popular_in_region)]
+        self._fill_next_row(rows)
+
+    def _fill_next_row(self, rows: HomeRows) -> None:
+        if self._fills:
+            self._fills.pop(0)()
+            QTimer.singleShot(0, self, lambda: self._fill_next_row(rows))
+            return
         self._loading = False
         self.rows = rows
-        self.recently_played.show_albums(rows.recently_played)
-        self.jump_back_in.show_albums(tuple(album for album, _ in rows.jump_back_in),
-                                      [(album.title, f"{heard} of {album.track_count} tracks heard")
-                                       for album, heard in rows.jump_back_in])
-        self.top_artists.show_artists(rows.top_artists)
-        self.new_releases.show_albums(rows.new_releases)
-        self.popular_in_region.set_title(f"Popular in your region ({rows.region})")
-        self.popular_in_region.show_albums(rows.popular_in_region)
         self.rows_shown.emit()
 
     def _on_rows_failed(self, message: str) -> None:
         self._loading = False
+        self._fills = []
         for row in self.card_rows():
             row.show_problem(message)
         self.rows_shown.emit()
