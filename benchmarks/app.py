@@ -1,16 +1,20 @@
-"""The desktop app: cold start to a usable window, RSS with a 10,000-track table, event-loop lag while skipping and
-downloading.
+"""The desktop app: cold start to a filled Home, RSS with a 10,000-track table, event-loop lag while Home loads, while
+skipping and while downloading.
 
 Runs the bundled server on a fresh 10-album demo catalog (8 s tracks) and a private gnome-keyring on a private
-D-Bus session bus (the app's disk cache and downloads need the OS keystore), with Qt's offscreen platform.
+D-Bus session bus (the app's disk cache and downloads need the OS keystore), with Qt's offscreen platform. The demo
+user is given a history first (the first tracks of each album), so Home's rows have cards.
 - Cold start: a child process that imports the app, opens the window on the running server and stops the clock
-  when the album grid is filled, timed from just before the process is spawned; median of several runs, after one
-  discarded warm-up (hot page cache, keystore entry already made). Baseline: a child showing a bare QMainWindow.
+  when the album grid is filled and Home's rows show what the server sent, timed from just before the process is
+  spawned; median of several runs, after one discarded warm-up (hot page cache, keystore entry already made).
+  Baseline: a child showing a bare QMainWindow.
 - RSS: a child app, ready, then 10,000 track records (the server's records, copied with fresh ids and titles) shown
   in the album page's TrackTable and scrolled top to bottom a page at a time. Baselines: the same process before
   loading, and a bare PySide6 process (QApplication + shown QMainWindow).
-- Lag: the LagProbe in an app on a free-running RenderSink, during 100 skips (one every 100 ms, the event loop
-  running between them) and during the download of all 10 albums; baseline: the same app idle for as long.
+- Lag: the LagProbe in an app on a free-running RenderSink, while Home's rows load 20 times in a row (each after a
+  play of another album, sent off the UI thread, so each read of ``GET /me/home`` brings rows that changed), during
+  100 skips (one every 100 ms, the event loop running between them) and during the download of all 10 albums;
+  baseline: the same app idle for as long.
   The render sink decodes faster than real time, so the skip session is a harsher CPU/GIL load than a sound card.
 Prints human lines; the last line is one JSON object.
 """
@@ -35,6 +39,9 @@ SECONDS_PER_TRACK = 8.0
 COLD_RUNS = 5
 LIBRARY_TRACKS = 10_000
 SKIPS = 100
+HOME_LOADS = 20
+WAKE_MS = 10  # how often a wait for a condition looks at it again
+HISTORY_TRACKS_PER_ALBUM = 3  # the demo user's plays of each album: some, not all (Home's "Jump back in")
 SKIP_INTERVAL_MS = 100
 READY_TIMEOUT_S = 60.0
 DOWNLOAD_TIMEOUT_S = 300.0
@@ -82,14 +89,16 @@ def child_app(url: str, data_dir: str, then_load_library: bool) -> None:
     def on_window_opened(window: MainWindow) -> None:
         albums = window.library.grid.albums
 
-        def on_reset() -> None:
-            if albums.rowCount() > 0:
-                albums.modelReset.disconnect(on_reset)
+        def on_filled() -> None:
+            if albums.rowCount() > 0 and window.home.rows is not None:
+                albums.modelReset.disconnect(on_filled)
+                window.home.rows_shown.disconnect(on_filled)
                 if then_load_library:
                     report_and_exit(load_and_scroll_library(app, qt))
                 report_and_exit({"rss_kb": rss_kb()[0]})
 
-        albums.modelReset.connect(on_reset)
+        albums.modelReset.connect(on_filled)
+        window.home.rows_shown.connect(on_filled)
 
     app.window_opened.connect(on_window_opened)
     app.start()
@@ -198,7 +207,7 @@ def cold_start(url: str, work: Path) -> dict[str, object]:
         bare_ms.append(run_child(["bare"])[0])
         app_ms.append(run_child(["app", url, str(work / f"cold-{run}")])[0])
     app, bare = statistics.median(app_ms), statistics.median(bare_ms)
-    print(f"cold start to a filled album grid: median {app:.0f} ms of {COLD_RUNS} "
+    print(f"cold start to a filled Home: median {app:.0f} ms of {COLD_RUNS} "
           f"(min {min(app_ms):.0f}, max {max(app_ms):.0f}); bare QMainWindow: {bare:.0f} ms; ratio {app / bare:.2f}")
     return {"cold_start_ms": round(app), "cold_start_min_ms": round(min(app_ms)),
             "cold_start_max_ms": round(max(app_ms)), "bare_window_start_ms": round(bare),
@@ -232,12 +241,13 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
     from client import catalog
     from client.app import App
     from client.playback.queue import Repeat
+    from client.tasks import run_task
 
     qt = QApplication(sys.argv[:1])
     app = App(work / "lag", None, url, *USER, work / "lag" / "heard.wav")
     app.start()
-    wait_until(qt, lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0,
-               READY_TIMEOUT_S, "the album grid")
+    wait_until(qt, lambda: app.window is not None and app.window.library.grid.albums.rowCount() > 0
+               and app.window.home.rows is not None, READY_TIMEOUT_S, "the album grid and Home's rows")
     if app.session is None or app.session.store is None or app.session.downloads is None or app.window is None:
         raise BenchmarkSetupError("the app started without its disk cache: no keystore, "
                                   "so downloads cannot be measured")
@@ -259,6 +269,29 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
         loop.exec()
         probe.stop()
         return list(probe.lags_ms)
+
+    home = app.window.home
+    album_ids = [album.id for album in home.rows.recently_played] if home.rows is not None else []
+    if not album_ids:
+        raise BenchmarkSetupError("Home's rows came back without the demo user's recently played albums")
+    first_tracks = {album_id: int(api.album(album_id)["tracks"][0]["id"]) for album_id in album_ids}
+    loads = {"done": 0}
+
+    def play_then_load() -> None:
+        """A play of another album first (sent off the UI thread, as the app's sender does), so each load brings
+        rows that changed: the played album moves to the front of Recently played, its artist's plays grow."""
+        loads["done"] += 1
+        if loads["done"] <= HOME_LOADS:
+            album_id = album_ids[loads["done"] % len(album_ids)]
+            run_task(lambda: play_of(api, first_tracks[album_id], album_id), lambda _: home.refresh(), fail)
+
+    def fail(message: str) -> None:
+        raise BenchmarkSetupError(f"a play for the Home session was refused: {message}")
+
+    home.rows_shown.connect(play_then_load)
+    home_lags, home_s = measured(play_then_load, lambda: loads["done"] > HOME_LOADS, READY_TIMEOUT_S)
+    home.rows_shown.disconnect(play_then_load)
+    home_idle = idle(home_s)
 
     tracks = [catalog.track(t) for t in api.tracks()["tracks"]]
     playback.set_repeat(Repeat.ALL)
@@ -310,7 +343,8 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
           f"later; downloads: {downloaded_mb:.1f} MB pinned in {download_s:.1f} s")
 
     figures: dict[str, object] = {}
-    for name, lags, idle_lags, seconds in (("skip", skip_lags, skip_idle, skip_s),
+    for name, lags, idle_lags, seconds in (("home", home_lags, home_idle, home_s),
+                                           ("skip", skip_lags, skip_idle, skip_s),
                                            ("download", download_lags, download_idle, download_s)):
         busy, calm = lag_figures(lags), lag_figures(idle_lags)
         print(f"lag during {describe(name, len(albums), total)} ({seconds:.1f} s): p50 {busy['p50']} ms, p99 "
@@ -327,6 +361,8 @@ def lag_sessions(url: str, work: Path) -> dict[str, object]:
 
 
 def describe(name: str, albums: int, tracks: int) -> str:
+    if name == "home":
+        return f"{HOME_LOADS} loads of Home's rows"
     if name == "skip":
         return f"{SKIPS} skips, one per {SKIP_INTERVAL_MS} ms"
     return f"the download of {albums} albums ({tracks} tracks)"
@@ -338,14 +374,56 @@ def lag_figures(lags_ms: list[float]) -> dict[str, float]:
 
 
 def wait_until(qt: object, condition: object, timeout_s: float, what: str) -> None:
-    """Run the event loop until ``condition()`` holds; the loop keeps running (and the probe ticking) meanwhile."""
-    from PySide6.QtCore import QEventLoop
+    """Run the event loop until ``condition()`` holds; the loop keeps running (and the probe ticking) meanwhile.
+
+    It sleeps between events (a timer wakes it to look at ``condition`` again): a loop that spun here would take a
+    core and the GIL from the app it measures."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout_s
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
-        qt.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 10)  # type: ignore[attr-defined]
+    wake = QTimer()
+    wake.start(WAKE_MS)
+    try:
+        while not condition():  # type: ignore[operator]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout_s:.0f} s for {what}")
+            qt.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[attr-defined]
+    finally:
+        wake.stop()
+
+
+def play_of(api: object, track_id: int, album_id: int) -> None:
+    """One play, now, of ``track_id`` of ``album_id`` (through ``api``, a logged-in ApiClient)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from client.api import ApiClient
+
+    assert isinstance(api, ApiClient)
+    api.post_plays([{"id": str(uuid.uuid4()), "track_id": track_id, "ms_played": 60_000,
+                     "started_at": datetime.now(UTC).isoformat(), "completed": True, "skipped": False,
+                     "context": {"kind": "album", "id": str(album_id)}}])
+
+
+def give_history(url: str) -> None:
+    """Plays of the demo user's: the first HISTORY_TRACKS_PER_ALBUM tracks of each album, an hour apart."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from client.api import ApiClient
+
+    api = ApiClient(url)
+    try:
+        api.login(*USER)
+        now = datetime.now(UTC)
+        tracks = [track for album in api.albums()
+                  for track in api.album(int(album["id"]))["tracks"][:HISTORY_TRACKS_PER_ALBUM]]
+        api.post_plays([{"id": str(uuid.uuid4()), "track_id": track["id"], "ms_played": 60_000,
+                         "started_at": (now - timedelta(hours=n + 1)).isoformat(), "completed": True,
+                         "skipped": False, "context": {"kind": "album", "id": str(track["album_id"])}}
+                        for n, track in enumerate(tracks)])
+    finally:
+        api.close()
 
 
 def main() -> None:
@@ -361,6 +439,7 @@ def main() -> None:
             server = BundledServer(work / "server")
             url = server.start()
             try:
+                give_history(url)
                 figures = {**cold_start(url, work), **library_rss(url, work), **lag_sessions(url, work)}
             finally:
                 server.stop()

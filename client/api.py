@@ -247,6 +247,10 @@ class ApiClient:
         """Hours heard per week (the last ``weeks``, this one last) and top artists and tracks over ``days`` days."""
         return dict(self.request_json("GET", "/me/listening", params={"weeks": weeks, "days": days}))
 
+    def home(self) -> dict[str, Any]:
+        """Home's rows for this user (``GET /me/home``)."""
+        return dict(self.request_json("GET", "/me/home"))
+
     def clear_plays(self) -> None:
         self.request_json("DELETE", "/me/plays")
 

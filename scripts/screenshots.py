@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 XVFB_DISPLAY = ":77"
 VIEWS = ("home", "search", "album", "artist", "liked", "library", "listening", "playlists", "downloads", "settings")
 WINDOW_PX = (1440, 900)
+VIEWS = ("home", "search", "album", "artist", "liked", "listening", "playlists", "downloads", "settings")
 
 
 def ensure_display(offscreen: bool) -> subprocess.Popen[bytes] | None:
@@ -130,6 +131,7 @@ def shoot_all(work: Path, out: Path, views: set[str]) -> int:
                 print(f"saved {out / name}-{theme}.png")
 
             window.go_to("Home")
+            settle(lambda: window.home.rows is not None)
             shoot("home")
             window.go_to("Search")
             window.search.field.setText(tracks[0].title.split()[0][:5])

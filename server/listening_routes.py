@@ -1,4 +1,5 @@
-"""The listening endpoints of the signed-in user: play history (``/me/plays``) and liked tracks (``/me/likes``).
+"""The listening endpoints of the signed-in user: play history (``/me/plays``), liked tracks (``/me/likes``) and
+what Home shows them (``/me/home``).
 
 Every answer is about the caller alone; nothing here takes a user id from the request.
 """
@@ -8,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
 
-from server import browse, likes, listening_summary, plays
+from server import browse, home, likes, listening_summary, plays
 from server.exceptions import ApiError
 from server.plays import MAX_EVENTS_PER_BATCH, PlayEvent
 from server.responses import errors
@@ -74,6 +75,13 @@ def get_listening(catalog: CatalogDep, user: UserDep, weeks: Annotated[int, Quer
     """The caller's time heard per week (weeks from Monday in their region; this week last) and their top artists
     and tracks by time heard over the last ``days`` days."""
     return listening_summary.summary(catalog, user.id, user.region, datetime.now(UTC), weeks, days)
+
+
+@router.get("/me/home", responses=errors(401))
+def get_home(request: Request, catalog: CatalogDep, user: UserDep) -> dict[str, Any]:
+    """Home's rows in one answer: the caller's recently played albums, those they left mid-way (with how many of
+    their tracks were heard), their top artists, new and coming releases, and albums popular in their region."""
+    return home.rows(catalog, user.id, user.region, request.app.state.now())
 
 
 @router.delete("/me/plays", status_code=204, responses=errors(401))

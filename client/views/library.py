@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QSize, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
     QStackedWidget,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +24,8 @@ from client.listening import PlayContext
 from client.release_jitter import RECENT_S, release_instant, utc_now
 from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
-from client.widgets.models import ID_ROLE, AlbumListModel, format_duration
+from client.widgets.cover_play import CoverPlayDelegate, button_rect, cover_rect
+from client.widgets.models import ID_ROLE, RECORD_ROLE, AlbumListModel, format_duration
 from client.widgets.track_table import TrackTable
 from client.widgets.words import count
 
@@ -32,13 +34,19 @@ _MAX_TIMER_MS = 2**31 - 1  # QTimer's bound (~24 days); a later release is looke
 
 
 class AlbumGrid(QListView):
-    """Albums as covers with their titles. Signals: album_opened(int album id)."""
+    """Albums as covers with their titles; hovering a card shows a play button on its cover (none for an album still
+    to come). Enter or a double-click opens the album; Ctrl+Enter or that button plays it from its first track.
+
+    Signals: album_opened(int album id); album_play_requested(int album id).
+    """
 
     album_opened = Signal(int)
+    album_play_requested = Signal(int)
 
     def __init__(self, object_name: str, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        named(self, object_name, "Albums", "Albums: double-click or Enter opens one")
+        named(self, object_name, "Albums",
+              "Albums: double-click or Enter opens one; Ctrl+Enter or the play button on a hovered cover plays it")
         self.albums = AlbumListModel(covers)
         self.setModel(self.albums)
         self.setViewMode(QListView.ViewMode.IconMode)
@@ -47,7 +55,78 @@ class AlbumGrid(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
+        self.viewport().setMouseTracking(True)  # hover moves reach mouseMoveEvent with no button held
+        self._hovered = QPersistentModelIndex()
+        self.setItemDelegate(CoverPlayDelegate(self.shows_play_button, self))
         self.activated.connect(self._on_activated)
+
+    def play_button_rect(self, index: QModelIndex) -> QRect:
+        """Where the hover play button of the card at ``index`` is, in the viewport's coordinates."""
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        delegate = self.itemDelegate()
+        assert isinstance(delegate, CoverPlayDelegate)
+        delegate.initStyleOption(option, index)
+        return button_rect(cover_rect(option, self))
+
+    def playable(self, index: QModelIndex | QPersistentModelIndex) -> bool:
+        """Whether the card's album can be played now (it is not a release still to come)."""
+        album = index.data(RECORD_ROLE)
+        instant = release_instant(album.release_at) if isinstance(album, Album) else None
+        return index.isValid() and (instant is None or instant <= utc_now())
+
+    def shows_play_button(self, index: QModelIndex | QPersistentModelIndex) -> bool:
+        """Whether the card at ``index`` shows its play button now (it is hovered and playable)."""
+        return index == self._hovered and self.playable(index)
+
+    def _show_hovered(self, index: QModelIndex) -> None:
+        if index != self._hovered:
+            for row in (self._hovered.row(), index.row()):
+                if row >= 0:
+                    self.viewport().update(self.visualRect(self.albums.index(row)))
+            self._hovered = QPersistentModelIndex(index)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self._show_hovered(self.indexAt(event.position().toPoint()))
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._show_hovered(QModelIndex())
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self._play_button_at(event)
+        if index is not None:
+            self._show_hovered(index)
+            self.album_play_requested.emit(int(index.data(ID_ROLE)))
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._play_button_at(event) is not None:
+            event.accept()  # the press already played it; a double-click on the button does not also open it
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _play_button_at(self, event: QMouseEvent) -> QModelIndex | None:
+        """The card whose play button a left click of ``event`` is on, if any."""
+        point = event.position().toPoint()
+        index = self.indexAt(point)
+        if (event.button() == Qt.MouseButton.LeftButton and self.playable(index)
+                and self.play_button_rect(index).contains(point)):
+            return index
+        return None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        index = self.currentIndex()
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier and self.playable(index)):
+            self.album_play_requested.emit(int(index.data(ID_ROLE)))
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _on_activated(self, index: QModelIndex) -> None:
         self.album_opened.emit(int(index.data(ID_ROLE)))

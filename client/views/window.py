@@ -40,6 +40,7 @@ from client.session import Session
 from client.settings import Settings
 from client.tasks import run_task
 from client.views.home import HomePage
+from client.views.home_rows import HomeRows
 from client.views.keys import add_menus, add_shortcuts
 from client.views.library import AlbumGrid, LibraryPage
 from client.views.now_playing import NowPlayingBar
@@ -92,7 +93,8 @@ class MainWindow(QMainWindow):
         self._api = session.api
 
         self.sidebar = Sidebar(self.PAGES)
-        self.home = HomePage(session.covers, session.api.user_name)
+        self.home = HomePage(session.covers, session.api.user_name, run_task,
+                             lambda: HomeRows.from_json(session.api.home()))
         if not settings.welcomed:
             welcome = WelcomeBanner()
             welcome.dismissed.connect(self.welcome_dismissed)
@@ -136,6 +138,8 @@ class MainWindow(QMainWindow):
 
         for grid in self._album_grids():
             grid.album_opened.connect(self.open_album)
+            grid.album_play_requested.connect(self.play_album)
+        self.home.artist_grid.artist_opened.connect(self.open_artist)
         self.library.album_page.artist_opened.connect(self.open_artist)
         self._connect_releases()
         self._connect_your_library()
@@ -301,6 +305,12 @@ class MainWindow(QMainWindow):
         api = self._api
         run_task(lambda: catalog.album_with_tracks(api.album(album_id)), self._on_album_loaded, self.show_message)
 
+    def play_album(self, album_id: int) -> None:
+        """Play an album from its first track (its tracks read off the UI thread)."""
+        api = self._api
+        run_task(lambda: catalog.album_with_tracks(api.album(album_id)), self._on_album_to_play_loaded,
+                 self.show_message)
+
     def open_artist(self, artist_id: int) -> None:
         api = self._api
         run_task(lambda: catalog.artist(api.artist(artist_id)), self._on_artist_loaded, self.show_message)
@@ -309,9 +319,12 @@ class MainWindow(QMainWindow):
 
     def _on_catalog_loaded(self, catalog: tuple[list[Album], list[Track]]) -> None:
         albums, tracks = catalog
-        self.home.show_catalog(albums, tracks)
+        self.home.show_catalog(tracks)
         self.library.grid.albums.set_albums(albums)
         self.show_message(f"{count(len(albums), 'album')}, {count(len(tracks), 'track')}")
+
+    def _on_album_to_play_loaded(self, album: AlbumWithTracks) -> None:
+        self.playback.play_context(list(album.tracks), 0, PlayContext("album", str(album.id)))
 
     def _on_track_table_play_requested(self, table: TrackTable, tracks: list[Track], start: int) -> None:
         self.playback.play_context(tracks, start, table.context)
@@ -392,7 +405,7 @@ class MainWindow(QMainWindow):
     # -- parts ----------------------------------------------------------------------------------------
 
     def _album_grids(self) -> list[AlbumGrid]:
-        return [self.home.albums, self.search.albums, self.library.grid, self.library.artist_page.grid]
+        return [*self.home.grids(), self.search.albums, self.library.grid, self.library.artist_page.grid]
 
     def _track_tables(self) -> list[TrackTable]:
         return [self.home.popular, self.home.discover_weekly.table, self.search.tracks,

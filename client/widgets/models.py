@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 
 from client import catalog
 from client.catalog import Album, Track
+from client.release_jitter import release_instant, utc_now
 from client.widgets.cover_cache import CoverCache
 from client.widgets.words import count
 
@@ -60,7 +61,8 @@ def tracks_from_mime(mime: QMimeData) -> list[Track]:
 
 
 class AlbumListModel(QAbstractListModel):
-    """Albums with their covers, "Title" over "Artist · year"; ID_ROLE gives the album id."""
+    """Albums with their covers, "Title" over "Artist · year" (or "Coming <date>" before a scheduled release, or a
+    caption of the caller's); ID_ROLE gives the album id."""
 
     COVER_PX = 140
 
@@ -68,6 +70,7 @@ class AlbumListModel(QAbstractListModel):
         """Albums with real covers from ``covers`` (placeholders until each arrives)."""
         super().__init__()
         self._albums: list[Album] = []
+        self._captions: list[tuple[str, str]] = []
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
 
@@ -75,9 +78,15 @@ class AlbumListModel(QAbstractListModel):
     def albums(self) -> list[Album]:
         return list(self._albums)
 
-    def set_albums(self, albums: Sequence[Album]) -> None:
+    def set_albums(self, albums: Sequence[Album], captions: Sequence[tuple[str, str]] = ()) -> None:
+        """Show ``albums``; ``captions`` (title, second line), one per album, replace their own words. The same
+        albums in the same words again change nothing (a view re-read often, like Home, is not laid out anew)."""
+        shown = list(albums)
+        words = list(captions) or [(album.title, _byline(album)) for album in shown]
+        if shown == self._albums and words == self._captions:
+            return
         self.beginResetModel()
-        self._albums = list(albums)
+        self._albums, self._captions = shown, words
         self.endResetModel()
 
     def rowCount(self, parent: Index = _ROOT) -> int:
@@ -87,14 +96,15 @@ class AlbumListModel(QAbstractListModel):
         if not index.isValid():
             return None
         album = self._albums[index.row()]
+        title, byline = self._captions[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{album.title}\n{album.artist} · {album.year}"
+            return f"{title}\n{byline}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._covers.pixmap(album.id, album.title, album.artist, self.COVER_PX, has_cover=album.has_cover)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{album.title} — {album.artist} ({album.year}), {count(album.track_count, 'track')}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{album.title} by {album.artist}"
+            return f"{title}, {byline}"
         if role == ID_ROLE:
             return album.id
         if role == RECORD_ROLE:
@@ -106,6 +116,13 @@ class AlbumListModel(QAbstractListModel):
             if album.id == album_id:
                 index = self.index(row)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+def _byline(album: Album) -> str:
+    instant = release_instant(album.release_at)
+    if instant is not None and instant > utc_now():
+        return f"Coming {instant.astimezone():%a %d %b %Y}"
+    return f"{album.artist} · {album.year}"
 
 
 class ColumnsModel(QAbstractTableModel):

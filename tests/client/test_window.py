@@ -51,9 +51,9 @@ def open_first_album(qtbot, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: win.library.currentWidget() is win.library.album_page, timeout=10_000)
 
 
-def test_catalog_fills_home_and_library(window: MainWindow) -> None:
+def test_catalog_fills_home_and_library(qtbot, window: MainWindow) -> None:
     assert window.library.grid.albums.rowCount() == 2
-    assert window.home.albums.albums.rowCount() == 2
+    qtbot.waitUntil(lambda: window.home.albums.albums.rowCount() == 2, timeout=10_000)  # New releases
     popular = [window.home.popular.tracks.index(r, 5).data() for r in range(window.home.popular.tracks.rowCount())]
     assert popular == sorted(popular, key=int, reverse=True)
 
