@@ -57,17 +57,6 @@ def albums(catalog: Catalog) -> list[dict[str, Any]]:
     return [_album(row) for row in catalog.query(_ALBUM_SUMMARY + _ALBUM_GROUP)]
 
 
-def albums_by_id(catalog: Catalog, album_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The album summary of each of ``album_ids`` the catalog holds, by id (for lists in another order)."""
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(album_ids), 500):
-        chunk = album_ids[start:start + 500]
-        rows = catalog.query(_ALBUM_SUMMARY + f" WHERE albums.id IN ({','.join('?' * len(chunk))})" + _ALBUM_GROUP,
-                             chunk)
-        found.update((int(row["id"]), _album(row)) for row in rows)
-    return found
-
-
 def album(catalog: Catalog, album_id: int) -> dict[str, Any] | None:
     row = catalog.query_one(_ALBUM_SUMMARY + " WHERE albums.id = ?" + _ALBUM_GROUP, [album_id])
     if row is None:
