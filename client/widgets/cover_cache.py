@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 
 from client.api import ApiError
 from client.tasks import run_task
@@ -20,7 +20,7 @@ from client.widgets.covers import placeholder_cover
 
 log = logging.getLogger(__name__)
 DEFAULT_CAPACITY_ALBUMS = 120
-SOURCE_PX = 400  # covers are kept no larger: enough for the biggest view (200 px) on a 2x screen
+LARGEST_VIEW_PX = 200  # the album page's cover, the biggest any view draws; kept no larger, in device pixels
 RETRY_AFTER_S = 60.0
 
 
@@ -67,7 +67,10 @@ class CoverCache(QObject):
             return placeholder_cover(title, artist, size)
         self._covers.move_to_end(album_id)
         if size not in cover.scaled:
-            cover.scaled[size] = QPixmap.fromImage(_square(cover.source, size))
+            ratio = _device_pixel_ratio()
+            scaled = QPixmap.fromImage(_square(cover.source, round(size * ratio)))
+            scaled.setDevicePixelRatio(ratio)  # crisp on a HiDPI screen, ``size`` px to the layout
+            cover.scaled[size] = scaled
         return cover.scaled[size]
 
     def _request(self, album_id: int) -> None:
@@ -77,8 +80,8 @@ class CoverCache(QObject):
         if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
             return
         self._pending.add(album_id)
-        fetch = self._fetch
-        run_task(lambda: _load(fetch, album_id), lambda image: self._on_loaded(album_id, image),
+        fetch, source_px = self._fetch, round(LARGEST_VIEW_PX * _device_pixel_ratio())
+        run_task(lambda: _load(fetch, album_id, source_px), lambda image: self._on_loaded(album_id, image),
                  lambda message: self._on_failed(album_id, message))
 
     def _on_loaded(self, album_id: int, image: QImage | None) -> None:
@@ -101,8 +104,15 @@ class CoverCache(QObject):
         self.cover_unavailable.emit(album_id)
 
 
-def _load(fetch: Callable[[int], bytes], album_id: int) -> QImage | None:
-    """Fetch and decode a cover on a worker thread (QImage, unlike QPixmap, may live there); None: it has none."""
+def _device_pixel_ratio() -> float:
+    """The highest of the screens' (asked on the UI thread: a worker must not)."""
+    app = QGuiApplication.instance()
+    return float(app.devicePixelRatio()) if isinstance(app, QGuiApplication) else 1.0
+
+
+def _load(fetch: Callable[[int], bytes], album_id: int, source_px: int) -> QImage | None:
+    """Fetch and decode a cover on a worker thread (QImage, unlike QPixmap, may live there), kept no larger than
+    ``source_px``; None: it has none."""
     try:
         data = fetch(album_id)
     except ApiError as exc:
@@ -112,8 +122,8 @@ def _load(fetch: Callable[[int], bytes], album_id: int) -> QImage | None:
     image = QImage.fromData(data)
     if image.isNull():
         raise UndecodableCover(f"the cover of album {album_id} ({len(data)} bytes) is not an image Qt can decode")
-    if max(image.width(), image.height()) > SOURCE_PX:
-        image = image.scaled(SOURCE_PX, SOURCE_PX, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+    if min(image.width(), image.height()) > source_px:
+        image = image.scaled(source_px, source_px, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
                              Qt.TransformationMode.SmoothTransformation)
     return image
 

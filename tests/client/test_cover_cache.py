@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QBuffer, QIODevice, Qt
+from PySide6.QtGui import QImage, QPainter, QPixmap
 
 from client import catalog
 from client.api import ApiClient
@@ -19,7 +19,7 @@ from client.session import open_session
 from client.settings import Settings
 from client.startup import Connection
 from client.views.window import MainWindow
-from client.widgets.cover_cache import CoverCache
+from client.widgets.cover_cache import LARGEST_VIEW_PX, CoverCache
 from client.widgets.covers import placeholder_cover
 from client.widgets.models import AlbumListModel
 from player import RenderSink
@@ -99,6 +99,25 @@ def test_a_fetch_that_fails_keeps_the_placeholder(qtbot: Any, live_server: Any) 
         unreachable.close()
     assert unavailable.args == [1]
     assert covers.pixmap(1, "Lost", "Nobody", 56).toImage() == placeholder
+
+
+def test_a_large_cover_is_kept_at_the_largest_view_and_drawn_from_it(qtbot: Any) -> None:
+    picture = QImage(1500, 1200, QImage.Format.Format_RGB32)
+    picture.fill(Qt.GlobalColor.darkCyan)
+    painter = QPainter(picture)
+    painter.fillRect(0, 0, 750, 600, Qt.GlobalColor.yellow)  # one quadrant: the crop and scale must keep it there
+    painter.end()
+    served = QBuffer()
+    served.open(QIODevice.OpenModeFlag.WriteOnly)
+    picture.save(served, "PNG")
+    covers = CoverCache(lambda _album_id: bytes(served.data()))
+    with qtbot.waitSignal(covers.cover_ready, timeout=10_000):
+        covers.pixmap(9, "Wide", "Painter", 56)
+    kept = covers._covers[9].source  # what the cache holds in memory for it
+    assert min(kept.width(), kept.height()) == LARGEST_VIEW_PX  # not 1,200 px: ~36x less memory
+    drawn = covers.pixmap(9, "Wide", "Painter", LARGEST_VIEW_PX)
+    assert (drawn.width(), drawn.height()) == (LARGEST_VIEW_PX, LARGEST_VIEW_PX)
+    assert looks_like(drawn, picture.copy(150, 0, 1200, 1200))  # the centre square
 
 
 def test_an_album_the_server_has_no_cover_for_keeps_the_placeholder(qtbot: Any, api: ApiClient) -> None:
