@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 XVFB_DISPLAY = ":77"
 VIEWS = ("home", "search", "album", "artist", "liked", "library", "listening", "playlists", "downloads", "settings")
 WINDOW_PX = (1440, 900)
-VIEWS = ("home", "search", "album", "artist", "liked", "listening", "playlists", "downloads", "settings")
 
 
 def ensure_display(offscreen: bool) -> subprocess.Popen[bytes] | None:

@@ -38,6 +38,7 @@ from client.playlists.records import (
 from client.tasks import run_task
 from client.widgets.controls import named
 from client.widgets.models import ID_ROLE
+from client.widgets.theme import heading
 from client.widgets.track_table import set_up_track_view
 from client.widgets.words import count
 from offline import TrackRef
@@ -96,8 +97,7 @@ class PlaylistsPage(QWidget):
         self.share_edit.setPlaceholderText("User name")
         self.share_button = named(QPushButton("Share"), "sharePlaylistButton", "Share playlist",
                                   "Invite this user to edit the selected playlist")
-        self.title = named(QLabel(), "playlistTitle", "Playlist title")
-        self.title.setStyleSheet("font-size: 22px; font-weight: bold")
+        self.title = heading(named(QLabel(), "playlistTitle", "Playlist title"), "page")
         self.status = named(QLabel(), "playlistStatusLabel", "Playlist status")
         self.entries = PlaylistEntriesModel()
         self.table = self._make_table()

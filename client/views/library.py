@@ -26,6 +26,7 @@ from client.widgets.controls import named
 from client.widgets.cover_cache import CoverCache
 from client.widgets.cover_play import CoverPlayDelegate, button_rect, cover_rect
 from client.widgets.models import ID_ROLE, RECORD_ROLE, AlbumListModel, format_duration
+from client.widgets.theme import heading
 from client.widgets.track_table import TrackTable
 from client.widgets.words import count
 
@@ -152,8 +153,7 @@ class AlbumPage(QWidget):
         self._covers = covers
         covers.cover_ready.connect(self._on_covers_cover_ready)
         self.cover = named(QLabel(), "albumCover", "Album cover")
-        self.title = named(QLabel(), "albumTitle", "Album title")
-        self.title.setStyleSheet("font-size: 22px; font-weight: bold")
+        self.title = heading(named(QLabel(), "albumTitle", "Album title"), "page")
         self.details = named(QLabel(), "albumDetails", "Album details")
         self.artist_button = named(QPushButton(), "albumArtistButton", "Go to the artist")
         self.artist_button.setFlat(True)
@@ -258,8 +258,7 @@ class ArtistPage(QWidget):
     def __init__(self, covers: CoverCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("artistPage")
-        self.name = named(QLabel(), "artistName", "Artist name")
-        self.name.setStyleSheet("font-size: 22px; font-weight: bold")
+        self.name = heading(named(QLabel(), "artistName", "Artist name"), "page")
         self.grid = AlbumGrid("artistAlbumGrid", covers)
         self.actions_row = QHBoxLayout()
         self.actions_row.addWidget(self.name)

@@ -170,6 +170,11 @@ class Theme(QObject):
         self._styled = [widget for widget in self._styled if _alive(widget)]
         for widget in self._styled:
             widget.setStyleSheet(self.sheet)
+        for widget in self._app.allWidgets():
+            # A widget under a stylesheet of its own took its colours when it was polished; the new palette reaches
+            # it only when it is polished again.
+            if widget.styleSheet() and widget not in self._styled:
+                widget.setStyleSheet(widget.styleSheet())
 
 
 def _alive(widget: QWidget) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from client.widgets.theme import DARK, LIGHT, Theme, heading
 
@@ -33,6 +33,25 @@ def test_the_palette_goes_on_at_once_and_the_stylesheet_on_the_chrome_it_is_give
     assert theme.shown == "light" and window_colour() == QColor(LIGHT.window)
     assert LIGHT.accent in chrome.styleSheet() and DARK.accent not in chrome.styleSheet()
     assert QApplication.instance().styleSheet() == ""  # pages keep the palette alone (no per-widget rule caches)
+
+
+def test_a_widget_with_a_stylesheet_of_its_own_takes_the_new_themes_colours(qtbot, theme: Theme) -> None:
+    button = QPushButton("Harbour Static")
+    button.setFlat(True)
+    button.setStyleSheet("text-align: left")  # as the album page's link to its artist
+    qtbot.addWidget(button)
+    button.show()
+    qtbot.waitExposed(button)
+
+    def text_colour() -> QColor:
+        drawn = button.grab().toImage()
+        background = drawn.pixelColor(1, 1)
+        inked = [drawn.pixelColor(x, y) for x in range(drawn.width()) for y in range(drawn.height())]
+        return max(inked, key=lambda colour: abs(colour.lightness() - background.lightness()))
+
+    assert text_colour().lightness() > 128  # light text on the dark theme
+    theme.choose("light")
+    assert text_colour().lightness() < 128, "the text kept the dark theme's colour on the light one"
 
 
 def test_headings_follow_the_type_scale(qapp) -> None:
