@@ -8,35 +8,39 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from server.catalog import DB_NAME
+from server.catalog import Catalog
 from server.playlists import COMPACT_AFTER_UPDATES
 from sync import PlaylistDoc
 from tests.helpers.playlist_peers import Device, ServerProcess
+from tests.helpers.postgres import ON_BOTH_ENGINES
+
+pytestmark = ON_BOTH_ENGINES
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
-ROUNDS = 25 if LONG else 3
+ROUNDS = 25 if LONG else 2  # on each engine
 USERS = ("alice", "alice", "bob")  # two devices of the owner, one of a collaborator, on every playlist
 
 
 def assert_log_consistent(data_dir: Path) -> int:
     """Check every playlist's log as the killed server left it on disk; returns the longest log's length."""
-    db = sqlite3.connect(data_dir / DB_NAME)
+    db = Catalog.open(data_dir)
     try:
         longest = 0
-        for playlist_id, last_seq, snapshot_seq, has_snapshot in db.execute(
-                "SELECT id, last_seq, snapshot_seq, snapshot IS NOT NULL FROM playlists"):
-            rows = db.execute("SELECT seq, data IS NULL FROM playlist_updates WHERE playlist_id = ? ORDER BY seq",
-                              [playlist_id]).fetchall()
+        for playlist in db.query("SELECT id, last_seq, snapshot_seq, snapshot IS NOT NULL AS has_snapshot "
+                                 "FROM playlists"):
+            playlist_id, last_seq, snapshot_seq = playlist["id"], playlist["last_seq"], playlist["snapshot_seq"]
+            rows = [(row["seq"], row["compacted"]) for row in db.query(
+                "SELECT seq, data IS NULL AS compacted FROM playlist_updates WHERE playlist_id = ? ORDER BY seq",
+                [playlist_id])]
             assert [seq for seq, _ in rows] == list(range(1, last_seq + 1)), f"playlist {playlist_id}'s seqs"
             assert all(seq <= snapshot_seq for seq, compacted in rows if compacted)
-            assert bool(has_snapshot) == (snapshot_seq > 0) and snapshot_seq <= last_seq
+            assert bool(playlist["has_snapshot"]) == (snapshot_seq > 0) and snapshot_seq <= last_seq
             longest = max(longest, last_seq)
         return longest
     finally:
