@@ -106,7 +106,7 @@ def dispose_engines() -> None:
 
 
 def _forget_inherited_connections() -> None:
-    """In a forked child (``ProcessPoolExecutor``'s workers, the demo's and ingest's): the pooled connections it
+    """In a forked child (the demo's ``ProcessPoolExecutor`` workers): the pooled connections it
     inherited are the parent's sockets, and two processes talking over one corrupts both sessions (PostgreSQL's
     "prepared statement already exists"). The child's engines start pools of their own, leaving the parent's
     connections open for the parent; a lock some other parent thread held at the fork is one nobody will release."""
