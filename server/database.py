@@ -105,6 +105,20 @@ def dispose_engines() -> None:
         engine.dispose()
 
 
+def _forget_inherited_connections() -> None:
+    """In a forked child (the demo's ``ProcessPoolExecutor`` workers): the pooled connections it
+    inherited are the parent's sockets, and two processes talking over one corrupts both sessions (PostgreSQL's
+    "prepared statement already exists"). The child's engines start pools of their own, leaving the parent's
+    connections open for the parent; a lock some other parent thread held at the fork is one nobody will release."""
+    global _engines_lock
+    _engines_lock = threading.Lock()
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def connect(engine: Engine) -> sa.Connection:
     """A connection of ``engine``; an unreachable server said plainly."""
     try:

@@ -53,10 +53,13 @@ def stop_server(server: LiveServer) -> None:
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from server.database import DATABASE_ENV
     from server.demo import build_demo
 
     data_dir = tmp_path_factory.mktemp("server-data")
-    build_demo(data_dir, albums=2, seconds_per_track=6.0)
+    with pytest.MonkeyPatch.context() as patch:  # an SQLite data dir, whichever engine a module set meanwhile
+        patch.delenv(DATABASE_ENV, raising=False)
+        build_demo(data_dir, albums=2, seconds_per_track=6.0)
     return data_dir
 
 
@@ -72,12 +75,16 @@ def demo_login() -> tuple[str, str]:
     return DEMO_USER
 
 
-@pytest.fixture(scope="session")
-def api_token(live_server: LiveServer) -> str:
-    response = httpx.post(f"{live_server.url}/auth/login",
-                          json={"username": DEMO_USER[0], "password": DEMO_USER[1]})
+def demo_user_token(url: str) -> str:
+    """A bearer token of the demo user on the server at ``url``."""
+    response = httpx.post(f"{url}/auth/login", json={"username": DEMO_USER[0], "password": DEMO_USER[1]})
     response.raise_for_status()
     return str(response.json()["token"])
+
+
+@pytest.fixture(scope="session")
+def api_token(live_server: LiveServer) -> str:
+    return demo_user_token(live_server.url)
 
 
 # -- the OS keystore: a real gnome-keyring over a private D-Bus session bus ---------------------------------

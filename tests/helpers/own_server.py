@@ -9,16 +9,27 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from client.bundled import BundledServer
 from server import auth
 from server.catalog import Catalog
+from tests.conftest import LiveServer
 from tests.helpers.postgres import copy_data_dir
 
 USERS = {"alice": ("alice-pw", "GB"), "bob": ("bob-pw", "GB")}
+
+
+@dataclass(frozen=True)
+class DemoServer(LiveServer):
+    """A server on a copy of the demo catalog (tests/server/conftest.py's ``demo_server``) and the database its
+    catalog is in (SQLite in its data dir, or PostgreSQL): what a test reads beside the API is read there."""
+
+    database: sa.URL
 
 
 @contextmanager

@@ -9,11 +9,15 @@
   ``pytestmark = pytest.mark.usefixtures("database")``). On PostgreSQL each test gets a fresh catalog database
   through LEGATO_DATABASE_URL, which its ``Catalog.open`` calls and the servers it starts read; the module's own
   servers (``playlist_server``) share one for the module (``module_database``).
+- ``demo_server``: the demo catalog served on the module's engine (a copy of ``demo_data``, its catalog ``db copy``'d
+  into a PostgreSQL database of its own), the engine-parametrized twin of the session's ``live_server``; its
+  ``database`` is the URL of the catalog it serves. ``demo_token``: a bearer token of the demo user on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,9 +25,11 @@ import pytest
 from client.bundled import BundledServer
 from server.auth import create_user
 from server.catalog import Catalog
-from server.database import DATABASE_ENV, dispose_engines
+from server.database import DATABASE_ENV, database_url, dispose_engines
 from server.ingest import ingest
-from tests.helpers.postgres import Cluster, binaries, running_cluster
+from tests.conftest import demo_user_token, start_server, stop_server
+from tests.helpers.own_server import DemoServer
+from tests.helpers.postgres import Cluster, binaries, copy_data_dir, running_cluster
 from tests.helpers.server_sources import (
     SOURCE_FORMATS,
     SOURCE_SECONDS,
@@ -53,7 +59,9 @@ def ingested(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Inge
     batch = [sources.paths["wav"], corrupt, sources.paths["flac"], text, sources.paths["mp3"],
              sources.paths["opus"], sources.paths["m4a"]]
     data_dir = tmp_path_factory.mktemp("ingested-data")
-    return Ingested(data_dir, ingest(data_dir, batch), (corrupt, text))
+    with pytest.MonkeyPatch.context() as patch:  # an SQLite data dir, whichever engine a module set meanwhile
+        patch.delenv(DATABASE_ENV, raising=False)
+        return Ingested(data_dir, ingest(data_dir, batch), (corrupt, text))
 
 
 PLAYLIST_USERS = ("alice", "bob", "carol")
@@ -113,6 +121,28 @@ def clients(playlist_server: BundledServer) -> Iterator[dict[str, httpx.Client]]
     yield sessions
     for session in sessions.values():
         session.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(module_database: str, demo_data: Path, tmp_path_factory: pytest.TempPathFactory,
+                request: pytest.FixtureRequest) -> Iterator[DemoServer]:
+    """The demo catalog served on the module's engine, one server per engine. On PostgreSQL in a database of its
+    own, not the module's: a module may start servers of its own beside it (each ``db copy`` needs an empty one)."""
+    data_dir = tmp_path_factory.mktemp("demo-server") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        if module_database == "postgresql":
+            cluster: Cluster = request.getfixturevalue("postgres_cluster")
+            patch.setenv(DATABASE_ENV, cluster.database(cluster.catalog_template()))
+        copy_data_dir(demo_data, data_dir)
+        started = start_server(data_dir)
+        server = DemoServer(started.url, data_dir, started.handle, database_url(data_dir))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def demo_token(demo_server: DemoServer) -> str:
+    return demo_user_token(demo_server.url)
 
 
 @pytest.fixture(scope="session")

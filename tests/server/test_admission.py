@@ -49,7 +49,9 @@ def test_the_policy_reads_the_environment_and_names_a_bad_variable() -> None:
 
 
 @pytest.fixture(scope="module")
-def tight_server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def tight_server(module_database: str, demo_data: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     environ = {"LEGATO_ADMIT_LICENCE_RATE": "0.5", "LEGATO_ADMIT_LICENCE_BURST": "2",
                "LEGATO_ADMIT_FILES_RATE": "0.5", "LEGATO_ADMIT_FILES_BURST": "2"}
     with own_server(demo_data, tmp_path_factory.mktemp("admission"), environ) as server:

@@ -3,7 +3,6 @@ the manifest, and filled in once on an older data dir by the upgrade step (witho
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -13,17 +12,22 @@ import pytest
 
 from server.auth import create_user
 from server.catalog import Catalog
+from server.database import create_engine, database_url, is_postgresql
 from server.ingest import ingest
 from server.loudness import integrated_loudness_lufs, sample_peak_dbfs
 from server.upgrades import apply_pending
-from tests.conftest import LiveServer, start_server, stop_server
+from tests.conftest import start_server, stop_server
 from tests.helpers.offline_harness import wait_until
+from tests.helpers.own_server import DemoServer
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import SOURCE_RATE, stereo_tone, write_audio
 
 # Loud, very quiet and middling tracks: the quiet one falls under the album's relative gate, so the album's
 # loudness is far from the mean of its tracks' figures.
 _TRACKS = ((1, 2.0, 0.5), (2, 3.0, 0.02), (3, 1.5, 0.3))
 _FIGURE_LU = 0.01  # the stream meter sums hops in another order than pyloudnorm: the last digits differ
+
+pytestmark = ON_BOTH_ENGINES
 
 
 def _album_sources(folder: Path, tracks: tuple[tuple[int, float, float], ...]) -> dict[int, tuple[Path, np.ndarray]]:
@@ -79,11 +83,11 @@ def test_a_track_joining_later_remeasures_its_album(tmp_path: Path) -> None:
     assert abs(after - before) > 0.1
 
 
-def test_the_manifest_carries_album_order_and_album_loudness(live_server: LiveServer, api_token: str) -> None:
-    headers = {"Authorization": f"Bearer {api_token}"}
-    track = httpx.get(f"{live_server.url}/tracks", params={"limit": 1}, headers=headers).json()["tracks"][0]
-    manifest = httpx.get(f"{live_server.url}/tracks/{track['id']}/manifest", headers=headers).json()
-    catalog = Catalog.open(live_server.data_dir)
+def test_the_manifest_carries_album_order_and_album_loudness(demo_server: DemoServer, demo_token: str) -> None:
+    headers = {"Authorization": f"Bearer {demo_token}"}
+    track = httpx.get(f"{demo_server.url}/tracks", params={"limit": 1}, headers=headers).json()["tracks"][0]
+    manifest = httpx.get(f"{demo_server.url}/tracks/{track['id']}/manifest", headers=headers).json()
+    catalog = Catalog.open(demo_server.data_dir, demo_server.database)
     try:
         album = catalog.query_one("SELECT loudness_lufs, peak_dbfs FROM albums WHERE id = ?", [track["album_id"]])
     finally:
@@ -96,16 +100,18 @@ def test_the_manifest_carries_album_order_and_album_loudness(live_server: LiveSe
 
 
 def _make_old(data_dir: Path) -> None:
-    """Turn ``data_dir`` into what the server before album loudness left: no album columns, no upgrade record."""
-    connection = sqlite3.connect(data_dir / "catalog.db")
+    """Turn ``data_dir``'s catalog (on the test's engine) into what the server before album loudness left: no album
+    columns, no upgrade record, and the schema's stamp (SQLite's user_version, PostgreSQL's legato_schema) gone."""
+    url = database_url(data_dir)
+    engine = create_engine(url)
     try:
-        connection.execute("ALTER TABLE albums DROP COLUMN loudness_lufs")
-        connection.execute("ALTER TABLE albums DROP COLUMN peak_dbfs")
-        connection.execute("DROP TABLE schema_migrations")
-        connection.execute("PRAGMA user_version = 0")
-        connection.commit()
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE albums DROP COLUMN loudness_lufs")
+            connection.exec_driver_sql("ALTER TABLE albums DROP COLUMN peak_dbfs")
+            connection.exec_driver_sql("DROP TABLE schema_migrations")
+            connection.exec_driver_sql("DELETE FROM legato_schema" if is_postgresql(url) else "PRAGMA user_version = 0")
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def _files_state(data_dir: Path) -> dict[int, tuple[str, int]]:

@@ -12,7 +12,10 @@ import pytest
 from server import auth
 from server.catalog import Catalog
 from server.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import stereo_tone, write_audio
+
+pytestmark = ON_BOTH_ENGINES
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["ingest"], ["demo"], ["user"], ["user", "add"]])

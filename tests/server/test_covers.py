@@ -12,13 +12,20 @@ import av
 import httpx
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from server import browse, covers
 from server.auth import create_user
 from server.catalog import Catalog
+from server.database import database_url
 from server.ingest import ingest
 from server.synth.artwork import cover_png
+from tests.conftest import start_server, stop_server
+from tests.helpers.own_server import DemoServer
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import RunningServer, stereo_tone
+
+pytestmark = ON_BOTH_ENGINES
 
 RATE = 44100
 ALBUMS = ("Embedded Art", "Folder Art", "No Art")
@@ -60,8 +67,9 @@ def write_flac(path: Path, album: str, picture: bytes | None = None) -> Path:
     return path
 
 
-def album_ids(data_dir: Path) -> dict[str, dict[str, object]]:
-    catalog = Catalog.open(data_dir)
+def album_ids(data_dir: Path, url: sa.URL | None = None) -> dict[str, dict[str, object]]:
+    """The albums of ``data_dir``'s catalog by title (in the database ``url`` when given, else the test's)."""
+    catalog = Catalog.open(data_dir, url)
     try:
         return {str(album["title"]): album for album in browse.albums(catalog)}
     finally:
@@ -74,11 +82,9 @@ def pictures() -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def art_server(tmp_path_factory: pytest.TempPathFactory, pictures: dict[str, bytes],
-               request: pytest.FixtureRequest) -> Iterator[RunningServer]:
-    # tests/conftest.py's start_server/stop_server; "import conftest" would find this folder's conftest.
-    shared = request.config.pluginmanager.get_plugin(str(Path(__file__).parents[1] / "conftest.py"))
-    assert shared is not None
+def art_server(module_database: str, tmp_path_factory: pytest.TempPathFactory,
+               pictures: dict[str, bytes]) -> Iterator[RunningServer]:
+    """The module's server on three albums of real art, one per engine (so it depends on ``module_database``)."""
     sources = tmp_path_factory.mktemp("art-sources")
     embedded = write_flac(sources / "embedded" / "01.flac", "Embedded Art", pictures["embedded"])
     (embedded.parent / "cover.png").write_bytes(pictures["decoy"])  # the file's own picture wins
@@ -93,9 +99,15 @@ def art_server(tmp_path_factory: pytest.TempPathFactory, pictures: dict[str, byt
         create_user(catalog, "painter", "brush", "GB")
     finally:
         catalog.close()
-    server = shared.start_server(data_dir)
+    server = start_server(data_dir)
     yield server
-    shared.stop_server(server)
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def art_database(art_server: RunningServer) -> sa.URL:
+    """The database ``art_server`` keeps (read while the module's engine is set, before any test's own)."""
+    return database_url(art_server.data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +117,8 @@ def anonymous(art_server: RunningServer) -> Iterator[httpx.Client]:
 
 
 def test_an_attached_picture_becomes_the_album_cover_byte_for_byte(
-        art_server: RunningServer, anonymous: httpx.Client, pictures: dict[str, bytes]) -> None:
-    album = album_ids(art_server.data_dir)["Embedded Art"]
+        art_server: RunningServer, art_database: sa.URL, anonymous: httpx.Client, pictures: dict[str, bytes]) -> None:
+    album = album_ids(art_server.data_dir, art_database)["Embedded Art"]
     assert album["has_cover"] is True
     response = anonymous.get(f"/albums/{album['id']}/cover")
     assert response.status_code == 200
@@ -116,15 +128,16 @@ def test_an_attached_picture_becomes_the_album_cover_byte_for_byte(
 
 
 def test_a_folder_image_beside_the_file_becomes_the_cover(
-        art_server: RunningServer, anonymous: httpx.Client, pictures: dict[str, bytes]) -> None:
-    album = album_ids(art_server.data_dir)["Folder Art"]
+        art_server: RunningServer, art_database: sa.URL, anonymous: httpx.Client, pictures: dict[str, bytes]) -> None:
+    album = album_ids(art_server.data_dir, art_database)["Folder Art"]
     response = anonymous.get(f"/albums/{album['id']}/cover")
     assert response.content == pictures["folder"]
     assert (art_server.data_dir / "covers" / f"{album['id']}.jpg").read_bytes() == pictures["folder"]
 
 
-def test_a_cover_revalidates_with_its_etag(art_server: RunningServer, anonymous: httpx.Client) -> None:
-    album = album_ids(art_server.data_dir)["Folder Art"]
+def test_a_cover_revalidates_with_its_etag(art_server: RunningServer, art_database: sa.URL,
+                                           anonymous: httpx.Client) -> None:
+    album = album_ids(art_server.data_dir, art_database)["Folder Art"]
     first = anonymous.get(f"/albums/{album['id']}/cover")
     etag = first.headers["etag"]
     again = anonymous.get(f"/albums/{album['id']}/cover", headers={"If-None-Match": etag})
@@ -134,8 +147,8 @@ def test_a_cover_revalidates_with_its_etag(art_server: RunningServer, anonymous:
 
 
 def test_an_album_without_art_has_no_cover_and_its_cover_is_a_json_404(
-        art_server: RunningServer, anonymous: httpx.Client) -> None:
-    album = album_ids(art_server.data_dir)["No Art"]
+        art_server: RunningServer, art_database: sa.URL, anonymous: httpx.Client) -> None:
+    album = album_ids(art_server.data_dir, art_database)["No Art"]
     assert album["has_cover"] is False
     for path in (f"/albums/{album['id']}/cover", "/albums/999999/cover"):
         response = anonymous.get(path)
@@ -193,10 +206,10 @@ def test_reingesting_a_known_file_gives_its_album_a_cover_it_lacked(tmp_path: Pa
     assert album_ids(tmp_path / "data")["Late Art"]["has_cover"] is True
 
 
-def test_every_demo_album_has_its_generated_512px_png_cover(live_server: RunningServer) -> None:
-    albums = album_ids(live_server.data_dir)
+def test_every_demo_album_has_its_generated_512px_png_cover(demo_server: DemoServer) -> None:
+    albums = album_ids(demo_server.data_dir, demo_server.database)
     assert albums and all(album["has_cover"] for album in albums.values())
-    with httpx.Client(base_url=live_server.url, timeout=30) as session:
+    with httpx.Client(base_url=demo_server.url, timeout=30) as session:
         for title, album in albums.items():
             served = session.get(f"/albums/{album['id']}/cover").content
             assert served == cover_png(title)

@@ -1,14 +1,27 @@
-"""The demo catalog built by build_demo (the session's demo_data): content, the demo user, idempotence."""
+"""The demo catalog built by build_demo (the session's demo_data): content, the demo user, idempotence; on SQLite
+and on PostgreSQL (a copy of it, ``db copy``'d into the test's database)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
 from server import auth
 from server.catalog import Catalog
 from server.demo import DEMO_PASSWORD, DEMO_USER, build_demo
 from server.ingest import DEFAULT_REGIONS
+from tests.helpers.postgres import ON_BOTH_ENGINES, copy_data_dir
+
+pytestmark = ON_BOTH_ENGINES
+
+
+@pytest.fixture
+def demo_copy(demo_data: Path, tmp_path: Path) -> Path:
+    """A copy of the session's demo data dir on the test's engine (building into it leaves the session's alone)."""
+    copy_data_dir(demo_data, tmp_path / "demo")
+    return tmp_path / "demo"
 
 
 def _counts(data_dir: Path) -> dict[str, int]:
@@ -20,8 +33,8 @@ def _counts(data_dir: Path) -> dict[str, int]:
         catalog.close()
 
 
-def test_demo_catalog_has_a_gapless_live_set_first_and_the_demo_user(demo_data: Path) -> None:
-    catalog = Catalog.open(demo_data)
+def test_demo_catalog_has_a_gapless_live_set_first_and_the_demo_user(demo_copy: Path) -> None:
+    catalog = Catalog.open(demo_copy)
     try:
         albums = catalog.query("SELECT * FROM albums ORDER BY id")
         tracks = catalog.query("SELECT * FROM tracks")
@@ -37,11 +50,11 @@ def test_demo_catalog_has_a_gapless_live_set_first_and_the_demo_user(demo_data: 
     assert all(track["duration_s"] > 2.0 for track in tracks)
 
 
-def test_building_the_demo_twice_duplicates_nothing(demo_data: Path) -> None:
-    before = _counts(demo_data)
+def test_building_the_demo_twice_duplicates_nothing(demo_copy: Path) -> None:
+    before = _counts(demo_copy)
     lines: list[str] = []
-    build_demo(demo_data, albums=2, seconds_per_track=6.0, progress=lines.append)
-    assert _counts(demo_data) == before
+    build_demo(demo_copy, albums=2, seconds_per_track=6.0, progress=lines.append)
+    assert _counts(demo_copy) == before
     assert len(lines) == 2 and all("already in the catalog" in line for line in lines)
 
 

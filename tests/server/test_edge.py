@@ -22,7 +22,9 @@ STREAMED_BYTES = 40 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def server(module_database: str, demo_data: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     with own_server(demo_data, tmp_path_factory.mktemp("edge")) as running:
         yield running
 

@@ -1,7 +1,8 @@
-"""The HTTP API of the real server (tests/conftest.py's live_server on the demo catalog)."""
+"""The HTTP API of the real server on the demo catalog (``demo_server``), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from server.database import DATABASE_ENV, is_postgresql
+from tests.helpers.own_server import DemoServer
 from tests.helpers.server_api import assert_error
 from tests.helpers.server_sources import RunningServer
 
@@ -18,15 +21,15 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture(scope="module")
-def client(live_server: RunningServer, api_token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {api_token}"},
+def client(demo_server: RunningServer, demo_token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=demo_server.url, headers={"Authorization": f"Bearer {demo_token}"},
                       timeout=30) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
-def anonymous(live_server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url, timeout=30) as session:
+def anonymous(demo_server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=demo_server.url, timeout=30) as session:
         yield session
 
 
@@ -189,11 +192,14 @@ def test_licence_gives_the_key_to_a_user_in_the_tracks_region(client: httpx.Clie
     assert len(bytes.fromhex(licence["key"])) == 16 and len(bytes.fromhex(licence["nonce"])) == 16
 
 
-def test_licence_is_403_for_a_user_in_another_region(live_server: RunningServer, anonymous: httpx.Client,
+def test_licence_is_403_for_a_user_in_another_region(demo_server: DemoServer, anonymous: httpx.Client,
                                                      first_file: dict[str, Any]) -> None:
     name = f"visitor-{secrets.token_hex(4)}"
-    subprocess.run([sys.executable, "-m", "server", "user", "add", name, "--data", str(live_server.data_dir),
-                    "--password", "pw", "--region", "JP"], check=True, capture_output=True)
+    environ = {key: value for key, value in os.environ.items() if key != DATABASE_ENV}
+    if is_postgresql(demo_server.database):  # user add writes where the server reads
+        environ[DATABASE_ENV] = demo_server.database.render_as_string(hide_password=False)
+    subprocess.run([sys.executable, "-m", "server", "user", "add", name, "--data", str(demo_server.data_dir),
+                    "--password", "pw", "--region", "JP"], check=True, capture_output=True, env=environ)
     token = anonymous.post("/auth/login", json={"username": name, "password": "pw"}).json()["token"]
     response = anonymous.get(f"/licences/{first_file['id']}", headers={"Authorization": f"Bearer {token}"})
     assert_error(response, 403, "not_available_in_region")

@@ -12,7 +12,10 @@ from server.auth import create_user
 from server.catalog import Catalog
 from server.ingest import ingest
 from server.upgrades import apply_pending
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import stereo_tone, write_audio
+
+pytestmark = ON_BOTH_ENGINES
 
 
 def _old_file(path: Path, create: str, insert: str, rows: list[tuple[object, ...]]) -> None:

@@ -23,9 +23,11 @@ from tests.helpers.server_api import assert_error
 
 
 @pytest.fixture(scope="module")
-def batch_server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[int]]]:
+def batch_server(module_database: str, demo_data: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[int]]]:
     """A server whose track 1 is licensed only in Japan and whose album 2 releases a year after the clock;
-    its URL and the ids of album 1's tracks."""
+    its URL and the ids of album 1's tracks. One per engine, on the module's database: the server runs in this
+    process and opens its catalog where LEGATO_DATABASE_URL says, so no test here sets a database of its own."""
     data_dir = copy_with_users(demo_data, tmp_path_factory.mktemp("batch"), {"alice": "alice-pw"})
     catalog = Catalog.open(data_dir)
     try:

@@ -10,6 +10,9 @@ from server.catalog import Catalog
 from server.catalog_synth import REGIONS, synth, synthetic_tracks
 from server.cli import main as server_cli
 from server.metadata_import import MARK, import_file
+from tests.helpers.postgres import ON_BOTH_ENGINES
+
+pytestmark = ON_BOTH_ENGINES
 
 
 def rows(data_dir: Path, sql: str) -> list[dict[str, object]]:

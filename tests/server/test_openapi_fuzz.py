@@ -18,12 +18,14 @@ import pytest
 from client.bundled import BundledServer
 from tests.helpers.own_server import USERS, own_server
 
-FUZZ_SECONDS = 600 if os.environ.get("LEGATO_LONG") == "1" else 45
+FUZZ_SECONDS = (600 if os.environ.get("LEGATO_LONG") == "1" else 50) // 2  # on each engine
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture(scope="module")
-def fuzzed_server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def fuzzed_server(module_database: str, demo_data: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     with own_server(demo_data, tmp_path_factory.mktemp("fuzzed")) as server:
         yield server
 

@@ -23,8 +23,8 @@ PLAINTEXT_MARKERS = (b"OpusHead", b"OggS\x00", b"fLaC\x00")
 
 
 @pytest.fixture(scope="module")
-def client(live_server: RunningServer, api_token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {api_token}"},
+def client(demo_server: RunningServer, demo_token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=demo_server.url, headers={"Authorization": f"Bearer {demo_token}"},
                       timeout=30) as session:
         yield session
 
@@ -91,8 +91,9 @@ def test_nonce_counter_wraps_around_at_2_to_the_128() -> None:
 
 def test_each_file_has_its_own_key_and_nonce(ingested: Ingested) -> None:
     from server.catalog import Catalog
+    from server.database import sqlite_url
 
-    catalog = Catalog.open(ingested.data_dir)
+    catalog = Catalog.open(ingested.data_dir, sqlite_url(ingested.data_dir))  # the session's ingest is on SQLite
     try:
         rows = catalog.query("SELECT key, nonce FROM files")
     finally:

@@ -17,9 +17,12 @@ import pytest
 from server.playlists import COMPACT_AFTER_UPDATES
 from sync import PlaylistDoc
 from tests.helpers.playlist_peers import Device, ServerProcess, assert_log_consistent
+from tests.helpers.postgres import ON_BOTH_ENGINES
+
+pytestmark = ON_BOTH_ENGINES
 
 LONG = os.environ.get("LEGATO_LONG") == "1"
-ROUNDS = 25 if LONG else 3
+ROUNDS = 25 if LONG else 2  # on each engine
 USERS = ("alice", "alice", "bob")  # two devices of the owner, one of a collaborator, on every playlist
 
 

@@ -17,7 +17,10 @@ from loro import ExportMode, LoroDoc
 from sync import MAX_SNAPSHOT_BYTES, MAX_STORED_SNAPSHOT_BYTES, PlaylistDoc
 from tests.helpers.hostile_shapes import WRONG_SHAPES, crafted
 from tests.helpers.playlist_peers import Peer, ServerProcess
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_api import description_updates, edit
+
+pytestmark = ON_BOTH_ENGINES
 
 FIXTURES = Path(__file__).with_name("fixtures")
 FIXTURE_PLAYLIST = "fixture-playlist"  # the playlist the two crashers were mutated from
@@ -25,7 +28,8 @@ USERS = ("alice", "bob", "carol")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     running = ServerProcess(tmp_path_factory.mktemp("pushes-server"), USERS)
     yield running
     running.stop()

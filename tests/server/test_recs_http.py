@@ -20,7 +20,9 @@ from tests.helpers.server_api import assert_error, edit, push
 
 
 @pytest.fixture(scope="module")
-def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def server(module_database: str, demo_data: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     with own_server(demo_data, tmp_path_factory.mktemp("recs-http")) as running:
         yield running
 

@@ -20,13 +20,16 @@ from server.recs.discover_weekly import EXPLORED
 from server.recs.population import Listener
 from server.recs.service import Recommender
 from tests.helpers.planted_catalog import PlantedCatalog, new_track, planted_catalog
+from tests.helpers.postgres import ON_BOTH_ENGINES
 
 HELD_OUT_USERS = 30
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlantedCatalog, list[Listener], dict[int, set[int]]]:
-    """A catalog, 150 listeners, and for 30 of them the tracks of their latest fifth of plays, held out."""
+def planted(module_database: str,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[PlantedCatalog, list[Listener], dict[int, set[int]]]:
+    """A catalog, 150 listeners, and for 30 of them the tracks of their latest fifth of plays, held out; one per
+    engine, in the module's database (so the tests on it make no database of their own)."""
     built = planted_catalog(tmp_path_factory.mktemp("planted"))
     catalog = Catalog.open(built.data_dir)
     try:
@@ -157,6 +160,7 @@ def test_weekly_playlist_is_remade_when_the_week_turns(
         catalog.close()
 
 
+@ON_BOTH_ENGINES
 def test_an_empty_catalog_trains_a_model_that_loads_and_answers_nothing(tmp_path: Path) -> None:
     from server.recs import model_store
 

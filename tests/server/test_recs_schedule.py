@@ -19,23 +19,28 @@ import pytest
 from client.bundled import BundledServer
 from server import fleet_lock
 from server.catalog import Catalog
+from server.database import sqlite_url
 from server.recs import model_store
 from server.recs.schedule import LOCK_JOB
 from tests.helpers.offline_harness import wait_until
 from tests.helpers.own_server import own_server, pids_running
+from tests.helpers.postgres import ON_BOTH_ENGINES, copy_data_dir
 
 _WAIT_S = 90.0  # a training run in a child process on a busy 2-core machine
 _HELD_S = 5.0
 
 
 @pytest.fixture(scope="module")
-def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def server(module_database: str, demo_data: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     # The session's demo data dir may hold plays and a model other tests' requests made: this one starts with
-    # neither, so nothing is due until a request needs a model.
+    # neither, so nothing is due until a request needs a model. They go from the SQLite copy, which own_server
+    # copies on (into the module's PostgreSQL database on that engine).
     untrained = tmp_path_factory.mktemp("untrained") / "data"
     shutil.copytree(demo_data, untrained, ignore=lambda folder, names: [
         name for name in names if Path(folder, name) == demo_data / model_store.MODEL_FILE.parent])
-    catalog = Catalog.open(untrained)
+    catalog = Catalog.open(untrained, sqlite_url(untrained))
     try:
         with catalog.transaction():
             catalog.execute("DELETE FROM plays")
@@ -114,9 +119,10 @@ def test_while_another_instance_holds_the_job_this_one_does_not_train(server: Bu
     bob.close()
 
 
+@ON_BOTH_ENGINES
 def test_recs_train_on_the_command_line_stores_a_model(demo_data: Path, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(demo_data, data_dir)
+    copy_data_dir(demo_data, data_dir)
     (data_dir / model_store.MODEL_FILE).unlink(missing_ok=True)
     done = subprocess.run([sys.executable, "-m", "server", "recs", "train", "--data", str(data_dir)],
                           capture_output=True, text=True, timeout=300, check=False)

@@ -17,14 +17,19 @@ from server import cli, releases
 from server.catalog import Catalog
 from server.exceptions import ReleaseError
 from tests.helpers.app_server import MovableClock, app_server, copy_with_users
+from tests.helpers.postgres import ON_BOTH_ENGINES
+
+pytestmark = ON_BOTH_ENGINES
 
 RELEASE = datetime(2026, 12, 4, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def scheduled(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, MovableClock, int]]:
-    """A server on a moved clock whose first album releases at RELEASE (2 h after the clock's start)."""
-    data_dir = copy_with_users(demo_data, tmp_path_factory.mktemp("releases"), {"alice": "alice-pw"})
+@pytest.fixture
+def scheduled(database: str, demo_data: Path, tmp_path: Path) -> Iterator[tuple[str, MovableClock, int]]:
+    """A server on a moved clock whose first album releases at RELEASE (2 h after the clock's start). One per test:
+    the server runs in this process, so each request's catalog is the test's own (LEGATO_DATABASE_URL as the
+    ``database`` fixture set it for the test), and one server for the module would read another test's database."""
+    data_dir = copy_with_users(demo_data, tmp_path, {"alice": "alice-pw"})
     assert cli.main(["release", "set", "--data", str(data_dir), "--album", "1",
                      "--at", "2026-12-04T01:00:00+01:00", "--jitter-ms", "1500"]) == cli.EXIT_OK
     clock = MovableClock()

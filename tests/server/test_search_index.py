@@ -13,7 +13,10 @@ import pytest
 from server.catalog import Catalog
 from server.catalog_synth import synth
 from server.search_index import FORMAT, SearchIndex
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.search_catalog import build_search_catalog
+
+pytestmark = ON_BOTH_ENGINES
 
 _STAMP = "legato-stamp.json"
 

@@ -113,7 +113,9 @@ BACKOFF_S = 2  # long beside two back-to-back requests, short for a test to wait
 
 
 @pytest.fixture(scope="module")
-def throttled_server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+def throttled_server(module_database: str, demo_data: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
+    """The module's server, one per engine (so it depends on ``module_database``)."""
     environ = {"LEGATO_LOGIN_FREE_FAILURES": str(FREE_FAILURES), "LEGATO_LOGIN_BACKOFF_S": str(BACKOFF_S),
                "LEGATO_LOGIN_MAX_BACKOFF_S": str(BACKOFF_S)}
     with own_server(demo_data, tmp_path_factory.mktemp("throttled"), environ) as server:
