@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import math
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -17,8 +16,10 @@ from server.ingest import ingest
 from server.waveform import BINS, FLOOR_DB
 from tests.conftest import start_server, stop_server
 from tests.helpers.offline_harness import wait_until
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import SOURCE_RATE, write_audio
 
+pytestmark = ON_BOTH_ENGINES
 _GAIN = 0.5
 
 
@@ -55,9 +56,10 @@ def test_the_manifest_carries_the_waveform_and_an_older_catalog_gains_it(tmp_pat
     assert all(abs(level - tone_level) <= 1 for level in levels[:BINS // 2 - 1])
     assert set(levels[BINS // 2 + 1:]) == {0}
 
-    with sqlite3.connect(data_dir / "catalog.db") as old:  # as a catalog from before waveforms
-        old.execute("DELETE FROM waveforms")
-        old.execute("DELETE FROM schema_migrations WHERE name = 'waveforms'")
+    catalog = Catalog.open(data_dir)  # as a catalog from before waveforms
+    catalog.execute("DELETE FROM waveforms")
+    catalog.execute("DELETE FROM schema_migrations WHERE name = 'waveforms'")
+    catalog.close()
     server = start_server(data_dir)
     try:
         token = httpx.post(f"{server.url}/auth/login", json={"username": "wave", "password": "wave-pw"}).json()["token"]
