@@ -163,3 +163,15 @@ def running_cluster() -> Iterator[Cluster]:
                                       "immediate"]), capture_output=True, check=False)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def database_of_its_own(module_database: str, request: pytest.FixtureRequest) -> Iterator[None]:
+    """While in the block, on PostgreSQL, LEGATO_DATABASE_URL names a new catalog database: for what a module fixture
+    builds beside the module's own servers (each test of a module on both engines gets a database of its own, so it
+    reads the fixture's through the URL the fixture records)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if module_database == "postgresql":
+            cluster: Cluster = request.getfixturevalue("postgres_cluster")
+            patch.setenv(DATABASE_ENV, cluster.database(cluster.catalog_template()))
+        yield

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import sqlalchemy as sa
 
 from server.ingest import IngestReport
 from tests.helpers.audio_fixtures import encode
@@ -57,9 +58,13 @@ def tags_for(suffix: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Ingested:
+    """A data dir holding the sources ingested, the ingest's report, the bad files of the batch, and the database
+    its catalog is in (SQLite in the data dir, or PostgreSQL): what a test reads of the catalog is read there."""
+
     data_dir: Path
     report: IngestReport
     bad_paths: tuple[Path, ...]
+    database: sa.URL
 
 
 class RunningServer(Protocol):

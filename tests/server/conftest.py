@@ -1,7 +1,8 @@
 """Fixtures for the server tests: real audio files written by real encoders, and a small real ingest of them.
 
 - ``sources``: one short tagged stereo clip per input format (WAV, FLAC, MP3, Ogg Opus, M4A AAC) plus its PCM.
-- ``ingested``: a data dir holding those clips ingested, and the ingest report (with two bad files in the batch).
+- ``ingested``: a data dir holding those clips ingested, and the ingest report (with two bad files in the batch);
+  ``ingested_on_engine``: the same on the module's engine (its ``database`` is where to read its catalog).
 - ``playlist_server`` and ``clients``: a module's own server with users alice, bob and carol, and a client each.
 - ``postgres_cluster``: a private PostgreSQL cluster (session-wide; skips when Debian's postgresql is missing);
   ``postgres_url``: the SQLAlchemy URL of a fresh, empty database on it, a new one for each test.
@@ -29,7 +30,7 @@ from server.database import DATABASE_ENV, database_url, dispose_engines
 from server.ingest import ingest
 from tests.conftest import demo_user_token, start_server, stop_server
 from tests.helpers.own_server import DemoServer
-from tests.helpers.postgres import Cluster, binaries, copy_data_dir, running_cluster
+from tests.helpers.postgres import Cluster, binaries, copy_data_dir, database_of_its_own, running_cluster
 from tests.helpers.server_sources import (
     SOURCE_FORMATS,
     SOURCE_SECONDS,
@@ -49,8 +50,9 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Sources:
     return Sources(paths, pcm16)
 
 
-@pytest.fixture(scope="session")
-def ingested(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+def _ingest_batch(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    """The clips of every format with a corrupt FLAC and a text file among them, ingested into a new data dir (on
+    the engine LEGATO_DATABASE_URL names now)."""
     folder = tmp_path_factory.mktemp("bad-sources")
     corrupt = folder / "corrupt.flac"
     corrupt.write_bytes(b"fLaC" + bytes(range(256)) * 8)
@@ -59,9 +61,22 @@ def ingested(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Inge
     batch = [sources.paths["wav"], corrupt, sources.paths["flac"], text, sources.paths["mp3"],
              sources.paths["opus"], sources.paths["m4a"]]
     data_dir = tmp_path_factory.mktemp("ingested-data")
+    return Ingested(data_dir, ingest(data_dir, batch), (corrupt, text), database_url(data_dir))
+
+
+@pytest.fixture(scope="session")
+def ingested(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
     with pytest.MonkeyPatch.context() as patch:  # an SQLite data dir, whichever engine a module set meanwhile
         patch.delenv(DATABASE_ENV, raising=False)
-        return Ingested(data_dir, ingest(data_dir, batch), (corrupt, text))
+        return _ingest_batch(sources, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def ingested_on_engine(module_database: str, sources: Sources, tmp_path_factory: pytest.TempPathFactory,
+                       request: pytest.FixtureRequest) -> Ingested:
+    """``ingested``, on the module's engine (a database of its own on PostgreSQL)."""
+    with database_of_its_own(module_database, request):
+        return _ingest_batch(sources, tmp_path_factory)
 
 
 PLAYLIST_USERS = ("alice", "bob", "carol")
@@ -129,10 +144,7 @@ def demo_server(module_database: str, demo_data: Path, tmp_path_factory: pytest.
     """The demo catalog served on the module's engine, one server per engine. On PostgreSQL in a database of its
     own, not the module's: a module may start servers of its own beside it (each ``db copy`` needs an empty one)."""
     data_dir = tmp_path_factory.mktemp("demo-server") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        if module_database == "postgresql":
-            cluster: Cluster = request.getfixturevalue("postgres_cluster")
-            patch.setenv(DATABASE_ENV, cluster.database(cluster.catalog_template()))
+    with database_of_its_own(module_database, request):
         copy_data_dir(demo_data, data_dir)
         started = start_server(data_dir)
         server = DemoServer(started.url, data_dir, started.handle, database_url(data_dir))

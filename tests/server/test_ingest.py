@@ -9,11 +9,14 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from server.catalog import Catalog
+from server.database import DATABASE_ENV
 from server.ingest import ingest
 from server.origin import origin_path, transform
 from server.transcode import QUALITIES
+from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import (
     SOURCE_FORMATS,
     SOURCE_RATE,
@@ -24,9 +27,19 @@ from tests.helpers.server_sources import (
     write_audio,
 )
 
+pytestmark = ON_BOTH_ENGINES
 
-def _catalog_rows(data_dir: Path, sql: str, params: list[object] | None = None) -> list[dict[str, object]]:
-    catalog = Catalog.open(data_dir)
+
+@pytest.fixture(scope="module")
+def ingested(ingested_on_engine: Ingested) -> Ingested:
+    """The batch ingested on the module's engine (the session's ``ingested`` is SQLite's)."""
+    return ingested_on_engine
+
+
+def _catalog_rows(data_dir: Path, sql: str, params: list[object] | None = None,
+                  database: sa.URL | None = None) -> list[dict[str, object]]:
+    """Rows of the catalog of ``data_dir`` (in ``database``, else the test's own)."""
+    catalog = Catalog.open(data_dir, database)
     try:
         return catalog.query(sql, params or [])
     finally:
@@ -47,7 +60,7 @@ def _decode_s16(data: bytes) -> np.ndarray:
 
 def _track_for(ingested: Ingested, sources: Sources, suffix: str) -> dict[str, object]:
     track_id = next(t.track_id for t in ingested.report.tracks if t.path == sources.paths[suffix])
-    return _catalog_rows(ingested.data_dir, "SELECT * FROM tracks WHERE id = ?", [track_id])[0]
+    return _catalog_rows(ingested.data_dir, "SELECT * FROM tracks WHERE id = ?", [track_id], ingested.database)[0]
 
 
 @pytest.mark.parametrize("suffix", list(SOURCE_FORMATS))
@@ -55,7 +68,7 @@ def test_tags_of_every_input_format_reach_the_catalog(ingested: Ingested, source
     track = _track_for(ingested, sources, suffix)
     album, artist = _catalog_rows(
         ingested.data_dir, "SELECT albums.title, artists.name FROM albums JOIN artists ON artists.id = "
-        "albums.artist_id WHERE albums.id = ?", [track["album_id"]])[0].values()
+        "albums.artist_id WHERE albums.id = ?", [track["album_id"]], ingested.database)[0].values()
     assert track["title"] == tags_for(suffix)["title"]
     assert track["track_no"] == list(SOURCE_FORMATS).index(suffix) + 1
     assert track["release_time"] == "2004-06-01"
@@ -67,7 +80,7 @@ def test_every_track_gets_four_qualities_and_low_stays_under_32_kbps(
         ingested: Ingested, sources: Sources, suffix: str) -> None:
     track = _track_for(ingested, sources, suffix)
     files = {row["quality"]: row for row in _catalog_rows(
-        ingested.data_dir, "SELECT * FROM files WHERE track_id = ?", [track["id"]])}
+        ingested.data_dir, "SELECT * FROM files WHERE track_id = ?", [track["id"]], ingested.database)}
     assert set(files) == {quality.name for quality in QUALITIES}
     low = files["low"]
     measured_bps = int(str(low["size_bytes"])) * 8 / (int(str(low["frames"])) / int(str(low["sample_rate"])))
@@ -81,7 +94,8 @@ def test_every_track_gets_four_qualities_and_low_stays_under_32_kbps(
 def test_recorded_frames_equal_the_decoded_length_of_every_output(
         ingested: Ingested, sources: Sources, suffix: str) -> None:
     track = _track_for(ingested, sources, suffix)
-    for row in _catalog_rows(ingested.data_dir, "SELECT * FROM files WHERE track_id = ?", [track["id"]]):
+    for row in _catalog_rows(ingested.data_dir, "SELECT * FROM files WHERE track_id = ?", [track["id"]],
+                             ingested.database):
         with av.open(io.BytesIO(_plaintext(ingested.data_dir, row)), "r") as container:
             decoded = sum(frame.samples for frame in container.decode(container.streams.audio[0]))
         assert decoded == row["frames"], row["quality"]
@@ -103,7 +117,7 @@ def test_lossless_output_decodes_bit_exact_to_the_16_bit_source(
         ingested: Ingested, sources: Sources, suffix: str) -> None:
     track = _track_for(ingested, sources, suffix)
     row = _catalog_rows(ingested.data_dir, "SELECT * FROM files WHERE track_id = ? AND quality = 'lossless'",
-                        [track["id"]])[0]
+                        [track["id"]], ingested.database)[0]
     decoded = _decode_s16(_plaintext(ingested.data_dir, row))
     assert track["duration_samples"] == sources.pcm16.shape[0]
     np.testing.assert_array_equal(decoded, sources.pcm16)
@@ -118,10 +132,13 @@ def test_bad_files_are_reported_by_name_and_the_batch_goes_on(ingested: Ingested
     assert {track.path for track in ingested.report.tracks} == set(sources.paths.values())
 
 
-def test_reingesting_the_same_file_does_not_duplicate_the_track(ingested: Ingested, sources: Sources) -> None:
-    before = _catalog_rows(ingested.data_dir, "SELECT COUNT(*) AS n FROM tracks")[0]["n"]
+def test_reingesting_the_same_file_does_not_duplicate_the_track(
+        ingested: Ingested, sources: Sources, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _catalog_rows(ingested.data_dir, "SELECT COUNT(*) AS n FROM tracks", [], ingested.database)[0]["n"]
+    if ingested.database.get_backend_name() == "postgresql":  # the ingest's own database, not the test's
+        monkeypatch.setenv(DATABASE_ENV, ingested.database.render_as_string(hide_password=False))
     report = ingest(ingested.data_dir, [sources.paths["flac"]])
-    after = _catalog_rows(ingested.data_dir, "SELECT COUNT(*) AS n FROM tracks")[0]["n"]
+    after = _catalog_rows(ingested.data_dir, "SELECT COUNT(*) AS n FROM tracks", [], ingested.database)[0]["n"]
     assert report.ok and report.tracks[0].duplicate
     assert report.tracks[0].track_id == _track_for(ingested, sources, "flac")["id"]
     assert after == before

@@ -13,10 +13,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from server.catalog import Catalog
+from server.database import database_url
 from server.ingest import ingest
 from server.origin import load
+from tests.helpers.postgres import ON_BOTH_ENGINES, database_of_its_own
 
 FREEDESKTOP = Path("/usr/share/sounds/freedesktop/stereo")
 _ODD_LENGTHS = (1, 127, 1000, 44101)
@@ -24,17 +27,18 @@ _ODD_LENGTHS = (1, 127, 1000, 44101)
 # the two may round one sample apart, never more.
 _LSB_TOLERANCE = 1
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [ON_BOTH_ENGINES, pytest.mark.skipif(
     shutil.which("oggdec") is None or shutil.which("oggenc") is None or not FREEDESKTOP.is_dir(),
-    reason="needs vorbis-tools and sound-theme-freedesktop (apt-get install vorbis-tools sound-theme-freedesktop)")
+    reason="needs vorbis-tools and sound-theme-freedesktop (apt-get install vorbis-tools sound-theme-freedesktop)")]
 
 
 @dataclass(frozen=True)
 class Vorbis:
-    """A data dir holding the Vorbis files ingested, and each file's track id."""
+    """A data dir holding the Vorbis files ingested, each file's track id, and the database of its catalog."""
 
     data_dir: Path
     track_ids: dict[Path, int]
+    database: sa.URL
 
 
 def _oggdec(path: Path, channels: int) -> np.ndarray:
@@ -65,17 +69,20 @@ def _oggenc(folder: Path, frames: int, channels: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def vorbis(tmp_path_factory: pytest.TempPathFactory) -> Vorbis:
+def vorbis(module_database: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Vorbis:
     folder = tmp_path_factory.mktemp("oggenc")
     made = [_oggenc(folder, frames, channels) for frames in _ODD_LENGTHS for channels in (1, 2)]
     data_dir = tmp_path_factory.mktemp("vorbis-data")
-    report = ingest(data_dir, [*sorted(FREEDESKTOP.glob("*.oga")), *made])
-    assert report.ok, report.failures
-    return Vorbis(data_dir, {track.path: track.track_id for track in report.tracks})
+    with database_of_its_own(module_database, request):
+        report = ingest(data_dir, [*sorted(FREEDESKTOP.glob("*.oga")), *made])
+        assert report.ok, report.failures
+        return Vorbis(data_dir, {track.path: track.track_id for track in report.tracks}, database_url(data_dir))
 
 
-def _files(data_dir: Path, track_id: int) -> tuple[dict[str, object], list[dict[str, object]]]:
-    catalog = Catalog.open(data_dir)
+def _files(data_dir: Path, track_id: int, database: sa.URL | None = None) -> tuple[
+        dict[str, object], list[dict[str, object]]]:
+    """The track's row and its files' (from ``database``, else the test's own)."""
+    catalog = Catalog.open(data_dir, database)
     try:
         track = catalog.query("SELECT duration_samples, sample_rate FROM tracks WHERE id = ?", [track_id])[0]
         return track, catalog.query("SELECT * FROM files WHERE track_id = ?", [track_id])
@@ -96,7 +103,7 @@ def _sources() -> list[Path]:
 
 def _check_against_oggdec(vorbis: Vorbis, path: Path) -> None:
     expected = _oggdec(path, _channels(path))
-    track, files = _files(vorbis.data_dir, vorbis.track_ids[path])
+    track, files = _files(vorbis.data_dir, vorbis.track_ids[path], vorbis.database)
     assert track["duration_samples"] == expected.shape[0]
     rate = int(str(track["sample_rate"]))
     for file in files:
@@ -140,7 +147,7 @@ def test_re_ingesting_a_vorbis_source_corrects_what_an_older_ingest_got_wrong(
     assert again.ok, again.failures
     assert {path: (t.track_id, t.corrected, t.duplicate) for path, t in outcomes.items()} == {
         dropped: (ids[dropped], True, False), padded: (ids[padded], True, False), right: (ids[right], False, True)}
-    vorbis = Vorbis(data_dir, ids)
+    vorbis = Vorbis(data_dir, ids, database_url(data_dir))
     for path in (dropped, padded, right):
         _check_against_oggdec(vorbis, path)
     assert {int(str(f["id"])) for f in _files(data_dir, ids[right])[1]} == old_files[right]
