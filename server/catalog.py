@@ -102,8 +102,7 @@ class Catalog(CatalogConnection):
                             peak_dbfs: float) -> list[int]:
         """Give ``track_id`` newly measured audio and drop its files (their ids returned, for the origin to drop
         too) so new ones can be inserted; call inside ``transaction()``."""
-        stale = [int(row["id"]) for row in self.query("SELECT id FROM files WHERE track_id = ?", [track_id])]
-        self.execute("DELETE FROM files WHERE track_id = ?", [track_id])
+        stale = self._delete_files(track_id)
         self.execute("UPDATE tracks SET duration_samples = ?, sample_rate = ?, duration_s = ?, loudness_lufs = ?, "
                      "peak_dbfs = ? WHERE id = ?", [duration_samples, sample_rate, duration_samples / sample_rate,
                                                        loudness_lufs, peak_dbfs, track_id])
@@ -148,16 +147,16 @@ class Catalog(CatalogConnection):
                      [track_id, region, popularity])
 
     def delete_track(self, track_id: int) -> list[int]:
-        """Remove a track, its files' rows, its regional popularity, its audio vector and the plays and likes of it,
-        then its album (cover, release, pre-saves and saves) and artist (and its follows) when nothing else is theirs;
-        the ids of the removed files, whose origin copies the caller deletes."""
+        """Remove a track, its files' rows (and their offline grants and warmed slices), its regional popularity, its
+        audio vector, its waveform and the plays and likes of it, then its album (cover, release, pre-saves and saves)
+        and artist (and its follows) when nothing else is theirs; the ids of the removed files, whose origin copies
+        the caller deletes."""
         with self.transaction():
             row = self.query_one("SELECT album_id, artist_id FROM tracks WHERE id = ?", [track_id])
             if row is None:
                 return []
-            files = [int(r["id"]) for r in self.query("SELECT id FROM files WHERE track_id = ?", [track_id])]
-            self.execute("DELETE FROM files WHERE track_id = ?", [track_id])
-            for table in ("popularity_by_region", "audio_features", "plays", "likes"):
+            files = self._delete_files(track_id)
+            for table in ("popularity_by_region", "audio_features", "waveforms", "plays", "likes"):
                 self.execute(f"DELETE FROM {table} WHERE track_id = ?", [track_id])
             self.execute("DELETE FROM tracks WHERE id = ?", [track_id])
             album = self.query_one("SELECT artist_id FROM albums WHERE id = ? AND NOT EXISTS "
@@ -171,6 +170,14 @@ class Catalog(CatalogConnection):
             for artist_id in {row["artist_id"], album["artist_id"] if album else row["artist_id"]}:
                 self.execute(f"DELETE FROM followed_artists WHERE artist_id = ? AND {orphan}", [artist_id] * 3)
                 self.execute(f"DELETE FROM artists WHERE id = ? AND {orphan}", [artist_id] * 3)
+        return files
+
+    def _delete_files(self, track_id: int) -> list[int]:
+        """Drop the track's files' rows with the offline grants and warmed slices of them; the files' ids."""
+        files = [int(row["id"]) for row in self.query("SELECT id FROM files WHERE track_id = ?", [track_id])]
+        for table in ("offline_grants", "warmed_slices"):
+            self.execute(f"DELETE FROM {table} WHERE file_id IN (SELECT id FROM files WHERE track_id = ?)", [track_id])
+        self.execute("DELETE FROM files WHERE track_id = ?", [track_id])
         return files
 
     def _artist_id(self, name: str) -> int:
