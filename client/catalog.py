@@ -131,8 +131,12 @@ _R = TypeVar("_R", Track, Album, AlbumWithTracks, SavedAlbum, ArtistSummary, Art
 _RECORDS = (Track, Album, AlbumWithTracks, SavedAlbum, ArtistSummary, Artist, FollowedArtist, SearchTop, Highlight,
             SearchResults)
 # Each record's fields and their types, resolved once. Every field is required: the server always sends them all.
-_HINTS: dict[type, dict[str, Any]] = {kind: {field.name: get_type_hints(kind)[field.name] for field in fields(kind)}
-                                      for kind in _RECORDS}
+def _field_types(kind: type) -> dict[str, Any]:
+    hints = get_type_hints(kind)  # resolves every annotation: once per record, not once per field
+    return {field.name: hints[field.name] for field in fields(kind)}
+
+
+_HINTS: dict[type, dict[str, Any]] = {kind: _field_types(kind) for kind in _RECORDS}
 _KINDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
 
 
