@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import logging
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -75,13 +77,10 @@ class ApiClient:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         """``transport`` replaces the network (tests: a transport that delays or fails requests on cue)."""
         self.base_url = base_url.rstrip("/")
-        # No Nagle: a request with a body is headers then body in two writes; waiting for an ACK costs ~40 ms.
-        transport = transport or httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport or _transport())
         self.edge_url = edge_url.rstrip("/") if edge_url else None
         self._files = self._http if self.edge_url is None else httpx.Client(
-            base_url=self.edge_url, timeout=timeout_s,
-            transport=httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]))
+            base_url=self.edge_url, timeout=timeout_s, transport=_transport())
         self.release_jitter = release_jitter or ReleaseJitter()
         self._busy_backoff = busy_backoff or Backoff(base_s=0.5, cap_s=10.0)
         self._sleep = sleep
@@ -308,13 +307,25 @@ class ApiClient:
 def advertised_edge(base_url: str, user_name: str) -> str | None:
     """One of the edge caches the server advertises (GET /config), the same one for a user each time so users
     spread over the edges; None when it advertises none (or is a server without /config)."""
-    with httpx.Client(base_url=base_url.rstrip("/"), timeout=DEFAULT_TIMEOUT_S) as http:
+    with httpx.Client(base_url=base_url.rstrip("/"), timeout=DEFAULT_TIMEOUT_S, transport=_transport()) as http:
         try:
             edges = [str(edge) for edge in request_json(http, "GET", "/config").get("edges", [])]
         except ApiError as exc:
             log.info("the server advertises no edges (%s)", exc)
             return None
     return edges[zlib.crc32(user_name.encode()) % len(edges)] if edges else None
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The one TLS context of the process (httpx's defaults): loading the CA bundle costs ~25 ms, once, not per
+    client. Contexts are safe to share between connections and threads."""
+    return httpx.create_ssl_context()
+
+
+def _transport() -> httpx.HTTPTransport:
+    # No Nagle: a request with a body is headers then body in two writes; waiting for an ACK costs ~40 ms.
+    return httpx.HTTPTransport(verify=_tls_context(), socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
 
 
 def request_json(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
