@@ -30,6 +30,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from client.views.window import MainWindow
 
 # Only the standard library above: this file is also the cold-start child, whose imports are what is measured.
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +84,7 @@ def child_bare() -> None:
 def child_app(url: str, data_dir: str, then_load_library: bool) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from client.app import App
-    from client.views.window import MainWindow
+    from client.app import App  # not the window's module: the app imports it while it connects, as it would alone
 
     qt = QApplication(sys.argv[:1])
     app = App(Path(data_dir), None, url, *USER, Path(data_dir) / "heard.wav")

@@ -7,29 +7,35 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sounddevice
 from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from client.bundled import BundledServer
-from client.desktop import Mpris, ReleaseNotifier, SessionBus, TrackNotifier, TrayIcon
-from client.session import Session, apply_settings, open_session
 from client.settings import LibrarySection, LibrarySort, Settings, SettingsStore, remember_password
 from client.startup import Connection, Startup
 from client.tasks import run_task
 from client.views.connecting import ConnectingWindow
-from client.views.settings_dialog import SettingsDialog
-from client.views.window import MainWindow
 from client.widgets.theme import Theme
 from player import DeviceSink, RenderSink, Sink
+
+if TYPE_CHECKING:
+    from client.desktop import SessionBus
+    from client.session import Session
+    from client.views.window import MainWindow
 
 SETTINGS_FILE = "settings.json"
 # The rate the output stream opens at before the first play: Opus (every quality but lossless) decodes at 48 kHz;
 # lossless keeps its source's rate, most often a CD's.
 _OPUS_RATE, _LOSSLESS_RATE = 48000, 44100
+# What the app needs once connected, and not before: a fifth of a cold start's imports. App.start imports them while
+# the connection's round trips are under way, rather than before it starts them (as this module's imports would).
+_CONNECTED_MODULES = ("client.session", "client.views.window", "client.views.settings_dialog", "client.desktop")
 
 
 def output_device_names() -> list[str]:
@@ -56,7 +62,7 @@ class App(QObject):
         self.theme = Theme(self.settings.theme, self)  # its palette before any window shows
         self._audio_out = audio_out
         self._data_dir = data_dir
-        self.bus = SessionBus()
+        self.bus: SessionBus | None = None  # the desktop integration's, on a complete session
         self._bundled = bundled if (url or self.settings.server_url) is None else None
         self.session: Session | None = None
         self.window: MainWindow | None = None
@@ -71,14 +77,17 @@ class App(QObject):
 
     def start(self) -> None:
         self.connecting.show()
+        self.startup.start()  # first: the login's and the keystore's round trips overlap the rest of the start
         self._output = self._sink()
         if isinstance(self._output, DeviceSink):
             # The device opens while the app connects, so the first play never waits for it.
             self._output.prepare(_LOSSLESS_RATE if self.settings.streaming_quality == "lossless" else _OPUS_RATE)
-        self.startup.start()
+        for module in _CONNECTED_MODULES:  # ``connected`` is queued to this thread: it is handled after this returns
+            importlib.import_module(module)
 
     def stop(self) -> None:
-        self.bus.close()
+        if self.bus is not None:
+            self.bus.close()
         if self._bundled is not None:
             self._bundled.stop()
 
@@ -88,6 +97,9 @@ class App(QObject):
         return DeviceSink(device=self.settings.output_device)
 
     def _on_startup_connected(self, connection: Connection) -> None:
+        from client.session import open_session
+        from client.views.window import MainWindow
+
         sink = self._output if self._output is not None else self._sink()
         session = open_session(connection, self.settings, self._data_dir, sink)
         window = MainWindow(session, self.settings)
@@ -108,7 +120,11 @@ class App(QObject):
             session.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)
 
     def _add_desktop(self, session: Session, window: MainWindow) -> None:
-        """MPRIS (media keys, desktop widgets), track and release notifications and the tray icon."""
+        """The session bus and on it MPRIS (media keys, desktop widgets), track and release notifications; the tray
+        icon."""
+        from client.desktop import Mpris, ReleaseNotifier, SessionBus, TrackNotifier, TrayIcon
+
+        self.bus = SessionBus()
         self.mpris = Mpris(self.bus, session.playback)
         self.notifier = TrackNotifier(self.bus, session.playback, enabled=self.settings.notifications)
         self.release_notifier = ReleaseNotifier(self.bus, enabled=self.settings.notifications)
@@ -127,6 +143,8 @@ class App(QObject):
         window.activateWindow()
 
     def open_settings(self, session: Session, window: MainWindow) -> None:
+        from client.views.settings_dialog import SettingsDialog
+
         stats = session.playback.cache_stats()
         stats_text = (f"{stats.cache_bytes / 1e6:.0f} MB cached, {stats.pinned_bytes / 1e6:.0f} MB downloaded"
                       if stats is not None else "No disk cache")
@@ -143,6 +161,8 @@ class App(QObject):
 
     def _on_dialog_settings_applied(self, session: Session, window: MainWindow, new: Settings,
                                     password: str | None) -> None:
+        from client.session import apply_settings
+
         restart_needed = (new.server_url, new.username, new.output_device) != (
             self.settings.server_url, self.settings.username, self.settings.output_device)
         self.settings = new

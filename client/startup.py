@@ -5,6 +5,7 @@ What it hands back (a Connection) holds no Qt object: client.session builds the 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +60,14 @@ class Startup(QObject):
         run_task(self._connect, self.connected.emit, self.failed.emit)
 
     def _connect(self) -> Connection:
-        api = self._login()
-        try:
-            master_key = MasterKey.from_keystore()
-        except KeystoreUnavailable as exc:
-            return Connection(api, None, f"Playing without a disk cache: {exc}")
+        with ThreadPoolExecutor(1, thread_name_prefix="keystore") as keystore:
+            # The keystore's D-Bus round trips and the login's HTTP ones overlap: neither needs the other.
+            asked = keystore.submit(MasterKey.from_keystore)
+            api = self._login()
+            try:
+                master_key = asked.result()
+            except KeystoreUnavailable as exc:
+                return Connection(api, None, f"Playing without a disk cache: {exc}")
         store = ContentStore(self._cache_dir, api, api, master_key, cap_bytes=self._cache_cap_bytes, busy=Backoff())
         return Connection(api, store, None)
 

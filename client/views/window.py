@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self.PAGES)
         self.home = HomePage(session.covers, session.api.user_name, run_task,
                              lambda: HomeRows.from_json(session.api.home()))
+        self._start_reading()
         if not settings.welcomed:
             welcome = WelcomeBanner()
             welcome.dismissed.connect(self.welcome_dismissed)
@@ -160,14 +161,19 @@ class MainWindow(QMainWindow):
         if session.store_problem:
             self.show_warning(session.store_problem)
         self.show_message("Loading the catalog…")
-        api = session.api
-        run_task(lambda: ([catalog.album(a) for a in api.albums()], [catalog.track(t) for t in api.tracks()["tracks"]]),
-                 self._on_catalog_loaded, self.show_message)
-        self.load_discover_weekly()
         self._poll.start()
         self._stats_poll.start()
 
     # -- building -------------------------------------------------------------------------------------
+
+    def _start_reading(self) -> None:
+        """Read Home's rows, Discover Weekly and the catalog off the UI thread while the rest of the window builds
+        (a tenth of a cold start): the answers are queued to this thread, so they are shown once it is built."""
+        api = self._api
+        self.home.refresh()
+        self.load_discover_weekly()
+        run_task(lambda: ([catalog.album(a) for a in api.albums()], [catalog.track(t) for t in api.tracks()["tracks"]]),
+                 self._on_catalog_loaded, self.show_message)
 
     def _add_pages(self, *pages: QWidget) -> None:
         for page in pages:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import keyring
@@ -216,3 +218,12 @@ def test_a_downloaded_playlist_downloads_tracks_it_gains_and_releases_those_it_l
     app.session.playlists.sync.remove(playlist_id, first_entry)
     qtbot.waitUntil(lambda: pinned_ids() == {tracks[1].id}, timeout=30_000)
     window.close()
+
+
+def test_the_window_and_session_modules_import_while_the_app_connects() -> None:
+    """client.app leaves what only a connected app needs to App.start, which imports it after sending the login:
+    a fresh interpreter importing client.app has none of it (the cold start's overlap depends on that)."""
+    probe = ("import sys; import client.app as app; "
+             "print(','.join(m for m in app._CONNECTED_MODULES if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert found.stdout.strip() == ""
