@@ -10,6 +10,8 @@
   ``pytestmark = pytest.mark.usefixtures("database")``). On PostgreSQL each test gets a fresh catalog database
   through LEGATO_DATABASE_URL, which its ``Catalog.open`` calls and the servers it starts read; the module's own
   servers (``playlist_server``) share one for the module (``module_database``).
+- ``server``, ``users`` and ``server_database``: a module's own demo server with users alice, bob and carol, a
+  signed-in client of each, and the database it keeps.
 - ``demo_server``: the demo catalog served on the module's engine (a copy of ``demo_data``, its catalog ``db copy``'d
   into a PostgreSQL database of its own), the engine-parametrized twin of the session's ``live_server``; its
   ``database`` is the URL of the catalog it serves. ``demo_token``: a bearer token of the demo user on it.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from client.bundled import BundledServer
 from server.auth import create_user
@@ -29,7 +32,7 @@ from server.catalog import Catalog
 from server.database import DATABASE_ENV, database_url, dispose_engines
 from server.ingest import ingest
 from tests.conftest import demo_user_token, start_server, stop_server
-from tests.helpers.own_server import DemoServer
+from tests.helpers.own_server import DemoServer, own_server, signed_in
 from tests.helpers.postgres import Cluster, binaries, copy_data_dir, database_of_its_own, running_cluster
 from tests.helpers.server_sources import (
     SOURCE_FORMATS,
@@ -155,6 +158,28 @@ def demo_server(module_database: str, demo_data: Path, tmp_path_factory: pytest.
 @pytest.fixture(scope="module")
 def demo_token(demo_server: DemoServer) -> str:
     return demo_user_token(demo_server.url)
+
+
+@pytest.fixture(scope="module")
+def server(module_database: str, demo_data: Path, tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[BundledServer]:
+    """The module's own demo server, one per engine (so it depends on ``module_database``), users alice, bob and
+    carol added (``users``). A module whose tests need another kind of server defines its own ``server``."""
+    with own_server(demo_data, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def users(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
+    """A signed-in client for each user of ``server``, by name."""
+    with signed_in(server) as sessions:
+        yield sessions
+
+
+@pytest.fixture(scope="module")
+def server_database(server: BundledServer) -> sa.URL:
+    """The database the module's server keeps (read while the module's engine is set, before any test's own)."""
+    return database_url(server.data_dir)
 
 
 @pytest.fixture(scope="session")

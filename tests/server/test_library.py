@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,32 +11,10 @@ import sqlalchemy as sa
 
 from client.bundled import BundledServer
 from server.catalog import Catalog
-from server.database import database_url
-from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_api import assert_error
 
 pytestmark = ON_BOTH_ENGINES
-
-
-@pytest.fixture(scope="module")
-def server(module_database: str, demo_data: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    """The module's server, one per engine (so it depends on ``module_database``)."""
-    with own_server(demo_data, tmp_path_factory.mktemp("library")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def server_database(server: BundledServer) -> sa.URL:
-    """The database the module's server keeps (read while the module's engine is set, before any test's own)."""
-    return database_url(server.data_dir)
-
-
-@pytest.fixture(scope="module")
-def users(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    with signed_in(server) as sessions:
-        yield sessions
 
 
 @pytest.fixture(scope="module")

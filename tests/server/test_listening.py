@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,27 +14,12 @@ import sqlalchemy as sa
 from client.bundled import BundledServer
 from server.auth import create_user
 from server.catalog import Catalog
-from server.database import create_engine, database_url
+from server.database import create_engine
 from server.plays import MAX_PLAYS_PER_DAY
-from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_api import assert_error
 
 pytestmark = ON_BOTH_ENGINES
-
-
-@pytest.fixture(scope="module")
-def server(module_database: str, demo_data: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    """The module's server, one per engine (so it depends on ``module_database``)."""
-    with own_server(demo_data, tmp_path_factory.mktemp("listening")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def users(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    with signed_in(server) as sessions:
-        yield sessions
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +42,6 @@ def history(client: httpx.Client) -> list[dict[str, Any]]:
         before = page["next_before"]
         if before is None:
             return plays
-
-
-@pytest.fixture(scope="module")
-def server_database(server: BundledServer) -> sa.URL:
-    """The database the module's server keeps (read while the module's engine is set, before any test's own)."""
-    return database_url(server.data_dir)
 
 
 def stored_rows(url: sa.URL, table: str) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,24 +14,9 @@ import pytest
 from client.bundled import BundledServer
 from server import releases
 from server.catalog import Catalog
-from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.postgres import ON_BOTH_ENGINES
 
 pytestmark = ON_BOTH_ENGINES
-
-
-@pytest.fixture(scope="module")
-def server(module_database: str, demo_data: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    """The module's server, one per engine (so it depends on ``module_database``)."""
-    with own_server(demo_data, tmp_path_factory.mktemp("home")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def users(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    with signed_in(server) as sessions:
-        yield sessions
 
 
 @pytest.fixture(scope="module")

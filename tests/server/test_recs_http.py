@@ -6,31 +6,13 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
-from client.bundled import BundledServer
 from sync import PlaylistDoc, PullResult
-from tests.helpers.own_server import own_server, signed_in
 from tests.helpers.server_api import assert_error, edit, push
-
-
-@pytest.fixture(scope="module")
-def server(module_database: str, demo_data: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BundledServer]:
-    """The module's server, one per engine (so it depends on ``module_database``)."""
-    with own_server(demo_data, tmp_path_factory.mktemp("recs-http")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def users(server: BundledServer) -> Iterator[dict[str, httpx.Client]]:
-    with signed_in(server) as sessions:
-        yield sessions
 
 
 @pytest.fixture(scope="module")
