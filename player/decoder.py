@@ -205,19 +205,37 @@ class Decoder:
         # A mono source plays as the same samples on both channels: FFmpeg's mono-to-stereo mix would put it
         # at -3 dB on each (a centred pan), so a mono lossless track would not come out bit-exact.
         mono = self._stream.codec_context.channels == 1
-        resampler = av.AudioResampler(format="flt", layout="mono" if mono else LAYOUT, rate=self.sample_rate)
+        resampler: av.AudioResampler | None = None  # built on first need: its filter graph costs ms to set up
         try:
             for packet in self._container.demux(self._stream):
                 if self._origin_pts is None and self._first_packet_pts is None:
                     self._first_packet_pts = packet.pts
                 for frame in packet.decode():
                     pts = frame.pts
+                    if _planar_float(frame, self.sample_rate, mono):
+                        # What lossy decoders give: the resampler would only interleave it, the same samples.
+                        yield pts, _stereo(np.asarray(frame.to_ndarray(), np.float32).T, mono)
+                        continue
+                    if resampler is None:
+                        resampler = av.AudioResampler(format="flt", layout="mono" if mono else LAYOUT,
+                                                      rate=self.sample_rate)
                     for converted in resampler.resample(frame):
                         samples = np.asarray(converted.to_ndarray(), np.float32)
-                        yield pts, (np.repeat(samples.reshape(-1, 1), CHANNELS, axis=1) if mono
-                                    else samples.reshape(-1, CHANNELS))
+                        yield pts, _stereo(samples.reshape(-1, 1 if mono else CHANNELS), mono)
                         pts = None
         except SourceError as error:
             raise _source_failure(self._name, error) from error
         except (av.error.FFmpegError, ValueError) as error:
             raise DecodeError(f"{self._name}: corrupt audio data ({error})") from error
+
+
+def _planar_float(frame: av.AudioFrame, rate: int, mono: bool) -> bool:
+    return (frame.format.name == "fltp" and frame.sample_rate == rate
+            and frame.layout.nb_channels == (1 if mono else CHANNELS))
+
+
+def _stereo(samples: Samples, mono: bool) -> Samples:
+    """Frames x 2 float32 from frames x 1 (mono: the same samples on both channels) or frames x 2."""
+    if mono:
+        return np.repeat(samples.reshape(-1, 1), CHANNELS, axis=1)
+    return np.ascontiguousarray(samples)
