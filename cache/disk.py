@@ -1,6 +1,8 @@
 """The disk tier: ciphertext chunks exactly as received, indexed in SQLite, LRU by last play within a byte cap.
 
 Crash-safe: a chunk's bytes are on disk (temp + fsync + rename) before the index claims them; never stores plaintext.
+Chunks fetched for playing are written behind the player (readable from memory until they are on disk): their
+fsyncs cost milliseconds a play should not wait for, and a chunk lost in a crash is only fetched again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import sqlite3
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +54,8 @@ class DiskCache:
         self._db = sqlite_utils.Database(sqlite3.connect(root / _INDEX, check_same_thread=False))
         self._db.enable_wal()
         self._db.execute("PRAGMA synchronous = NORMAL")
+        self._behind: dict[tuple[int, int], bytes] = {}  # chunks queued for the writer, readable meanwhile
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="legato-cache-writer")
         self._create_schema()
         with self._lock:
             self._reconcile()
@@ -130,14 +135,41 @@ class DiskCache:
     def clear(self) -> None:
         """Drop every file that is not pinned (bytes, manifest and wrapped key)."""
         with self._lock:
-            unpinned = [int(r["file_id"]) for r in self._db.query("SELECT file_id FROM files WHERE NOT pinned")]
-            self._drop_files(unpinned)
+            unpinned = {int(r["file_id"]) for r in self._db.query("SELECT file_id FROM files WHERE NOT pinned")}
+            pinned = {int(r["file_id"]) for r in self._db.query("SELECT file_id FROM files WHERE pinned")}
+            self._drop_files(sorted(unpinned | {file_id for file_id, _ in self._behind if file_id not in pinned}))
 
     # -- chunks --------------------------------------------------------------------------------------
 
     def put_chunk(self, manifest: FileManifest, index: int, data: bytes) -> None:
         """Store chunk ``index`` of the file (verified by the caller), then evict down to the cap."""
-        path = self._chunk_path(manifest.file_id, index)
+        self._commit(manifest, index, self._write_temp(data), len(data))
+
+    def put_chunk_behind(self, manifest: FileManifest, index: int, data: bytes) -> None:
+        """As `put_chunk`, on the cache's writer thread: readable here at once, on disk soon after. A write that
+        fails (a full disk) is logged and the chunk only not cached; one whose file is dropped first is not made."""
+        key = (manifest.file_id, index)
+        with self._lock:
+            self._behind[key] = data
+        self._writer.submit(self._write_behind, manifest, index, data)
+
+    def _write_behind(self, manifest: FileManifest, index: int, data: bytes) -> None:
+        key = (manifest.file_id, index)
+        try:
+            temp = self._write_temp(data)
+            with self._lock:
+                if self._behind.get(key) is not data:  # dropped (or queued again) since: not ours to make
+                    temp.unlink(missing_ok=True)
+                    return
+                self._commit(manifest, index, temp, len(data))
+        except (OSError, sqlite3.Error) as exc:  # a full or failing cache disk must not stop the music
+            log.warning("could not cache chunk %d of file %d on disk: %s", index, manifest.file_id, exc)
+        finally:
+            with self._lock:
+                if self._behind.get(key) is data:
+                    del self._behind[key]
+
+    def _write_temp(self, data: bytes) -> Path:
         temp = self._temp_root / uuid.uuid4().hex
         try:
             with open(temp, "wb") as out:
@@ -148,6 +180,10 @@ class DiskCache:
             # A full disk must not be left fuller by a temp file nobody will rename.
             temp.unlink(missing_ok=True)
             raise
+        return temp
+
+    def _commit(self, manifest: FileManifest, index: int, temp: Path, size: int) -> None:
+        path = self._chunk_path(manifest.file_id, index)
         with self._lock:
             # Rename under the lock so an eviction of this file cannot unlink it between rename and index.
             path.parent.mkdir(exist_ok=True)
@@ -156,14 +192,21 @@ class DiskCache:
             with write_transaction(self._db):
                 self._ensure_file(manifest)
                 self._db.execute("INSERT OR REPLACE INTO chunks (file_id, idx, size) VALUES (?, ?, ?)",
-                                 [manifest.file_id, index, len(data)])
+                                 [manifest.file_id, index, size])
             self._evict_over_cap()
 
     def has_chunk(self, file_id: int, index: int) -> bool:
+        with self._lock:
+            if (file_id, index) in self._behind:
+                return True
         return bool(self._scalar("SELECT COUNT(*) FROM chunks WHERE file_id = ? AND idx = ?", [file_id, index]))
 
     def read_chunk(self, file_id: int, index: int) -> bytes | None:
         """The stored bytes of a chunk, or None when it is not here (unchecked: the caller verifies)."""
+        with self._lock:
+            behind = self._behind.get((file_id, index))
+        if behind is not None:
+            return behind
         if not self.has_chunk(file_id, index):
             return None
         try:
@@ -174,11 +217,13 @@ class DiskCache:
     def drop_chunk(self, file_id: int, index: int) -> None:
         """Forget a chunk that failed its check, so it is fetched again."""
         with self._lock:
+            self._behind.pop((file_id, index), None)
             with write_transaction(self._db):
                 self._db.execute("DELETE FROM chunks WHERE file_id = ? AND idx = ?", [file_id, index])
             self._chunk_path(file_id, index).unlink(missing_ok=True)
 
     def close(self) -> None:
+        self._writer.shutdown(wait=True)  # what is queued is written: it was fetched, and may be played again
         with self._lock:
             self._db.conn.close()
 
@@ -223,6 +268,9 @@ class DiskCache:
 
     def _drop_files(self, file_ids: list[int]) -> None:
         # Index first, bytes second: a crash in between leaves orphan files, never rows without bytes.
+        dropped = set(file_ids)
+        for key in [key for key in self._behind if key[0] in dropped]:
+            del self._behind[key]
         with write_transaction(self._db):
             for file_id in file_ids:
                 self._db.execute("DELETE FROM chunks WHERE file_id = ?", [file_id])

@@ -135,11 +135,15 @@ class ContentStore:
         held = self._disk.wrapped_key(manifest.file_id) is not None
         return held and len(self.stored_chunks(manifest)) == manifest.chunk_count
 
-    def save_chunk(self, manifest: FileManifest, index: int, data: bytes) -> None:
-        """Store a downloaded chunk in the disk tier; refuses one that does not match the manifest."""
+    def save_chunk(self, manifest: FileManifest, index: int, data: bytes, *, durable: bool = True) -> None:
+        """Store a downloaded chunk in the disk tier; refuses one that does not match the manifest. Not `durable`
+        (a chunk about to be played, not a download): readable at once, written behind the player."""
         if not chunk_intact(manifest, index, data):
             raise ChunkIntegrityError(f"chunk {index} of file {manifest.file_id} does not match its manifest")
-        self._disk.put_chunk(manifest, index, data)
+        if durable:
+            self._disk.put_chunk(manifest, index, data)
+        else:
+            self._disk.put_chunk_behind(manifest, index, data)
 
     def store_key(self, manifest: FileManifest, file_key: FileKey) -> None:
         """Keep a licence key got elsewhere (an offline licence), wrapped on disk like a fetched one."""

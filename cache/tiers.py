@@ -121,8 +121,4 @@ class TieredChunks:
 
     def _save(self, chunks: dict[int, bytes]) -> None:
         for index, data in chunks.items():
-            try:
-                self._disk.put_chunk(self._manifest, index, data)
-            except OSError as exc:
-                # A full or failing cache disk must not stop the music: the chunk is only not cached.
-                log.warning("could not cache chunk %d of file %d on disk: %s", index, self._manifest.file_id, exc)
+            self._disk.put_chunk_behind(self._manifest, index, data)

@@ -69,5 +69,5 @@ def _keep_opening(store: ContentStore, manifest: FileManifest, data: bytes) -> N
     index = 0
     while index < manifest.chunk_count and manifest.chunk_span(index)[1] <= len(data):
         chunk_start, chunk_end = manifest.chunk_span(index)
-        store.save_chunk(manifest, index, data[chunk_start:chunk_end])
+        store.save_chunk(manifest, index, data[chunk_start:chunk_end], durable=False)
         index += 1

@@ -77,6 +77,34 @@ def test_unpinning_over_the_cap_evicts_at_once(tmp_path: Path) -> None:
     assert disk.total_bytes() == 0
 
 
+def test_a_chunk_written_behind_is_readable_at_once_and_on_disk_after_close(tmp_path: Path) -> None:
+    disk = DiskCache(tmp_path)
+    data = file_bytes(1, CHUNK * 40)
+    manifest = manifest_for(1, data, CHUNK)
+    for index, chunk in enumerate(chunks_of(data, CHUNK)):
+        disk.put_chunk_behind(manifest, index, chunk)
+    assert disk.has_chunk(1, 39) and disk.read_chunk(1, 39) == data[39 * CHUNK:]
+    disk.close()
+    reopened = DiskCache(tmp_path)
+    assert b"".join(reopened.read_chunk(1, index) or b"" for index in range(40)) == data
+    assert reopened.total_bytes() == len(data)
+
+
+def test_a_file_cleared_while_its_chunks_wait_to_be_written_is_not_written_after(tmp_path: Path) -> None:
+    disk = DiskCache(tmp_path)
+    ahead = file_bytes(1, CHUNK * 200)  # a queue for the writer long enough that the last file waits behind it
+    for index, chunk in enumerate(chunks_of(ahead, CHUNK)):
+        disk.put_chunk_behind(manifest_for(1, ahead, CHUNK), index, chunk)
+    last = file_bytes(2, CHUNK)
+    disk.put_chunk_behind(manifest_for(2, last, CHUNK), 0, last)
+    disk.clear()
+    assert not disk.has_chunk(2, 0) and disk.read_chunk(2, 0) is None
+    disk.close()
+    reopened = DiskCache(tmp_path)
+    assert reopened.total_bytes() == 0 and reopened.files() == []
+    assert not any((tmp_path / "chunks").iterdir())
+
+
 def test_clear_keeps_only_pinned_files(tmp_path: Path) -> None:
     disk = DiskCache(tmp_path)
     disk.pin(play(disk, 1))
