@@ -78,14 +78,23 @@ class ApiClient:
         """``transport`` replaces the network (tests: a transport that delays or fails requests on cue)."""
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport or _transport())
-        self.edge_url = edge_url.rstrip("/") if edge_url else None
-        self._files = self._http if self.edge_url is None else httpx.Client(
-            base_url=self.edge_url, timeout=timeout_s, transport=_transport())
+        self._timeout_s = timeout_s
+        self.edge_url: str | None = None
+        self._files = self._http
+        if edge_url:
+            self.use_edge(edge_url)
         self.release_jitter = release_jitter or ReleaseJitter()
         self._busy_backoff = busy_backoff or Backoff(base_s=0.5, cap_s=10.0)
         self._sleep = sleep
         self.token = token
         self.user: dict[str, Any] | None = None  # the account, once logged in
+
+    def use_edge(self, edge_url: str) -> None:
+        """Audio and covers come from `edge_url` from now on (call it before the session is shared)."""
+        if self._files is not self._http:
+            self._files.close()
+        self.edge_url = edge_url.rstrip("/")
+        self._files = httpx.Client(base_url=self.edge_url, timeout=self._timeout_s, transport=_transport())
 
     def close(self) -> None:
         self._http.close()

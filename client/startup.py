@@ -60,10 +60,10 @@ class Startup(QObject):
         run_task(self._connect, self.connected.emit, self.failed.emit)
 
     def _connect(self) -> Connection:
-        with ThreadPoolExecutor(1, thread_name_prefix="keystore") as keystore:
-            # The keystore's D-Bus round trips and the login's HTTP ones overlap: neither needs the other.
-            asked = keystore.submit(MasterKey.from_keystore)
-            api = self._login()
+        with ThreadPoolExecutor(2, thread_name_prefix="connect") as helpers:
+            # The keystore's D-Bus round trips, the edge's and the login's HTTP ones overlap: none needs another.
+            asked = helpers.submit(MasterKey.from_keystore)
+            api = self._login(helpers)
             try:
                 master_key = asked.result()
             except KeystoreUnavailable as exc:
@@ -71,7 +71,7 @@ class Startup(QObject):
         store = ContentStore(self._cache_dir, api, api, master_key, cap_bytes=self._cache_cap_bytes, busy=Backoff())
         return Connection(api, store, None)
 
-    def _login(self) -> ApiClient:
+    def _login(self, helpers: ThreadPoolExecutor) -> ApiClient:
         url = self._url
         if self._bundled is not None:
             if not self._bundled.has_catalog:
@@ -80,9 +80,11 @@ class Startup(QObject):
             self.progress.emit("Starting the bundled server…")
             url = self._bundled.start()
         assert url is not None
-        edge_url = self._edge_url or advertised_edge(url, self._username)
-        api = ApiClient(url, edge_url=edge_url)
+        advertised = None if self._edge_url else helpers.submit(advertised_edge, url, self._username)
+        api = ApiClient(url, edge_url=self._edge_url)
         api.login(self._username, self._password_to_use())
+        if advertised is not None and (edge_url := advertised.result()) is not None:
+            api.use_edge(edge_url)
         return api
 
     def _password_to_use(self) -> str:
