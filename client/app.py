@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sounddevice
 from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
@@ -22,12 +22,14 @@ from client.startup import Connection, Startup
 from client.tasks import run_task
 from client.views.connecting import ConnectingWindow
 from client.widgets.theme import Theme
-from player import DeviceSink, RenderSink, Sink
+from player import DeviceError, DeviceSink, RenderSink, Sink, list_output_devices
 
 if TYPE_CHECKING:
     from client.desktop import SessionBus
     from client.session import Session
     from client.views.window import MainWindow
+
+log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
 # The rate the output stream opens at before the first play: Opus (every quality but lossless) decodes at 48 kHz;
@@ -39,7 +41,12 @@ _CONNECTED_MODULES = ("client.session", "client.views.window", "client.views.set
 
 
 def output_device_names() -> list[str]:
-    return [str(d["name"]) for d in sounddevice.query_devices() if int(d["max_output_channels"]) > 0]
+    """The names of the devices that can play now, for the Settings dialog (none when they cannot be listed)."""
+    try:
+        return [device.name for device in list_output_devices()]
+    except DeviceError as exc:
+        log.warning("%s", exc)
+        return []
 
 
 class App(QObject):

@@ -16,9 +16,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import sounddevice as sd
-
-from player.output_process import Attach, Detach, OpenStream, Quit, serve
+from player.output_messages import Attach, Detach, OpenStream, Quit, run_output
 from player.ring import Ring
 
 _START_TIMEOUT_S = 20.0
@@ -42,7 +40,7 @@ class OutputDevice:
 
 def list_output_devices() -> list[OutputDevice]:
     """The devices that can play stereo output now, the system default marked."""
-    _refresh_portaudio()
+    sd = _refresh_portaudio()
     try:
         devices: Any = sd.query_devices()
         default_output = sd.default.device[1]
@@ -57,11 +55,17 @@ def list_output_devices() -> list[OutputDevice]:
     ]
 
 
-def _refresh_portaudio() -> None:
-    """Re-scan devices: PortAudio only sees those present when it was initialised. Safe here
-    because this process never opens a stream (the output process does)."""
-    sd._terminate()
-    sd._initialize()
+def _refresh_portaudio() -> Any:
+    """sounddevice, its devices re-scanned: PortAudio only sees those present when it was initialised. Safe here
+    because this process never opens a stream (the output process does). Imported when first needed: the import
+    initialises PortAudio (tens of ms reading ALSA's configuration), which a process that only plays never needs."""
+    initialised = "sounddevice" in sys.modules
+    import sounddevice as sd
+
+    if initialised:
+        sd._terminate()
+        sd._initialize()
+    return sd
 
 
 @contextlib.contextmanager
@@ -112,7 +116,7 @@ class DeviceSink:
         """The track's own rate when the device takes it (bit-perfect), else the device's default."""
         if track_rate == self._stream_rate:
             return track_rate
-        _refresh_portaudio()
+        sd = _refresh_portaudio()
         try:
             sd.check_output_settings(self.device, samplerate=track_rate, channels=2, dtype="float32")
             return track_rate
@@ -242,7 +246,7 @@ class DeviceSink:
             return self._connection
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
-        process = context.Process(target=serve, args=(child,), name="legato-audio-output", daemon=True)
+        process = context.Process(target=run_output, args=(child,), name="legato-audio-output", daemon=True)
         with _main_hidden():
             process.start()
         child.close()

@@ -2,7 +2,8 @@
 
 It runs apart from the app so that no Python thread of the app (UI, network, decoding) can hold the GIL the
 audio callback needs. The stream stays open with no ring (silence) between sessions, and is reopened in the
-background when the device fails. Imports only the ring, the playhead and sounddevice."""
+background when the device fails. Imports only the ring, the playhead, the messages and sounddevice; the app's
+process never imports it (sounddevice's import initialises PortAudio)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import sounddevice as sd
 
+from player.output_messages import Attach, Detach, OpenStream, Quit
 from player.playhead import Playhead
 from player.ring import Ring
 
@@ -33,35 +34,6 @@ _SILENT_STREAM_S = 3.0
 # How long a lost device is retried (every _RETRY_S) before the process gives up and says so.
 REOPEN_S = 10.0
 _RETRY_S = 0.25
-
-
-@dataclass(frozen=True)
-class OpenStream:
-    """Have a stream open at `rate` on `device` (kept if one already is); answered "opened" or "failed"."""
-
-    channels: int
-    rate: int
-    device: int | str | None
-    latency: str | float
-
-
-@dataclass(frozen=True)
-class Attach:
-    """Play the ring `ring_name` from now on; answered "attached"."""
-
-    ring_name: str
-    capacity: int
-    channels: int
-
-
-@dataclass(frozen=True)
-class Detach:
-    """Stop reading the ring (the stream plays silence, what the device holds plays out); answered "detached"."""
-
-
-@dataclass(frozen=True)
-class Quit:
-    pass
 
 
 class _Output:

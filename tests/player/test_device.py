@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -148,6 +149,32 @@ def test_the_stream_threads_run_real_time_and_the_rest_of_the_output_process_doe
 
 def test_the_pulse_device_is_listed(pulse: Pulse) -> None:
     assert "pulse" in [device.name for device in list_output_devices()]
+
+
+_PLAY_PROBE = """
+import sys, threading
+from player import DeviceSink, Engine, FileSource, QueueItem, QueueFinished
+finished = threading.Event()
+sink = DeviceSink("pulse")
+sink.prepare(int(sys.argv[2]))  # as the app does at start-up, at the rate it expects to play
+engine = Engine(sink, lambda event: isinstance(event, QueueFinished) and finished.set())
+engine.set_queue([QueueItem("probe", lambda: FileSource(sys.argv[1]))])
+engine.play()
+assert finished.wait(30), "the track did not play to its end"
+engine.close()
+print("sounddevice" in sys.modules)
+"""
+
+
+def test_the_app_process_plays_through_the_device_without_loading_portaudio_itself(
+        pulse: Pulse, album: Callable[..., Album]) -> None:
+    """sounddevice's import initialises PortAudio (tens of ms of a cold start): with the stream prepared at the
+    track's rate, only the output process needs it."""
+    tracks = album("flac", seconds=1.0)
+    played = subprocess.run([sys.executable, "-c", _PLAY_PROBE, str(tracks.paths[0]), str(tracks.rate)],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, PULSE_SERVER=pulse.server), check=True)
+    assert played.stdout.strip() == "False", played.stderr
 
 
 def test_an_unknown_device_is_a_clear_error_not_a_hang(
