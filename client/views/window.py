@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cache import CacheStats
 from client import catalog
 from client.catalog import Album, AlbumWithTracks, Artist, Track
 from client.downloads import (
@@ -47,15 +46,13 @@ from client.views.now_playing import NowPlayingBar
 from client.views.queue_panel import QueuePanel
 from client.views.search import SearchPage
 from client.views.sidebar import Sidebar
+from client.views.status_line import StatusLine
 from client.views.welcome import WelcomeBanner
 from client.views.your_library import YourLibraryPage
-from client.widgets.controls import named
-from client.widgets.elided import ElidedLabel
 from client.widgets.track_table import TrackTable
 from client.widgets.words import count
 
 POSITION_POLL_MS = 200
-STATS_POLL_MS = 2000
 QUEUE_SHOWN = 200
 # The pages' area may be narrower than its widest page asks (Playlists' two columns): the window's minimum is
 # what the sidebar, the queue and the now-playing bar need, so it still fits a small screen.
@@ -118,14 +115,9 @@ class MainWindow(QMainWindow):
         self.queue_panel = QueuePanel()
         self.now_playing = NowPlayingBar(session.covers)
         self.now_playing.show_options(settings)
-        # Status texts cut to the room they have (whole in their tooltips), never widening the window.
-        self.message_label = named(ElidedLabel(), "statusMessage", "Status")
-        self.warning_label = named(ElidedLabel(), "warningLabel", "Warning")
-        self.warning_label.hide()
-        self.cache_label = named(ElidedLabel(), "cacheStatsLabel", "Where plays came from")
-        self.statusBar().addWidget(self.message_label, 3)
-        self.statusBar().addPermanentWidget(self.warning_label, 2)
-        self.statusBar().addPermanentWidget(self.cache_label, 2)
+        self.status_line = StatusLine(self.statusBar(), session.playback.cache_stats)
+        self.warning_label = self.status_line.warning_label
+        self.cache_label = self.status_line.cache_label
         self._add_pages(self.home, self.search, self.library, self.liked, self.history, self.listening,
                         self.playlists)
         self.downloads = session.downloads
@@ -152,17 +144,13 @@ class MainWindow(QMainWindow):
         self._poll = QTimer(self)
         self._poll.setInterval(POSITION_POLL_MS)
         self._poll.timeout.connect(self._on_poll_timeout)
-        self._stats_pending = False
-        self._stats_poll = QTimer(self)
-        self._stats_poll.setInterval(STATS_POLL_MS)
-        self._stats_poll.timeout.connect(self._on_stats_timeout)
         add_shortcuts(self)
         add_menus(self)
         if session.store_problem:
             self.show_warning(session.store_problem)
         self.show_message("Loading the catalog…")
         self._poll.start()
-        self._stats_poll.start()
+        self.status_line.start()
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -291,12 +279,11 @@ class MainWindow(QMainWindow):
     # -- what the app and tests call ------------------------------------------------------------------
 
     def show_message(self, message: str) -> None:
-        self.message_label.setText(message)
+        self.status_line.show_message(message)
 
     def show_warning(self, message: str) -> None:
         """A lasting condition (e.g. no disk cache), kept in view until the app restarts."""
-        self.warning_label.setText(message)
-        self.warning_label.show()
+        self.status_line.show_warning(message)
 
     def go_to(self, page: str) -> None:
         """Show a page by its sidebar name (the sidebar's rows and the page stack stay in step)."""
@@ -392,22 +379,6 @@ class MainWindow(QMainWindow):
     def _on_poll_timeout(self) -> None:
         self.now_playing.show_position(self.playback.position_seconds())
 
-    def _on_stats_timeout(self) -> None:
-        # The figures come from the cache's SQLite index, which a download may be writing: read it off this thread.
-        if not self._stats_pending:
-            self._stats_pending = True
-            run_task(self.playback.cache_stats, self._on_stats_loaded, self._on_stats_failed)
-
-    def _on_stats_loaded(self, stats: CacheStats | None) -> None:
-        self._stats_pending = False
-        if stats is not None and stats.plays:
-            self.cache_label.setText(f"Plays from RAM {stats.plays_from_ram} · disk {stats.plays_from_disk} · "
-                                     f"network {stats.plays_from_network} · hit ratio {stats.hit_ratio:.0%}")
-
-    def _on_stats_failed(self, message: str) -> None:
-        self._stats_pending = False
-        self.show_message(f"Cache statistics unavailable: {message}")
-
     # -- parts ----------------------------------------------------------------------------------------
 
     def _album_grids(self) -> list[AlbumGrid]:
@@ -425,7 +396,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self.closing.emit()
         self._poll.stop()
-        self._stats_poll.stop()
+        self.status_line.stop()
         self.session.close()
         super().closeEvent(event)
 
