@@ -132,10 +132,12 @@ def test_the_stream_threads_run_real_time_and_the_rest_of_the_output_process_doe
     sink = DeviceSink("pulse")
     sink.prepare(44100)
     try:
-        children = [pid for pid in pids_running("--multiprocessing-fork")
+        def children() -> list[int]:  # the output process, once it has exec'd (spawn may return before that)
+            return [pid for pid in pids_running("--multiprocessing-fork")
                     if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid()]
-        assert len(children) == 1, children
-        output = children[0]
+
+        assert _wait_for(lambda: len(children()) == 1), children()
+        output = children()[0]
 
         def stream_open_real_time() -> bool:  # the process's own loop back to normal once the stream started
             policies = _scheduling_policies(output)
