@@ -87,9 +87,9 @@ def test_tampered_chunk_on_disk_is_detected_and_fetched_again(
         assert read_all(store.open(manifest), manifest) == plain
         assert recorder.ranges[0][:2] == (manifest.file_id, manifest.chunk_size)
         assert recorder.licences == []  # the key came unwrapped from disk
-        assert chunk_path.read_bytes() == api.fetch(manifest, *manifest.chunk_span(1))
     finally:
-        store.close()
+        store.close()  # the refetched chunk is written behind the player: closing waits for it
+    assert chunk_path.read_bytes() == api.fetch(manifest, *manifest.chunk_span(1))
 
 
 def test_swapped_wrapped_key_is_refused_and_the_licence_fetched_again(
