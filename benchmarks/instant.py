@@ -176,7 +176,8 @@ def main() -> None:
                          f"later: p50 {device['device_first_prepared_p50_ms']} ms; click at the instant of launch: "
                          f"p50 {device['device_first_at_once_p50_ms']} ms; stream opened by the click (as before): "
                          f"p50 {device['device_first_unprepared_p50_ms']} ms; later plays: p50 "
-                         f"{device['device_later_p50_ms']} ms, max {device['device_later_max_ms']} ms")
+                         f"{device['device_later_p50_ms']} ms, max {device['device_later_max_ms']} ms; resume from "
+                         f"pause: p50 {device['device_resume_p50_ms']} ms, max {device['device_resume_max_ms']} ms")
         finally:
             api.close()
             server.stop()

@@ -105,10 +105,12 @@ class Inbox:
 
 @dataclass(frozen=True)
 class FeederSettings:
-    """Ring length, how much to decode before starting, the gain ramp, and how long a track whose
-    bytes stopped arriving is retried before the queue goes on without it, all in seconds."""
+    """Ring length, how much to decode before a play or jump is heard (at least: more when the sink's device
+    buffer is long), how much a stalled track's ring holds again before it fades back in, the gain ramp, and how
+    long a track whose bytes stopped arriving is retried before the queue goes on without it, all in seconds."""
 
     buffer_s: float
-    prefill_s: float
+    start_s: float
+    refill_s: float
     ramp_s: float
     reconnect_s: float = 30.0

@@ -260,6 +260,6 @@ class DecodeAhead:
         ring = self._output.ring
         if not self._reconnect.starving or self._reconnect.stalled or ring is None:
             return
-        wanted = int(self._settings.prefill_s * self._writer.output_rate)
+        wanted = int(self._settings.refill_s * self._writer.output_rate)
         if ring.available() >= wanted or not self.decoding:
             self._reconnect.starving = False

@@ -22,6 +22,8 @@ from player.ring import Ring
 _START_TIMEOUT_S = 20.0
 # PortAudio (ALSA -> PulseAudio) pauses ~2 s to recover from an xrun: longer silence means trouble.
 _SILENT_DEVICE_S = 5.0
+# A device buffer not yet known: PortAudio's "high" is 35 ms through ALSA to PulseAudio, more on some hosts.
+_ASSUMED_BUFFER_S = 0.1
 
 
 class DeviceError(Exception):
@@ -84,9 +86,10 @@ class DeviceSink:
     """Plays through `device` (index, name, or None for the system default).
 
     The output process and its stream live from `prepare` (or the first `start`) until `close`: between
-    sessions the stream plays silence, so a play starts without waiting for the device, and a device that
-    fails is reopened in the background (for up to `REOPEN_S`) while the ring waits. `latency` is
-    sounddevice's: "high" (safe), "low", or seconds.
+    sessions the stream plays silence, so a play starts without waiting for the device; a play or resume that
+    finds the device holding only silence restarts the stream (a few ms, counted in `restarts`), so it is heard at
+    once rather than after that silence. A device that fails is reopened in the background (for up to `REOPEN_S`)
+    while the ring waits. `latency` is sounddevice's: "high" (safe), "low", or seconds.
     """
 
     realtime = True
@@ -105,6 +108,15 @@ class DeviceSink:
         self._opening = False  # an OpenStream is sent and its answer not yet read
         self._reopening = False  # the process said the device was lost and is reopening it
         self.reopened = 0  # times the device was lost and reopened
+        self.restarts = 0  # times the stream was restarted to drop the silence it held (a play, a resume)
+
+    @property
+    def device_buffer_s(self) -> float:
+        """The stream's buffer once it is open, else what `latency` asks for ("high" and "low" are assumed a
+        generous `_ASSUMED_BUFFER_S`)."""
+        if self.stream_latency_s is not None:
+            return self.stream_latency_s
+        return float(self.latency) if isinstance(self.latency, int | float) else _ASSUMED_BUFFER_S
 
     def prepare(self, rate: int) -> None:
         """Start the output process and open the stream at `rate` now, without waiting for either: a later
@@ -227,9 +239,12 @@ class DeviceSink:
         self._stream_rate, self._opening, self._reopening = rate, True, False
 
     def _note(self, message: tuple[str, Any]) -> None:
-        """An unasked message from the output process: the device lost, reopened, or given up on."""
+        """An unasked message from the output process: the stream restarted, the device lost, reopened, or given
+        up on."""
         kind, detail = message
-        if kind == "lost":
+        if kind == "restarted":
+            self.restarts += 1
+        elif kind == "lost":
             self._reopening = True
         elif kind == "reopened":
             self._reopening = False

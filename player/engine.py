@@ -39,11 +39,13 @@ class Engine:
     called from one of them (never with an engine lock held, so it may call back into the engine).
     A track whose bytes stop arriving is retried for `reconnect_s` (Reconnecting, then Reconnected or
     a PlaybackError for it); on a real-time sink the output fades out before the ring runs dry and
-    back in once it is refilled, so a stall is heard as a short fade, never a click.
+    back in once it is refilled (to `refill_s` of audio), so a stall is heard as a short fade, never a click. A play
+    or jump is heard once `start_s` is decoded (or more, to fill a long device buffer without running short).
     """
 
     def __init__(self, sink: Sink, listener: Listener | None = None, *, buffer_s: float = 2.0,
-                 prefill_s: float = 0.5, ramp_ms: float = 8.0, reconnect_s: float = RECONNECT_S) -> None:
+                 start_s: float = 0.15, refill_s: float = 0.5, ramp_ms: float = 8.0,
+                 reconnect_s: float = RECONNECT_S) -> None:
         self._sink = sink
         self._listener = listener
         self._lock = threading.RLock()
@@ -58,8 +60,9 @@ class Engine:
         self._moves = 0  # jumps and stops sent to the feeder: a stop it reports counts only if none came after
         self._starved = False  # faded out because a stalled track left the ring nearly empty
         self._closed = threading.Event()
+        settings = FeederSettings(buffer_s, start_s, refill_s, ramp_ms / 1000.0, reconnect_s)
         self._feeder = Feeder(
-            sink, self._emit, self._emit_lock, FeederSettings(buffer_s, prefill_s, ramp_ms / 1000.0, reconnect_s),
+            sink, self._emit, self._emit_lock, settings,
             gain_now=self._gain_now, normalising=lambda: self._normalise, crossfade_s=lambda: self._crossfade_s,
             on_jump_done=self._on_jump_done, on_stopped=self._on_stopped,
         )

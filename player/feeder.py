@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 _SPLICE_MARGIN_S = 0.15  # more than one output block: frames the consumer may be copying right now
 
 _IDLE_POLL_S = 0.005
+# A start fills the sink's device buffer at once: the ring holds this many of them first, so it is not left short.
+_START_DEVICE_BUFFERS = 3
 _HOLD_TIMEOUT_S = 0.25
 _T = TypeVar("_T")
 
@@ -313,7 +315,8 @@ class Feeder:
 
     def _prefill(self) -> None:
         assert self.ring is not None
-        wanted = int(self._settings.prefill_s * self._writer.output_rate)
+        start_s = max(self._settings.start_s, _START_DEVICE_BUFFERS * self._sink.device_buffer_s)
+        wanted = int(start_s * self._writer.output_rate)
         while self.commands.empty() and self._writer.queued() < self.ring.consumed + wanted:
             if not self._ahead.decoding:
                 break

@@ -2,7 +2,9 @@
 
 It runs apart from the app so that no Python thread of the app (UI, network, decoding) can hold the GIL the
 audio callback needs. The stream stays open with no ring (silence) between sessions, and is reopened in the
-background when the device fails. Imports only the ring, the playhead, the messages and sounddevice; the app's
+background when the device fails. When the ring has audio to play (a play, a resume) and the device holds nothing
+but silence, the stream is restarted, primed from the callback: the audio is heard at once rather than after a
+device buffer of silence. Imports only the ring, the playhead, the messages and sounddevice; the app's
 process never imports it (sounddevice's import initialises PortAudio)."""
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,8 @@ MAX_BLOCK_FRAMES = 8192
 _POLL_S = 0.05
 _LEAD_IN_S = 0.1
 _LEAD_OUT_S = 0.2
+# Frames past the device buffer PortAudio reports before it surely holds only silence (it can be a period short).
+_BUFFER_MARGIN = 1024
 _NICENESS = -11
 # The stream's threads run SCHED_FIFO at PulseAudio's own default priority for its real-time threads.
 _REALTIME_PRIORITY = 5
@@ -45,8 +49,12 @@ class _Output:
         self.stream: sd.OutputStream | None = None
         self.ring: Ring | None = None
         self.head: Playhead | None = None
-        # [frames handed to the device, frames of silence to start with, monotonic ns of the last callback]
-        self.counts = np.zeros(3, np.int64)
+        # [frames handed to the device, frames of silence to start with, monotonic ns of the last callback,
+        #  frames handed up to the last ring audio, 1 while a restart is due (the callback plays silence)]
+        self.counts = np.zeros(5, np.int64)
+        self.held_frames = 0  # frames the device buffer can hold: silence handed for this long is all it holds
+        # The callback wakes the main loop through this pipe when a restart is due.
+        self.wake_reader, self._wake_writer = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.lost_since: float | None = None
         self.last_retry = 0.0
         self._retired: list[tuple[Ring, int]] = []  # detached rings, closed once no callback can still read them
@@ -58,15 +66,26 @@ class _Output:
             ring, head = self.ring, self.head
             if ring is not None:
                 ring.count_callback()
-            if head is None or ring is None or self.counts[0] < self.counts[1]:
+            if head is None or ring is None or self.counts[0] < self.counts[1] or self.counts[4]:
                 outdata.fill(0.0)
+            elif head.wants_audio() and ring.available() and self.only_silence_held():
+                outdata.fill(0.0)
+                self.counts[4] = 1
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self._wake_writer, b"\0")
             else:
                 if status.output_underflow:
                     ring.count_late()
-                head.fill(outdata)
+                if head.fill(outdata):
+                    self.counts[3] = self.counts[0] + frames
             self.counts[0] += frames
         except BaseException:  # noqa: BLE001 - the callback must never raise; play silence instead
             outdata.fill(0.0)
+
+    def only_silence_held(self) -> bool:
+        """Whether the device buffer holds nothing but silence: the last ring audio was handed longer ago than it
+        can hold."""
+        return bool(self.counts[0] - self.counts[3] >= self.held_frames)
 
     def open(self, request: OpenStream) -> str | None:
         """Open (or keep) the stream `request` asks for; why not, or None once it runs."""
@@ -78,10 +97,14 @@ class _Output:
         self.request = request
         try:
             with _threads_started_realtime():
+                # Primed: a start fills the device buffer from the callback, not with silence ahead of it.
                 stream = sd.OutputStream(samplerate=request.rate, channels=request.channels, dtype="float32",
-                                         device=request.device, latency=request.latency, callback=self.callback)
+                                         device=request.device, latency=request.latency, callback=self.callback,
+                                         prime_output_buffers_using_stream_callback=True)
                 # PulseAudio (through ALSA) drops the first few ms a stream plays: lead in with silence.
-                self.counts[:] = (0, round(max(_LEAD_IN_S, 3 * stream.latency) * request.rate), time.monotonic_ns())
+                lead_in = round(max(_LEAD_IN_S, 3 * stream.latency) * request.rate)
+                self.counts[:] = (0, lead_in, time.monotonic_ns(), 0, 0)
+                self.held_frames = round(stream.latency * request.rate) + _BUFFER_MARGIN
                 stream.start()
         except (sd.PortAudioError, ValueError) as error:
             if self.lost_since is None:
@@ -102,6 +125,27 @@ class _Output:
         while stream.active and self.counts[0] < until and time.monotonic() < deadline:
             time.sleep(0.005)
 
+    def restart(self) -> None:
+        """Drop the silence the device buffer holds, once the callback (or `attach`) found nothing else in it and
+        plays silence meanwhile: abort the stream (PortAudio drops its buffer) and start it again, primed from the
+        callback; no lead in, as PulseAudio's side of the stream is up."""
+        with contextlib.suppress(BlockingIOError):
+            os.read(self.wake_reader, 64)
+        stream = self.stream
+        if not self.counts[4] or stream is None or self.lost_since is not None:
+            self.counts[4] = 0
+            return
+        try:
+            stream.abort()
+            # An empty buffer: no lead in, and nothing to drop until a buffer's worth of silence is handed again.
+            self.counts[1], self.counts[3], self.counts[4] = self.counts[0], self.counts[0], 0
+            with _threads_started_realtime():  # PortAudio starts a new callback thread
+                stream.start()
+        except sd.PortAudioError:
+            self.counts[2] = 0  # `tend` sees the stream lost at once and reopens it
+            return
+        self.connection.send(("restarted", None))
+
     def close_stream(self) -> None:
         stream, self.stream = self.stream, None
         if stream is not None:
@@ -111,10 +155,16 @@ class _Output:
             stream.close(ignore_errors=True)
 
     def attach(self, request: Attach) -> None:
+        """Play the ring `request` names: restarted at once when the device holds only silence, else right after
+        what it holds."""
         self.detach()
         ring = Ring.attach(request.ring_name, request.capacity, request.channels)
+        self.counts[4] = 1  # the callback plays silence until it is decided
         self.head = Playhead(ring, MAX_BLOCK_FRAMES)
         self.ring = ring
+        if self.only_silence_held():
+            self.restart()
+        self.counts[4] = 0
 
     def detach(self) -> None:
         ring, self.ring, self.head = self.ring, None, None
@@ -170,7 +220,10 @@ def serve(connection: Connection) -> None:
     output = _Output(connection)
     try:
         while True:
-            if not connection.poll(_POLL_S):
+            ready = wait([connection, output.wake_reader], _POLL_S)
+            if output.wake_reader in ready:
+                output.restart()
+            if connection not in ready:
                 output.tend()
                 continue
             request = connection.recv()

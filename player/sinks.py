@@ -24,9 +24,15 @@ class Sink(Protocol):
     """Consumes the engine's ring. The engine starts it once the ring holds audio.
 
     `realtime`: an empty ring is heard as silence (a device), rather than waited for (an offline render).
+    `device_buffer_s`: what it takes from the ring at once when it starts (a device buffer filled before it
+    plays), 0 for a render.
     """
 
     realtime: bool
+
+    @property
+    def device_buffer_s(self) -> float:
+        ...
 
     def output_rate(self, track_rate: int) -> int:
         """The rate to run at for a queue starting with a track at `track_rate`."""
@@ -67,6 +73,7 @@ class RenderSink:
             raise ValueError("a paced render sink needs a positive speed and cannot be manual")
         self.path = path
         self.realtime = speed is not None
+        self.device_buffer_s = 0.0
         self.silent_frames = 0
         self.silences: list[tuple[int, int]] = []
         self._written = 0

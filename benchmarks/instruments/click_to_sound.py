@@ -1,7 +1,8 @@
 """Click to sound at a real device, for benchmarks/instant.py: the engine through DeviceSink -> PortAudio -> ALSA ->
 a private PulseAudio null sink whose monitor parec records; a click is the app's cold path (one POST /manifests
 with the opening audio, then the engine), the sound is the first block at the monitor holding the track's first
-non-silent sample (the track's own leading silence subtracted). Loopback server, no injected delay."""
+non-silent sample (the track's own leading silence subtracted); a resume is timed from `Engine.resume` after the
+device has gone quiet. Loopback server, no injected delay."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from tests.helpers.audio_fixtures import Pulse, running_pulse
 
 LAUNCHES = 5
 LATER_PLAYS = 10
+RESUMES = 10
+_PLAYED_BEFORE_PAUSE_S = 0.2
 LAUNCH_TO_CLICK_S = 1.0  # the app connects and shows its window meanwhile (longer than this in practice)
 _THRESHOLD = 1e-3
 _BLOCK_BYTES = 4096
@@ -121,6 +124,17 @@ def _one(monitor: Monitor, clicker: Clicker, engine: Engine, track_id: int) -> f
     return monitor.wait_onset() - clicked - clicker.leads[track_id]
 
 
+def _resume(monitor: Monitor, engine: Engine) -> float:
+    """Let the playing track sound a moment, pause until the device is quiet, and time the resume to sound."""
+    time.sleep(_PLAYED_BEFORE_PAUSE_S)
+    engine.pause()
+    monitor.wait_quiet()
+    monitor.arm()
+    resumed = time.perf_counter()
+    engine.resume()
+    return monitor.wait_onset() - resumed
+
+
 def _launch(pulse: Pulse, monitor: Monitor, clicker: Clicker, track_id: int, wait_s: float | None) -> float:
     """A fresh output process; prepared at launch and clicked `wait_s` later, or (None) opened by the click."""
     sink = DeviceSink("pulse")
@@ -135,7 +149,8 @@ def _launch(pulse: Pulse, monitor: Monitor, clicker: Clicker, track_id: int, wai
 
 
 def measure(url: str, token: str, work: Path, log: Callable[[str], None]) -> dict[str, float]:
-    """The figures in ms: first play after launch (three ways) and later plays, p50 (and max for later plays)."""
+    """The figures in ms: first play after launch (three ways), later plays and resumes, p50 (and max for the
+    last two)."""
     with running_pulse(work / "pulse") as pulse:
         saved = os.environ.get("PULSE_SERVER")
         os.environ["PULSE_SERVER"] = pulse.server
@@ -161,6 +176,7 @@ def measure(url: str, token: str, work: Path, log: Callable[[str], None]) -> dic
                 for play in range(LATER_PLAYS):
                     engine.stop()
                     later.append(_one(monitor, clicker, engine, track_ids[(play + 1) % len(track_ids)]))
+                resumes = [_resume(monitor, engine) for _ in range(RESUMES)]
             finally:
                 engine.close()
         finally:
@@ -174,4 +190,6 @@ def measure(url: str, token: str, work: Path, log: Callable[[str], None]) -> dic
     result = {f"device_{case}_p50_ms": round(statistics.median(values) * 1000, 1) for case, values in figures.items()}
     result["device_later_p50_ms"] = round(statistics.median(later) * 1000, 1)
     result["device_later_max_ms"] = round(max(later) * 1000, 1)
+    result["device_resume_p50_ms"] = round(statistics.median(resumes) * 1000, 1)
+    result["device_resume_max_ms"] = round(max(resumes) * 1000, 1)
     return result
