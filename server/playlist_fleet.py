@@ -162,9 +162,9 @@ class FleetNews:
         """The log after ``after`` as the database holds it now (a snapshot first if compaction passed it)."""
         catalog = Catalog.open(self._data_dir)
         try:
-            record = playlists.find(catalog, playlist_id)
+            pulled = playlists.pull(catalog, playlist_id, after)
             # None: deleted since, and its "deleted" notification follows.
-            return None if record is None else PlaylistNews(playlist_id, playlists.since(catalog, record, after))
+            return None if pulled is None else PlaylistNews(playlist_id, pulled)
         finally:
             catalog.close()
 

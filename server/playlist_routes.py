@@ -140,8 +140,9 @@ def unfollow_playlist(playlist_id: PlaylistId, request: Request, catalog: Catalo
 
 @router.get("/playlists/{playlist_id}/updates", responses=errors(401, 404, 422))
 def pull_updates(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep, since: Since = 0) -> dict[str, Any]:
-    record, _role = playlists.readable(catalog, playlist_id, user.id)
-    return playlists.since(catalog, record, since).to_json()
+    with catalog.read_snapshot():
+        record, _role = playlists.readable(catalog, playlist_id, user.id)
+        return playlists.since(catalog, record, since).to_json()
 
 
 @router.post("/playlists/{playlist_id}/updates", max_body_size=MAX_PUSH_BYTES,

@@ -196,8 +196,7 @@ def _listing_item(data_dir: Path, playlist_id: str, user_id: int) -> dict[str, A
 def _pull(data_dir: Path, playlist_id: str, seq: int) -> PullResult | None:
     catalog = Catalog.open(data_dir)
     try:
-        record = playlists.find(catalog, playlist_id)
-        return None if record is None else playlists.since(catalog, record, seq)
+        return playlists.pull(catalog, playlist_id, seq)
     finally:
         catalog.close()
 

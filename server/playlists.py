@@ -250,8 +250,19 @@ def append(catalog: Catalog, record: PlaylistRecord, workers: UpdateWorkers, upd
     return PushResult(tuple(known[update.update_id] for update in updates), last_seq), logged
 
 
+def pull(catalog: Catalog, playlist_id: str, seq: int) -> PullResult | None:
+    """``since`` on the playlist as one read snapshot holds it; None when there is no such playlist."""
+    with catalog.read_snapshot():
+        record = find(catalog, playlist_id)
+        return None if record is None else since(catalog, record, seq)
+
+
 def since(catalog: Catalog, record: PlaylistRecord, seq: int) -> PullResult:
-    """What a replica that has seen the log up to ``seq`` lacks (a snapshot first if compaction passed it)."""
+    """What a replica that has seen the log up to ``seq`` lacks (a snapshot first if compaction passed it).
+
+    Read ``record`` and call this inside one ``read_snapshot`` (or the push's transaction): a compaction committed
+    between the two reads would have emptied rows the record says are logged.
+    """
     if seq > record.last_seq:
         seq = 0  # the replica knows a log this server no longer has: hand it everything, merging is harmless
     if seq >= record.snapshot_seq or record.snapshot_seq == 0:
