@@ -20,6 +20,7 @@ from client.bundled import BundledServer
 from client.settings import LibrarySection, LibrarySort, Settings, SettingsStore, remember_password
 from client.startup import Connection, Startup
 from client.tasks import run_task
+from client.ui_thread_gc import hold_ui_thread_gc
 from client.views.connecting import ConnectingWindow
 from client.widgets.theme import Theme
 from player import DeviceError, DeviceSink, RenderSink, Sink, list_output_devices
@@ -64,6 +65,7 @@ class App(QObject):
                  username: str | None, password: str | None, audio_out: Path | None, *,
                  edge_url: str | None = None) -> None:
         super().__init__()
+        self._release_gc = hold_ui_thread_gc()  # its worker threads must not free its Qt objects (see the module)
         self.store = SettingsStore(data_dir / SETTINGS_FILE)
         self.settings = self.store.load()
         self.theme = Theme(self.settings.theme, self)  # its palette before any window shows
@@ -97,6 +99,7 @@ class App(QObject):
             self.bus.close()
         if self._bundled is not None:
             self._bundled.stop()
+        self._release_gc()
 
     def _sink(self) -> Sink:
         if self._audio_out is not None:

@@ -95,7 +95,7 @@ def test_an_unreachable_server_is_named_in_the_connecting_window_and_no_session_
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
     app = App(tmp_path / "data", None, url, "demo", "demo", tmp_path / "heard.wav")
-    qtbot.addWidget(app.connecting)
+    qtbot.addWidget(app.connecting, before_close_func=lambda _window: app.stop())
     app.start()
     qtbot.waitUntil(lambda: app.connecting.status.text().startswith("Cannot connect:"), timeout=15_000)
     assert "cannot reach" in app.connecting.status.text() and app.connecting.isVisible()
