@@ -59,6 +59,7 @@ class HistoryController(QObject):
         self._liked: dict[int, Track] = {track.id: track for track, _ in self.store.liked()}  # newest first
         self._closed = False
         self._toggles = 0  # likes toggled here so far: a mirror read that started before one is stale
+        self._loads = 0  # history reads started so far: one finishing after a later one's start is stale
         self._news.connect(self._on_sender_news)
         self._sending = HistorySender(api, self.store, self._news.emit, self.failed.emit)
 
@@ -99,9 +100,15 @@ class HistoryController(QObject):
         self.plays_changed.emit()
 
     def load_history(self) -> None:
-        """Read the history off the UI thread: this device's plays with the server's (other devices') merged in."""
+        """Read the history off the UI thread: this device's plays with the server's (other devices') merged in.
+
+        Reads may overlap (a clear, then the sender's news that the server did it): only the latest one started
+        is shown, so an older read's answer finishing last never brings back what was cleared.
+        """
         store, api = self.store, self._api
-        run_task(lambda: _history(store, api), self.history_loaded.emit, self.failed.emit)
+        self._loads += 1
+        load = self._loads
+        run_task(lambda: _history(store, api), lambda history: self._on_history_read(load, history), self.failed.emit)
 
     # -- likes --------------------------------------------------------------------------------------------------
 
@@ -133,6 +140,10 @@ class HistoryController(QObject):
 
     # -- slots --------------------------------------------------------------------------------------------------
 
+    def _on_history_read(self, load: int, history: History) -> None:
+        if load == self._loads:
+            self.history_loaded.emit(history)
+
     def _on_sender_news(self, what: str) -> None:
         if what == "likes":
             self._read_likes()
@@ -153,6 +164,8 @@ class HistoryController(QObject):
 
 def _history(store: HistoryStore, api: ApiClient) -> History:
     plays = {play.id: play for play in store.recent(SHOWN_PLAYS)}
+    if store.clear_pending() is not None:  # the server still has what was cleared here: none of it is shown
+        return History(tuple(plays.values()), from_server=True)
     try:
         answer = api.plays(limit=SERVER_PLAYS)
     except (ServerUnreachable, ApiError) as exc:

@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from client import catalog
 from client.api import ApiClient
 from client.bundled import BundledServer
+from client.history.controller import History, HistoryController
 from client.listening import PlayContext
+from client.tasks import pending_tasks
+from tests.helpers.listening import a_play
 from tests.helpers.own_server import own_server
 from tests.helpers.running_app import started_app
 
@@ -86,3 +90,33 @@ def test_the_now_playing_heart_likes_the_track_heard(qtbot, server, secret_servi
     finally:
         api.close()
     window.close()
+
+
+def test_the_history_shown_never_brings_back_what_was_cleared(qtbot, server, tmp_path: Path) -> None:
+    """A read while the server has not heard of the clear yet shows none of what it still holds; of two reads
+    under way at once, only the one started last is shown, whichever finishes first."""
+    api = demo_api(server)
+    history = HistoryController(api, tmp_path / "history")
+    loaded: list[History] = []
+    history.history_loaded.connect(loaded.append)
+    try:
+        history.start()
+        history.record(a_play(catalog.track(api.tracks()["tracks"][0])))
+        assert history.wait_sent(15.0) and len(api.plays(limit=500)["plays"]) == 1
+        history.set_online(False)
+        history.clear_history()
+        history.load_history()
+        qtbot.waitUntil(lambda: pending_tasks() == 0, timeout=10_000)
+        assert [entry.plays for entry in loaded] == [()]
+        assert len(api.plays(limit=500)["plays"]) == 1  # still on the server: a merge would have shown it
+
+        history.set_online(True)
+        assert history.wait_sent(15.0) and api.plays(limit=500)["plays"] == []
+        loaded.clear()
+        history.load_history()
+        history.load_history()
+        qtbot.waitUntil(lambda: pending_tasks() == 0, timeout=10_000)
+        assert [(entry.plays, entry.from_server) for entry in loaded] == [((), True)]
+    finally:
+        history.close()
+        api.close()
