@@ -16,7 +16,7 @@ from client.bundled import BundledServer
 from client.history.controller import History, HistoryController
 from client.listening import PlayContext
 from client.tasks import pending_tasks
-from tests.helpers.listening import a_play
+from tests.helpers.listening import a_play, server_plays
 from tests.helpers.own_server import own_server
 from tests.helpers.running_app import started_app
 
@@ -102,13 +102,14 @@ def test_the_history_shown_never_brings_back_what_was_cleared(qtbot, server, tmp
     try:
         history.start()
         history.record(a_play(catalog.track(api.tracks()["tracks"][0])))
-        assert history.wait_sent(15.0) and len(api.plays(limit=500)["plays"]) == 1
+        played = history.store.recent(1)[0].id
+        assert history.wait_sent(15.0) and server_plays(api, [played]) == [played]
         history.set_online(False)
         history.clear_history()
         history.load_history()
         qtbot.waitUntil(lambda: pending_tasks() == 0, timeout=10_000)
         assert [entry.plays for entry in loaded] == [()]
-        assert len(api.plays(limit=500)["plays"]) == 1  # still on the server: a merge would have shown it
+        assert server_plays(api, [played]) == [played]  # still there: a merge would have shown it
 
         history.set_online(True)
         assert history.wait_sent(15.0) and api.plays(limit=500)["plays"] == []

@@ -17,7 +17,7 @@ from client.catalog import Track
 from client.history.sender import HistorySender
 from client.history.store import DB_NAME, HistoryStore
 from tests.conftest import DEMO_USER, LiveServer, start_server, stop_server
-from tests.helpers.listening import a_play
+from tests.helpers.listening import a_play, server_plays
 
 WAIT_S = 30.0
 
@@ -36,12 +36,6 @@ def sender_on(api: ApiClient, store: HistoryStore, news: list[str]) -> HistorySe
     sender = HistorySender(api, store, news.append, lambda message: pytest.fail(message))
     sender.start()
     return sender
-
-
-def server_plays(api: ApiClient, among: list[str]) -> list[str]:
-    """The ids of the user's plays on the server that are among ``among``, as often as the server has each (the
-    copied demo data dir may hold plays of its own)."""
-    return [str(play["id"]) for play in api.plays(limit=500)["plays"] if str(play["id"]) in among]
 
 
 def test_plays_recorded_while_the_server_is_down_reach_it_once_after_reconnect(own: LiveServer,

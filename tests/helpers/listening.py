@@ -1,9 +1,11 @@
-"""Made-up catalog records and plays for the history tests that need no server (real ones come from the server)."""
+"""Made-up catalog records and plays for the history tests (real tracks come from the server), and what the server
+holds of them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from client.api import ApiClient
 from client.catalog import Track
 from client.listening import PlayContext, PlayEnded
 
@@ -22,3 +24,9 @@ def a_play(track: Track, started_at: datetime = START, minutes: int = 0, *, comp
     """A play of ``track`` heard for 42 s, ``minutes`` after ``started_at``."""
     return PlayEnded(track=track, context=context, started_at=started_at + timedelta(minutes=minutes),
                      ms_played=42_000, completed=completed, skipped=skipped)
+
+
+def server_plays(api: ApiClient, among: list[str]) -> list[str]:
+    """The ids of the user's plays on the server that are among ``among``, as often as the server has each (the
+    copied demo data dir may hold plays of its own)."""
+    return [str(play["id"]) for play in api.plays(limit=500)["plays"] if str(play["id"]) in among]
