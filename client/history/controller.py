@@ -29,7 +29,8 @@ FLUSH_AT_CLOSE_S = 2.0
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """The plays to show, newest first, and whether the server's (other devices') could be read too."""
+    """The plays to show, newest first, and whether the server's (other devices') are accounted for: read, or
+    known to be gone (a clear the server has not done yet)."""
 
     plays: tuple[StoredPlay, ...]
     from_server: bool
