@@ -76,6 +76,15 @@ def pids_running(*arguments: str | Path) -> list[int]:
     return found
 
 
+def parent_pid(pid: int) -> int | None:
+    """The process's parent (from /proc/PID/stat), or None once it has ended."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # after "pid (command)": state, then the parent's pid
+
+
 def server_pid(server: BundledServer) -> int:
     """The pid of the ``server serve`` process serving ``server``'s data dir (found by its command line)."""
     pids = pids_running("serve", server.data_dir)

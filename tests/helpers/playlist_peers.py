@@ -26,6 +26,7 @@ from client.playlists.events import close_stream, parse_events
 from server.auth import create_user
 from server.catalog import Catalog
 from sync import MAX_SNAPSHOT_BYTES, MAX_UPDATE_BYTES, OutgoingUpdate, PlaylistDoc, PullResult, PushRequest
+from tests.helpers.own_server import parent_pid, pids_running
 from tests.helpers.server_api import edit
 
 URL_ANNOUNCEMENT = "LEGATO_SERVER_URL="
@@ -61,6 +62,11 @@ class ServerProcess:
     @property
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    def update_worker_pids(self) -> list[int]:
+        """The server's update-worker processes now: its children running ``server.update_worker``."""
+        assert self._process is not None
+        return [pid for pid in pids_running("server.update_worker") if parent_pid(pid) == self._process.pid]
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, no lifespan; what a power cut or the OOM killer does."""
