@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from loro import ID, ExportMode, LoroDoc, LoroMap, LoroMovableList, VersionVector
+from loro import ID, ChangeMeta, ExportMode, LoroDoc, LoroMap, LoroMovableList, VersionVector
 
 from sync.errors import (
     DecoderFault,
@@ -332,7 +332,9 @@ class PlaylistDoc:
         check_containers(candidate, spans)
 
     def _check_history(self, doc: LoroDoc, spans: dict[int, tuple[int, int]]) -> None:
-        """Every imported change must descend from this playlist's genesis: no foreign roots, no forged genesis."""
+        """Every imported change must descend from this playlist's genesis (no foreign roots, no forged genesis)
+        and from its peer's previous change: loro takes a change whose deps skip that one, but a replica that
+        later loads the playlist's snapshot on top of the genesis refuses it ("it skips counters of its peer")."""
         genesis = genesis_peer(self._playlist_id)
         for peer, (start, end) in spans.items():
             counter = start
@@ -345,7 +347,20 @@ class PlaylistDoc:
                 if (peer == genesis and first + length > 1) or (is_root and peer != genesis):
                     raise ForeignUpdate(f"the update does not belong to playlist {self._playlist_id}: its history "
                                         "starts at another playlist's genesis")
+                if first > 0 and not _follows_its_peer(doc, change):
+                    raise MalformedUpdate(f"the update's change {first}@{peer} does not follow that peer's "
+                                          "earlier edits")
                 counter = first + length
+
+
+def _follows_its_peer(doc: LoroDoc, change: ChangeMeta) -> bool:
+    """Whether ``change`` (not its peer's first) has its peer's previous op among its causes, and a later clock."""
+    peer, first = change.id.peer, change.id.counter
+    causes = doc.frontiers_to_vv(change.deps)
+    previous = doc.get_change(ID(peer, first - 1))
+    if causes is None or not causes.includes_id(ID(peer, first - 1)) or previous is None:
+        return False
+    return change.lamport > previous.lamport + (first - 1 - previous.id.counter)
 
 
 def _new_doc() -> LoroDoc:

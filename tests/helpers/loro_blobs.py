@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import random
 import struct
+from pathlib import Path
 
 import xxhash
 
 CHECKSUM_SEED = int.from_bytes(b"LORO", "little")
 _BODY_START = 22  # magic (4) + checksum field (16) + mode (2)
 _VARINT_BOMB = bytes([0xFF] * 6 + [0x0F])  # LEB128 of 2**46 - 1: a length loro may try to allocate
+SKIPPING_PLAYLIST = "987e7a8b-7c44-9dcf-abca-5564e07bf2b6"  # the playlist of ``skips_its_peers_change``
+
+
+def skips_its_peers_change() -> bytes:
+    """A snapshot of SKIPPING_PLAYLIST, left by the push fuzzer, in which a peer's second change does not descend
+    from its first (its deps name another peer's change only). Loro loads it alone; it wedges a replica later."""
+    return (Path(__file__).parents[1] / "sync" / "fixtures" / "skips-its-peers-change.bin").read_bytes()
 
 
 def reseal(blob: bytes) -> bytes:

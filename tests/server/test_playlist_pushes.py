@@ -19,6 +19,7 @@ from loro import ExportMode, LoroDoc
 
 from sync import MAX_SNAPSHOT_BYTES, MAX_STORED_SNAPSHOT_BYTES, PlaylistDoc
 from tests.helpers.hostile_shapes import WRONG_SHAPES, crafted
+from tests.helpers.loro_blobs import SKIPPING_PLAYLIST, skips_its_peers_change
 from tests.helpers.playlist_peers import Peer, ServerProcess
 from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_api import description_updates, edit
@@ -75,6 +76,13 @@ def test_the_two_known_crashers_are_refused_and_the_playlist_stays_writable(tmp_
     finally:
         alice.close()
         server.stop()
+
+
+def test_a_push_whose_change_skips_its_peers_previous_one_is_refused(peers: dict[str, Peer]) -> None:
+    alice = peers["alice"]
+    alice.create(SKIPPING_PLAYLIST)
+    assert_refused(alice.push(SKIPPING_PLAYLIST, skips_its_peers_change()), 422, "malformed_update")
+    assert alice.client.get(f"/playlists/{SKIPPING_PLAYLIST}").json()["last_seq"] == 0
 
 
 def test_valid_loro_of_the_wrong_shape_gets_a_4xx_and_nothing_is_stored(peers: dict[str, Peer]) -> None:

@@ -15,6 +15,7 @@ from sync import (
     OversizedUpdate,
     PlaylistDoc,
 )
+from tests.helpers.loro_blobs import SKIPPING_PLAYLIST, skips_its_peers_change
 
 PLAYLIST = "6d1c2c8e-0000-4000-8000-000000000001"
 
@@ -146,6 +147,15 @@ def test_an_update_for_another_playlist_is_refused() -> None:
     stranger = LoroDoc()
     stranger.get_movable_list("entries").insert(0, {"id": "e", "track": 1, "by": "m", "at": 0})
     _refused(doc, bytes(stranger.export(ExportMode.Snapshot())), ForeignUpdate)
+
+
+def test_a_change_that_skips_its_peers_previous_one_is_refused() -> None:
+    # Found by the push fuzzer: a mutated snapshot in which a peer's second change does not descend from its first.
+    # Loro takes it; a replica holding it was wedged once one more change arrived, since its snapshot no longer
+    # loaded on top of the genesis ("it skips counters of its peer").
+    crafted = skips_its_peers_change()
+    assert LoroDoc().import_(crafted).pending is None
+    _refused(PlaylistDoc.create(SKIPPING_PLAYLIST), crafted, MalformedUpdate)
 
 
 def test_an_update_that_would_break_an_invariant_is_refused() -> None:
