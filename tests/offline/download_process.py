@@ -15,9 +15,13 @@ from offline import PinKey, RangeBody
 from tests.helpers.offline_harness import RecordingSource, album_tracks, make_parts
 
 
+PINNED = threading.Event()  # both albums are pinned and "pinned" printed: the first "want" may follow
+
+
 class StdinGated(RecordingSource):
     @contextmanager
     def open_range(self, manifest: FileManifest, start: int, end: int) -> Iterator[RangeBody]:
+        PINNED.wait()  # the worker starts on the first pin, before main has printed "pinned"
         print("want", flush=True)  # the single worker asks again only once the last range is stored
         if not sys.stdin.readline():
             raise SystemExit(0)
@@ -35,6 +39,7 @@ def main(root: Path, url: str, user: str, password: str, key_hex: str) -> None:
         album_id, tracks = album_tracks(api, index)
         parts.downloader.pin(PinKey("album", album_id), f"Album {index}", tracks)
     print("pinned", flush=True)
+    PINNED.set()
     threading.Event().wait()
 
 
