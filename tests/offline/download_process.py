@@ -14,7 +14,6 @@ from client.api import ApiClient
 from offline import PinKey, RangeBody
 from tests.helpers.offline_harness import RecordingSource, album_tracks, make_parts
 
-
 PINNED = threading.Event()  # both albums are pinned and "pinned" printed: the first "want" may follow
 
 
