@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from server import covers, origin, waveform
+from server import covers, origin, upgrades, waveform
 from server.album_loudness import record_album_loudness
 from server.catalog import Catalog, NewFile, NewTrack
 from server.exceptions import AlbumLoudnessError, IngestError
@@ -55,6 +55,7 @@ def ingest(data_dir: Path, paths: Iterable[Path], *, regions: Sequence[str] = DE
     tracks: list[IngestedTrack] = []
     failures: list[IngestError] = []
     try:
+        upgrades.record_current_if_empty(catalog)
         for path in _expand(paths, failures):
             outcome = _ingest_or_fail(catalog, data_dir, path, regions)
             if isinstance(outcome, IngestError):

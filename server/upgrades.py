@@ -105,35 +105,46 @@ def pending(catalog: Catalog) -> list[Upgrade]:
     return [step for step in UPGRADES if step.name not in done]
 
 
+def record_current_if_empty(catalog: Catalog) -> None:
+    """A catalog with no tracks has nothing an older server left undone: its pending steps are recorded as done
+    without running (called before a first ingest too, so a data dir this version filled never upgrades)."""
+    if catalog.query_one("SELECT 1 AS found FROM tracks LIMIT 1") is not None:
+        return
+    for step in pending(catalog):
+        _record(catalog, step)
+
+
 def apply_pending(data_dir: Path, stop: threading.Event | None = None) -> list[str]:
     """Run every pending step in order and record each; the names of those that ran.
 
-    A catalog with no tracks has nothing to upgrade: its steps are recorded as done without running.
     Stops between steps (and between albums inside a step) once ``stop`` is set; what is left runs next time.
     """
     stop = stop or threading.Event()
     catalog = Catalog.open(data_dir)
     ran: list[str] = []
     try:
-        empty = catalog.query_one("SELECT 1 AS found FROM tracks LIMIT 1") is None
+        record_current_if_empty(catalog)
         for step in pending(catalog):
             if stop.is_set():
                 break
-            if not empty:
-                _log.info("upgrade: %s: %s", step.name, step.description)
-                try:
-                    step.run(catalog, data_dir, stop)
-                except Exception as exc:
-                    raise UpgradeError(f"the upgrade step {step.name!r} failed ({exc}); it runs again at the "
-                                       "next start") from exc
-                if stop.is_set():
-                    break
-                ran.append(step.name)
-            catalog.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
-                            [step.name, int(time.time())])
+            _log.info("upgrade: %s: %s", step.name, step.description)
+            try:
+                step.run(catalog, data_dir, stop)
+            except Exception as exc:
+                raise UpgradeError(f"the upgrade step {step.name!r} failed ({exc}); it runs again at the "
+                                   "next start") from exc
+            if stop.is_set():
+                break
+            ran.append(step.name)
+            _record(catalog, step)
     finally:
         catalog.close()
     return ran
+
+
+def _record(catalog: Catalog, step: Upgrade) -> None:
+    catalog.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    [step.name, int(time.time())])
 
 
 class BackgroundUpgrades:

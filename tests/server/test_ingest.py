@@ -16,6 +16,7 @@ from server.database import DATABASE_ENV
 from server.ingest import ingest
 from server.origin import origin_path, transform
 from server.transcode import QUALITIES
+from server.upgrades import pending
 from tests.helpers.postgres import ON_BOTH_ENGINES
 from tests.helpers.server_sources import (
     SOURCE_FORMATS,
@@ -142,6 +143,14 @@ def test_reingesting_the_same_file_does_not_duplicate_the_track(
     assert report.ok and report.tracks[0].duplicate
     assert report.tracks[0].track_id == _track_for(ingested, sources, "flac")["id"]
     assert after == before
+
+
+def test_a_data_dir_this_version_filled_has_no_upgrade_step_to_run(ingested: Ingested) -> None:
+    catalog = Catalog.open(ingested.data_dir, ingested.database)
+    try:
+        assert pending(catalog) == []  # ingest filled in all that an upgrade step would
+    finally:
+        catalog.close()
 
 
 def test_folders_are_searched_recursively_for_audio_only(tmp_path: Path) -> None:
