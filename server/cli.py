@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        _use_database(args)
         return int(args.run(args))
     except ServerError as exc:
         print(f"legato-server: {exc}", file=sys.stderr)
@@ -59,7 +60,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="uvicorn's log level (default: warning)")
     serve.add_argument("--warm-edge", action="append", default=[], metavar="URL",
                        help="an edge to warm by itself with the albums releasing within 24 h (repeatable)")
-    _database_option(serve)
     serve.set_defaults(run=_serve)
 
     ingest = commands.add_parser("ingest", help="ingest audio files or folders",
@@ -185,37 +185,40 @@ def _db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     copy = db_commands.add_parser("copy", help="copy the data dir's SQLite catalog into an empty PostgreSQL",
                                   description="Copy every row of the data dir's SQLite catalog into an empty "
                                   "PostgreSQL database (schema created first, one transaction).")
-    _data_option(copy, "the data folder whose catalog.db to copy")
+    _data_option(copy, "the data folder whose catalog.db to copy", database=False)
     copy.add_argument("--to", required=True, metavar="URL", help="the target, postgresql://USER@HOST:PORT/NAME")
     copy.set_defaults(run=_db_copy)
     upgrade = db_commands.add_parser("upgrade", help="bring the database's schema to the current one",
                                      description="Create the tables, columns and indexes the database lacks "
                                      f"(SQLite in the data dir unless --database or {DATABASE_ENV} says else).")
     _data_option(upgrade, "the server's data folder (an existing one)")
-    _database_option(upgrade)
     upgrade.set_defaults(run=_db_upgrade)
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", metavar="URL", default=None,
-                        help=f"postgresql://USER@HOST:PORT/NAME (default: ${DATABASE_ENV}, else DIR/catalog.db)")
-
-
 def _data_option(parser: argparse.ArgumentParser,
-                 meaning: str = "the server's data folder (catalog and encrypted origin); created if missing") -> None:
+                 meaning: str = "the server's data folder (catalog and encrypted origin); created if missing",
+                 database: bool = True) -> None:
+    """``--data`` and (unless ``database`` is False) ``--database``, which ``main`` applies to the command."""
     parser.add_argument("--data", type=Path, required=True, metavar="DIR", help=meaning)
+    if database:
+        parser.add_argument("--database", metavar="URL", default=None,
+                            help=f"postgresql://USER@HOST:PORT/NAME (default: ${DATABASE_ENV}, else DIR/catalog.db)")
+
+
+def _use_database(args: argparse.Namespace) -> None:
+    """Every part of a command (and each process it starts) opens the catalog from the data dir and
+    LEGATO_DATABASE_URL, so ``--database`` becomes that for the command's run; checked before it starts."""
+    if getattr(args, "database", None):
+        from server.database import database_url
+
+        os.environ[DATABASE_ENV] = database_url(args.data, args.database).render_as_string(hide_password=False)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.catalog import Catalog
-    from server.database import database_url
     from server.warm import BackgroundWarmer
 
-    database = database_url(args.data, args.database)
-    # Every part of the server (and each process it starts) opens the catalog from the data dir and this.
-    if args.database:
-        os.environ[DATABASE_ENV] = database.render_as_string(hide_password=False)
     Catalog.open(args.data).close()  # an unreachable database is said now, not at the first request
     app = create_app(args.data)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from server.auth import create_user
+from server.auth import authenticate, create_user
 from server.catalog import DB_NAME, Catalog
 from server.catalog_connection import upgrade
 from server.cli import URL_ANNOUNCEMENT, main
 from server.database import DATABASE_ENV, create_engine, database_url
 from server.exceptions import DatabaseError
+from server.releases import release_at
 from server.schema import schema
 from tests.helpers.edge_cache import free_port
+from tests.helpers.server_sources import stereo_tone, write_audio
 
 
 def _affinity(declared: str) -> str:
@@ -189,3 +192,23 @@ def test_serve_says_plainly_that_its_database_is_unreachable(tmp_path: Path, mon
     assert main(["serve", "--data", str(tmp_path), "--port", "0", "--database", url]) == 1
     error = capsys.readouterr().err
     assert "cannot reach the database" in error and "secret" not in error
+
+
+def test_every_data_dir_command_works_on_the_database_it_is_given(tmp_path: Path, postgres_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    data_dir = tmp_path / "data"
+    source = write_audio(tmp_path / "one.flac", stereo_tone(1.0), {"title": "One", "artist": "A", "album": "B"})
+    for command in (["ingest", str(source)], ["release", "set", "--album", "1", "--at", "2031-01-01T00:00:00Z"],
+                    ["user", "add", "ada", "--password", "ada-pw"]):
+        ran = subprocess.run([sys.executable, "-m", "server", *command, "--data", str(data_dir), "--database",
+                              postgres_url], capture_output=True, text=True, check=False)
+        assert ran.returncode == 0, f"{command}: {ran.stderr}"
+    catalog = Catalog.open(data_dir, database_url(data_dir, postgres_url))
+    try:
+        assert [row["title"] for row in catalog.query("SELECT title FROM tracks")] == ["One"]
+        assert release_at(catalog, 1) == datetime(2031, 1, 1, tzinfo=UTC)
+        assert authenticate(catalog, "ada", "ada-pw") is not None
+    finally:
+        catalog.close()
+    assert not (data_dir / DB_NAME).exists()  # nothing went to SQLite
