@@ -12,7 +12,8 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -39,8 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        _use_database(args)
-        return int(args.run(args))
+        with _database_for_the_run(args):
+            return int(args.run(args))
     except ServerError as exc:
         print(f"legato-server: {exc}", file=sys.stderr)
         return EXIT_PARTIAL
@@ -198,20 +199,31 @@ def _db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _data_option(parser: argparse.ArgumentParser,
                  meaning: str = "the server's data folder (catalog and encrypted origin); created if missing",
                  database: bool = True) -> None:
-    """``--data`` and (unless ``database`` is False) ``--database``, which ``main`` applies to the command."""
+    """``--data`` and (unless ``database`` is False) ``--database``, which ``main`` applies to the run."""
     parser.add_argument("--data", type=Path, required=True, metavar="DIR", help=meaning)
     if database:
         parser.add_argument("--database", metavar="URL", default=None,
                             help=f"postgresql://USER@HOST:PORT/NAME (default: ${DATABASE_ENV}, else DIR/catalog.db)")
 
 
-def _use_database(args: argparse.Namespace) -> None:
+@contextmanager
+def _database_for_the_run(args: argparse.Namespace) -> Iterator[None]:
     """Every part of a command (and each process it starts) opens the catalog from the data dir and
-    LEGATO_DATABASE_URL, so ``--database`` becomes that for the command's run; checked before it starts."""
-    if getattr(args, "database", None):
-        from server.database import database_url
+    LEGATO_DATABASE_URL, so ``--database`` (checked first) is that while the command runs, and only then."""
+    if not getattr(args, "database", None):
+        yield
+        return
+    from server.database import database_url
 
-        os.environ[DATABASE_ENV] = database_url(args.data, args.database).render_as_string(hide_password=False)
+    before = os.environ.get(DATABASE_ENV)
+    os.environ[DATABASE_ENV] = database_url(args.data, args.database).render_as_string(hide_password=False)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[DATABASE_ENV]
+        else:
+            os.environ[DATABASE_ENV] = before
 
 
 def _serve(args: argparse.Namespace) -> int:

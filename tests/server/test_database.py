@@ -3,6 +3,7 @@ SQLite catalog holds, and ``db upgrade`` brings either engine to the current sch
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -185,13 +186,14 @@ def test_serve_with_database_serves_from_postgresql(tmp_path: Path, postgres_url
     assert not (data_dir / DB_NAME).exists()  # nothing went to SQLite
 
 
-def test_serve_says_plainly_that_its_database_is_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_serve_says_plainly_that_its_database_is_unreachable(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv(DATABASE_ENV, "")  # serve exports --database to the process: undone after the test
+    before = os.environ.get(DATABASE_ENV)
     url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/music"
     assert main(["serve", "--data", str(tmp_path), "--port", "0", "--database", url]) == 1
     error = capsys.readouterr().err
     assert "cannot reach the database" in error and "secret" not in error
+    assert os.environ.get(DATABASE_ENV) == before  # --database held for the run only
 
 
 def test_every_data_dir_command_works_on_the_database_it_is_given(tmp_path: Path, postgres_url: str,
