@@ -13,6 +13,7 @@ from sync.errors import (
     PlaylistTooLarge,
     SyncError,
 )
+from sync.loro_boundary import genesis_peer
 from sync.messages import (
     MAX_UPDATES_PER_PUSH,
     PUSH_REQUEST_SCHEMA,
@@ -31,7 +32,6 @@ from sync.playlist_doc import (
     MergedPush,
     PlaylistDoc,
     PlaylistState,
-    genesis_peer,
 )
 from sync.playlist_shape import MAX_ENTRIES
 

@@ -5,27 +5,23 @@ Pure logic over bytes: it never touches a file or the network. Remote updates ar
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loro import ID, ChangeMeta, ExportMode, LoroDoc, LoroMap, LoroMovableList, VersionVector
+from loro import ExportMode, LoroDoc, LoroMap, LoroMovableList, VersionVector
 
 from sync.errors import (
-    DecoderFault,
     EntryNotFound,
-    ForeignUpdate,
     InvalidEdit,
     InvalidState,
-    MalformedUpdate,
     MissingDependencies,
     OversizedUpdate,
     PlaylistTooLarge,
 )
+from sync.loro_boundary import check_history, decode_end, genesis_peer, import_blob, loro_faults
 from sync.playlist_shape import (
     ENTRIES,
     MAX_DESCRIPTION_CHARS,
@@ -47,7 +43,6 @@ from sync.playlist_shape import (
 MAX_UPDATE_BYTES = 256 * 1024
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # the largest blob a loader accepts
 MAX_STORED_SNAPSHOT_BYTES = MAX_SNAPSHOT_BYTES // 2  # the largest playlist a push may leave: well below the above
-_EMPTY_FRONTIERS = b"\x00"
 
 
 @dataclass(frozen=True)
@@ -79,12 +74,6 @@ class PlaylistState:
     description: str
     collaborative: bool
     entries: tuple[Entry, ...]
-
-
-def genesis_peer(playlist_id: str) -> int:
-    """The Loro peer id that writes a playlist's first change; every other change descends from it."""
-    digest = hashlib.sha256(f"legato-playlist:{playlist_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
 
 
 class PlaylistDoc:
@@ -243,11 +232,11 @@ class PlaylistDoc:
         held = self._doc.oplog_vv
         for update in updates:
             blob = _sized(update, max_bytes)
-            if not held.includes_vv(_decode_end(blob)):
+            if not held.includes_vv(decode_end(blob)):
                 blobs.append(blob)
         if not blobs:
             return False  # echoes of what this replica already holds (its own pushes coming back, say)
-        with _loro_faults():
+        with loro_faults():
             candidate = self._copy()
             before = candidate.oplog_vv.encode()
             for blob in blobs:
@@ -268,7 +257,7 @@ class PlaylistDoc:
         and its snapshot (at most ``MAX_STORED_SNAPSHOT_BYTES``) must load again into an equal, valid playlist.
         Raises an ``InvalidUpdate`` subclass (``PlaylistTooLarge`` for the limits); this replica is unchanged.
         """
-        with _loro_faults():
+        with loro_faults():
             candidate = self._copy()
             exported = []
             for update in updates:
@@ -285,7 +274,7 @@ class PlaylistDoc:
                 raise PlaylistTooLarge(f"the playlist would take {len(snapshot)} bytes, more than the limit of "
                                        f"{MAX_STORED_SNAPSHOT_BYTES}; remove entries or start another playlist")
             reloaded = _new_doc()
-            if _import(reloaded, snapshot).pending is not None:
+            if import_blob(reloaded, snapshot).pending is not None:
                 raise InvalidState("the playlist with this update applied does not load again from its snapshot")
             if check_state(reloaded, self._playlist_id, MAX_LOADED_ENTRIES) != entries or any(
                     reloaded.get_map(name).get_value() != candidate.get_map(name).get_value()
@@ -323,44 +312,14 @@ class PlaylistDoc:
         return copy
 
     def _merge(self, candidate: LoroDoc, blob: bytes) -> None:
-        status = _import(candidate, blob)
+        status = import_blob(candidate, blob)
         if status.pending is not None:
             raise MissingDependencies(f"the update for playlist {self._playlist_id} depends on edits this "
                                       "replica has not seen; pull the earlier updates first")
         spans = status.success.inner()
-        self._check_history(candidate, spans)
+        check_history(candidate, self._playlist_id, spans)
         check_containers(candidate, spans)
 
-    def _check_history(self, doc: LoroDoc, spans: dict[int, tuple[int, int]]) -> None:
-        """Every imported change must descend from this playlist's genesis (no foreign roots, no forged genesis)
-        and from its peer's previous change: loro takes a change whose deps skip that one, but a replica that
-        later loads the playlist's snapshot on top of the genesis refuses it ("it skips counters of its peer")."""
-        genesis = genesis_peer(self._playlist_id)
-        for peer, (start, end) in spans.items():
-            counter = start
-            while counter < end:
-                change = doc.get_change(ID(peer, counter))
-                if change is None:
-                    raise MalformedUpdate(f"the update claims changes of peer {peer} it does not carry")
-                first, length = change.id.counter, change.len
-                is_root = first == 0 and change.deps.encode() == _EMPTY_FRONTIERS
-                if (peer == genesis and first + length > 1) or (is_root and peer != genesis):
-                    raise ForeignUpdate(f"the update does not belong to playlist {self._playlist_id}: its history "
-                                        "starts at another playlist's genesis")
-                if first > 0 and not _follows_its_peer(doc, change):
-                    raise MalformedUpdate(f"the update's change {first}@{peer} does not follow that peer's "
-                                          "earlier edits")
-                counter = first + length
-
-
-def _follows_its_peer(doc: LoroDoc, change: ChangeMeta) -> bool:
-    """Whether ``change`` (not its peer's first) has its peer's previous op among its causes, and a later clock."""
-    peer, first = change.id.peer, change.id.counter
-    causes = doc.frontiers_to_vv(change.deps)
-    previous = doc.get_change(ID(peer, first - 1))
-    if causes is None or not causes.includes_id(ID(peer, first - 1)) or previous is None:
-        return False
-    return change.lamport > previous.lamport + (first - 1 - previous.id.counter)
 
 
 def _new_doc() -> LoroDoc:
@@ -381,49 +340,6 @@ def _sized(update: bytes, max_bytes: int) -> bytes:
     if len(blob) > max_bytes:
         raise OversizedUpdate(f"an update of {len(blob)} bytes exceeds the limit of {max_bytes} bytes")
     return blob
-
-
-def _import(doc: LoroDoc, blob: bytes) -> Any:
-    try:
-        return doc.import_(blob)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - loro raises a bare BaseException for undecodable input
-        raise _refusal(exc) from None
-
-
-def _decode_end(blob: bytes) -> VersionVector:
-    """The version a replica holds once it has imported ``blob``; raises MalformedUpdate if it does not decode."""
-    try:
-        meta = LoroDoc.decode_import_blob_meta(blob, True)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - loro raises a bare BaseException for undecodable input
-        raise _refusal(exc) from None
-    if "Shallow" in str(meta.mode):
-        raise MalformedUpdate("a shallow snapshot lacks the playlist's history; send updates or a full snapshot")
-    return meta.partial_end_vv
-
-
-@contextmanager
-def _loro_faults() -> Iterator[None]:
-    """Loro decodes lazily, so reading a doc after an import may panic too: that is the update's fault."""
-    try:
-        yield
-    except BaseException as exc:
-        if _is_panic(exc):
-            raise _refusal(exc) from None
-        raise
-
-
-def _is_panic(exc: BaseException) -> bool:
-    return type(exc).__name__ == "PanicException"  # pyo3_runtime's, not importable by name
-
-
-def _refusal(exc: BaseException) -> MalformedUpdate:
-    if _is_panic(exc):
-        return DecoderFault(f"the update made the CRDT library fail ({exc}); it was refused")
-    return MalformedUpdate(f"the update does not decode as a playlist update ({exc})")
 
 
 def _entry(value: dict[str, Any]) -> Entry:
