@@ -1,5 +1,5 @@
-"""The ``legato-server`` command line: serve, ingest, demo, user add, release set, edge, warm, recs train,
-catalog synth/import-metadata/delete-track, search reindex and db copy/upgrade.
+"""The ``legato-server`` command line: serve, ingest, demo, user add, release set, edge, warm, recs train, and
+(``server/cli_admin.py``) catalog synth/import-metadata/delete-track, search reindex and db copy/upgrade.
 
 Exit codes: 0 success, 1 partial failure (some files failed; each is printed), 2 usage error.
 """
@@ -8,27 +8,38 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
-import re
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
 
-from server.database import DATABASE_ENV
+from server.cli_admin import add_admin_commands
+from server.cli_args import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    data_option,
+    database_for_the_run,
+    duration,
+    instant,
+    positive_float,
+    positive_int,
+    region,
+    regions,
+)
 from server.edge import EDGE_ANNOUNCEMENT
 from server.exceptions import ServerError
 
 if TYPE_CHECKING:
     from server.ingest import IngestedTrack
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "URL_ANNOUNCEMENT", "main"]
+
 DEFAULT_PORT = 8765
 URL_ANNOUNCEMENT = "LEGATO_SERVER_URL"
 
@@ -40,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        with _database_for_the_run(args):
+        with database_for_the_run(args):
             return int(args.run(args))
     except ServerError as exc:
         print(f"legato-server: {exc}", file=sys.stderr)
@@ -53,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the HTTP API", description="Serve the HTTP API; prints "
                                 f"{URL_ANNOUNCEMENT}=<url> once it accepts connections.")
-    _data_option(serve)
+    data_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"TCP port (default: {DEFAULT_PORT}; 0 lets the OS pick a free one)")
@@ -65,11 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="ingest audio files or folders",
                                  description="Transcode, encrypt and catalog audio files (folders recursively).")
-    _data_option(ingest)
+    data_option(ingest)
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="an audio file or a folder")
-    ingest.add_argument("--regions", type=_regions, default=None,
+    ingest.add_argument("--regions", type=regions, default=None,
                         help="comma-separated ISO country codes where the tracks may play (default: GB,US,DE,FR,SE)")
-    ingest.add_argument("--release-at", type=_instant, default=None, metavar="ISO8601",
+    ingest.add_argument("--release-at", type=instant, default=None, metavar="ISO8601",
                         help="schedule the albums of these files for this instant (e.g. 2026-12-04T00:00:00Z); "
                              "until then they are listed but do not play")
     ingest.set_defaults(run=_ingest)
@@ -78,9 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     release_commands = release.add_subparsers(dest="sub_command", metavar="RELEASE_COMMAND")
     release_set = release_commands.add_parser("set", help="set or move an album's release instant",
                                               description="Set or move an album's release instant.")
-    _data_option(release_set)
-    release_set.add_argument("--album", type=_positive_int, required=True, metavar="ID", help="the album's id")
-    release_set.add_argument("--at", type=_instant, required=True, metavar="ISO8601",
+    data_option(release_set)
+    release_set.add_argument("--album", type=positive_int, required=True, metavar="ID", help="the album's id")
+    release_set.add_argument("--at", type=instant, required=True, metavar="ISO8601",
                              help="the instant, with its zone (Z or +01:00)")
     release_set.add_argument("--jitter-ms", type=int, default=None, metavar="MS",
                              help="each client's random wait bound at the release instant (default: 2000)")
@@ -99,19 +110,19 @@ def _parser() -> argparse.ArgumentParser:
 
     warm = commands.add_parser("warm", help="pull albums through edges before their release",
                                description="Pull every slice of an album's files through each edge; resumable.")
-    _data_option(warm)
+    data_option(warm)
     warm.add_argument("--edge", action="append", required=True, metavar="URL", help="an edge (repeatable)")
     which = warm.add_mutually_exclusive_group(required=True)
-    which.add_argument("--album", type=_positive_int, action="append", metavar="ID", help="an album (repeatable)")
-    which.add_argument("--releasing-within", type=_duration, metavar="24h",
+    which.add_argument("--album", type=positive_int, action="append", metavar="ID", help="an album (repeatable)")
+    which.add_argument("--releasing-within", type=duration, metavar="24h",
                        help="every album whose release falls within this time from now (e.g. 24h, 90m)")
     warm.set_defaults(run=_warm)
 
     demo = commands.add_parser("demo", help="build the synthesized demo catalog and the demo user",
                                description="Render demo albums, ingest them and add the user demo/demo.")
-    _data_option(demo)
-    demo.add_argument("--albums", type=_positive_int, default=4, help="number of albums (default: 4)")
-    demo.add_argument("--seconds-per-track", type=_positive_float, default=90.0,
+    data_option(demo)
+    demo.add_argument("--albums", type=positive_int, default=4, help="number of albums (default: 4)")
+    demo.add_argument("--seconds-per-track", type=positive_float, default=90.0,
                       help="approximate track length in seconds (default: 90)")
     demo.add_argument("--sampler-albums", type=int, default=14, help="short albums by more artists, three tracks "
                       "each, so Discover Weekly has 30 fresh picks (default: 14; 0: none)")
@@ -124,9 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     add = user_commands.add_parser("add", help="add a user", description="Add a user. Without --password the "
                                    "password is prompted for on a terminal, or read as one line from stdin.")
     add.add_argument("name", help="the user name")
-    _data_option(add)
+    data_option(add)
     add.add_argument("--password", help="the password (prompted for when absent)")
-    add.add_argument("--region", type=_region, default="GB", help="ISO country code of the user (default: GB)")
+    add.add_argument("--region", type=region, default="GB", help="ISO country code of the user (default: GB)")
     add.set_defaults(run=_user_add)
 
     recs = commands.add_parser("recs", help="the recommender", description="The recommender's model.")
@@ -134,96 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     train = recs_commands.add_parser("train", help="train the recommendation model now",
                                      description="Compute missing audio vectors, train ALS on the listening "
                                      "history, rebuild the nearest-neighbour index, store it in the data dir.")
-    _data_option(train)
-    train.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: every core)")
+    data_option(train)
+    train.add_argument("--threads", type=positive_int, default=None, help="CPU threads (default: every core)")
     train.set_defaults(run=_recs_train)
-    _catalog_commands(commands)
-    _search_commands(commands)
-    _db_commands(commands)
+    add_admin_commands(commands)
     return parser
-
-
-def _catalog_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    catalog = commands.add_parser("catalog", help="metadata-only tracks and catalog edits",
-                                  description="Metadata-only tracks (no audio) and catalog edits.")
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="CATALOG_COMMAND")
-    synth = catalog_commands.add_parser(
-        "synth", help="add N synthetic metadata-only tracks", description="Add N synthetic metadata-only tracks "
-        "(no audio; for benchmarks and load tests) named from /usr/share/dict/words, Zipf popularity.")
-    _data_option(synth)
-    synth.add_argument("--tracks", type=_positive_int, required=True, metavar="N", help="how many tracks")
-    synth.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    synth.set_defaults(run=_catalog_synth)
-    load = catalog_commands.add_parser(
-        "import-metadata", help="add metadata-only tracks from a JSON Lines file",
-        description="Add metadata-only tracks (no audio) from JSON Lines: one object per line with title, "
-        "artist and optionally album, popularity (0-100), regions, popularity_by_region, duration_s.")
-    _data_option(load)
-    load.add_argument("file", type=Path, metavar="FILE.jsonl", help="the JSON Lines file")
-    load.set_defaults(run=_catalog_import)
-    delete = catalog_commands.add_parser("delete-track", help="remove a track and its encrypted files",
-                                         description="Remove a track, its files, and its album and artist when "
-                                         "nothing else is theirs.")
-    _data_option(delete)
-    delete.add_argument("track_id", type=_positive_int, metavar="TRACK_ID", help="the track's id")
-    delete.set_defaults(run=_catalog_delete)
-
-
-def _search_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    search = commands.add_parser("search", help="the search index", description="The search index.")
-    search_commands = search.add_subparsers(dest="search_command", metavar="SEARCH_COMMAND")
-    reindex = search_commands.add_parser("reindex", help="rebuild the search index from the catalog",
-                                         description="Rebuild the search index from the catalog (stop the server "
-                                         "first: it keeps the index in step by itself).")
-    _data_option(reindex)
-    reindex.set_defaults(run=_search_reindex)
-
-
-def _db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = commands.add_parser("db", help="the server's database (SQLite or PostgreSQL)",
-                             description="The server's database: SQLite in the data dir, or PostgreSQL.")
-    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
-    copy = db_commands.add_parser("copy", help="copy the data dir's SQLite catalog into an empty PostgreSQL",
-                                  description="Copy every row of the data dir's SQLite catalog into an empty "
-                                  "PostgreSQL database (schema created first, one transaction).")
-    _data_option(copy, "the data folder whose catalog.db to copy", database=False)
-    copy.add_argument("--to", required=True, metavar="URL", help="the target, postgresql://USER@HOST:PORT/NAME")
-    copy.set_defaults(run=_db_copy)
-    upgrade = db_commands.add_parser("upgrade", help="bring the database's schema to the current one",
-                                     description="Create the tables, columns and indexes the database lacks "
-                                     f"(SQLite in the data dir unless --database or {DATABASE_ENV} says else).")
-    _data_option(upgrade, "the server's data folder (an existing one)")
-    upgrade.set_defaults(run=_db_upgrade)
-
-
-def _data_option(parser: argparse.ArgumentParser,
-                 meaning: str = "the server's data folder (catalog and encrypted origin); created if missing",
-                 database: bool = True) -> None:
-    """``--data`` and (unless ``database`` is False) ``--database``, which ``main`` applies to the run."""
-    parser.add_argument("--data", type=Path, required=True, metavar="DIR", help=meaning)
-    if database:
-        parser.add_argument("--database", metavar="URL", default=None,
-                            help=f"postgresql://USER@HOST:PORT/NAME (default: ${DATABASE_ENV}, else DIR/catalog.db)")
-
-
-@contextmanager
-def _database_for_the_run(args: argparse.Namespace) -> Iterator[None]:
-    """Every part of a command (and each process it starts) opens the catalog from the data dir and
-    LEGATO_DATABASE_URL, so ``--database`` (checked first) is that while the command runs, and only then."""
-    if not getattr(args, "database", None):
-        yield
-        return
-    from server.database import database_url
-
-    before = os.environ.get(DATABASE_ENV)
-    os.environ[DATABASE_ENV] = database_url(args.data, args.database).render_as_string(hide_password=False)
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[DATABASE_ENV]
-        else:
-            os.environ[DATABASE_ENV] = before
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -367,131 +293,7 @@ def _user_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _catalog_synth(args: argparse.Namespace) -> int:
-    from server.catalog_synth import synth
-
-    added = synth(args.data, args.tracks, args.seed, progress=lambda n: print(f"{n} tracks added", flush=True))
-    print(f"{added} synthetic metadata-only tracks added (no audio; for benchmarks and load tests)")
-    return EXIT_OK
-
-
-def _catalog_import(args: argparse.Namespace) -> int:
-    from server.metadata_import import import_file
-
-    try:
-        report = import_file(args.data, args.file)
-    except OSError as exc:
-        print(f"legato-server: cannot read {args.file} ({exc.strerror or exc})", file=sys.stderr)
-        return EXIT_USAGE
-    for failure in report.failures:
-        print(f"failed: {args.file}: {failure}", file=sys.stderr)
-    print(f"{report.added} metadata-only tracks added, {report.present} already present, "
-          f"{len(report.failures)} lines failed")
-    return EXIT_PARTIAL if report.failures else EXIT_OK
-
-
-def _catalog_delete(args: argparse.Namespace) -> int:
-    from server.catalog import Catalog
-    from server.origin import origin_path
-
-    catalog = Catalog.open(args.data)
-    try:
-        exists = catalog.query_one("SELECT id FROM tracks WHERE id = ?", [args.track_id]) is not None
-        files = catalog.delete_track(args.track_id)
-    finally:
-        catalog.close()
-    if not exists:
-        print(f"legato-server: there is no track with id {args.track_id}", file=sys.stderr)
-        return EXIT_PARTIAL
-    for file_id in files:
-        origin_path(args.data, file_id).unlink(missing_ok=True)
-    print(f"deleted track {args.track_id} and {len(files)} files")
-    return EXIT_OK
-
-
-def _search_reindex(args: argparse.Namespace) -> int:
-    from server.catalog import Catalog
-    from server.search_index import SearchIndex
-
-    catalog = Catalog.open(args.data)
-    try:
-        index = SearchIndex(args.data)
-        print(f"search index {index.rebuild(catalog)}: {index.documents} documents")
-    except ValueError as exc:  # tantivy's error for a writer lock held by a running server, among others
-        print(f"legato-server: cannot rebuild the search index ({exc}); is a server running on {args.data}?",
-              file=sys.stderr)
-        return EXIT_PARTIAL
-    finally:
-        catalog.close()
-    return EXIT_OK
-
-
-def _db_copy(args: argparse.Namespace) -> int:
-    from server.database import database_url
-    from server.database_copy import copy_catalog
-
-    copied = copy_catalog(args.data, database_url(args.data, args.to), progress=lambda line: print(line, flush=True))
-    print(f"copied {sum(copied.values())} rows of {len(copied)} tables")
-    return EXIT_OK
-
-
-def _db_upgrade(args: argparse.Namespace) -> int:
-    from server.catalog_connection import upgrade
-    from server.database import database_url
-
-    url = database_url(args.data, args.database)
-    added = upgrade(args.data, url)
-    for change in added:
-        print(f"added {change}")
-    print(f"{url.render_as_string()}: schema is current")
-    return EXIT_OK
-
-
 def _read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
     return sys.stdin.readline().rstrip("\r\n")
-
-
-def _region(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z]{2}", value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a two-letter ISO country code")
-    return value.upper()
-
-
-def _regions(value: str) -> tuple[str, ...]:
-    return tuple(_region(part.strip()) for part in value.split(",") if part.strip())
-
-
-def _positive_int(value: str) -> int:
-    number = int(value) if value.isdigit() else 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
-    return number
-
-
-def _instant(value: str) -> datetime:
-    from server.releases import parse_instant
-
-    try:
-        return parse_instant(value)
-    except ServerError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _duration(value: str) -> timedelta:
-    match = re.fullmatch(r"([0-9]+)([smhd])", value.strip().lower())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a duration such as 24h, 90m or 2d")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
-
-
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number")
-    return number
