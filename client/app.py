@@ -120,6 +120,7 @@ class App(QObject):
         window.settings_requested.connect(functools.partial(self.open_settings, session, window))
         window.closing.connect(functools.partial(self._on_window_closing, session, window))
         window.now_playing.normalisation_toggled.connect(self._on_normalisation_toggled)
+        window.now_playing.mute_toggled.connect(self._on_mute_toggled)
         window.welcome_dismissed.connect(functools.partial(self._on_window_welcome_dismissed, window))
         window.your_library.sort_chosen.connect(functools.partial(self._on_library_sort_chosen, window))
         self.session, self.window = session, window
@@ -202,14 +203,19 @@ class App(QObject):
         # The engine does not report it back, so the record follows the control's change (never reads the widget).
         self.settings = dataclasses.replace(self.settings, normalisation=on)
 
+    def _on_mute_toggled(self, muted: bool, level: float) -> None:
+        # While muted the engine plays at 0: the level to come back to is the slider's, recorded here.
+        self.settings = dataclasses.replace(self.settings, muted=muted, volume=level)
+
     def _settings_now(self, session: Session, window: MainWindow) -> Settings:
         """The settings with what the session holds now: volume, shuffle, repeat, offline mode, queue, window."""
         playback = session.playback
         queue = playback.queue
         entries = ([queue.current] if queue.current is not None else []) + queue.upcoming()
         downloads = session.downloads
+        volume = self.settings.volume if self.settings.muted else playback.engine.volume
         return dataclasses.replace(
-            self.settings, volume=playback.engine.volume, shuffle=queue.shuffle, repeat=queue.repeat.value,
+            self.settings, volume=volume, shuffle=queue.shuffle, repeat=queue.repeat.value,
             offline_mode=downloads.forced_offline if downloads is not None else self.settings.offline_mode,
             window_geometry=bytes(window.saveGeometry().data()),
             last_queue=tuple(e.track.id for e in entries),

@@ -84,7 +84,7 @@ def open_session(connection: Connection, settings: Settings, data_dir: Path, sin
 def apply_settings(session: Session, settings: Settings) -> None:
     """Make the session play and connect as ``settings`` say (the cache size is set when it changes, not here)."""
     playback = session.playback
-    playback.engine.set_volume(settings.volume)
+    playback.engine.set_volume(0.0 if settings.muted else settings.volume)
     playback.engine.set_normalisation(settings.normalisation)
     playback.engine.set_crossfade(settings.crossfade_s)
     playback.gain_mode = settings.gain_mode

@@ -83,7 +83,8 @@ class Settings:
     theme: ThemeName = "dark"
     welcomed: bool = False
     library_sort: tuple[tuple[LibrarySection, LibrarySort], ...] = ()
-    volume: float = 0.8
+    volume: float = 0.8  # the slider's level, kept while muted (the level unmuting comes back to)
+    muted: bool = False
     shuffle: bool = False
     repeat: Repeat = "off"
     window_geometry: bytes | None = None
@@ -203,6 +204,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "welcomed": _flag,
     "library_sort": _library_sort,
     "volume": _number(0.0, 1.0),
+    "muted": _flag,
     "shuffle": _flag,
     "repeat": _choice(REPEAT_MODES),
     "window_geometry": _optional(_geometry),

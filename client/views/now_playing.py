@@ -75,6 +75,7 @@ class NowPlayingBar(QWidget):
         play_pause_clicked(), next_clicked(), previous_clicked()
         seek_requested(float): seconds into the track, when the user lets go of the slider.
         volume_changed(float): 0..1 (0 while muted; the slider keeps the level to come back to).
+        mute_toggled(bool, float): muted or not, and the slider's level (what unmuting comes back to).
         shuffle_toggled(bool), repeat_changed(object: Repeat), normalisation_toggled(bool)
         like_clicked(object): the heart was clicked for this Track (the one shown).
         album_opened(int), artist_opened(int): the album's or the artist's name was clicked.
@@ -87,6 +88,7 @@ class NowPlayingBar(QWidget):
     previous_clicked = Signal()
     seek_requested = Signal(float)
     volume_changed = Signal(float)
+    mute_toggled = Signal(bool, float)
     shuffle_toggled = Signal(bool)
     repeat_changed = Signal(object)
     normalisation_toggled = Signal(bool)
@@ -213,13 +215,15 @@ class NowPlayingBar(QWidget):
         self.device.clicked.connect(self.device_clicked)
 
     def show_options(self, settings: Settings) -> None:
-        """Show the volume, shuffle, repeat and normalisation ``settings`` hold, without asking for any change."""
-        for control in (self.volume, self.shuffle, self.normalise):
+        """Show the volume, mute, shuffle, repeat and normalisation ``settings`` hold, asking for no change."""
+        for control in (self.volume, self.mute, self.shuffle, self.normalise):
             control.blockSignals(True)
         self.volume.setValue(round(settings.volume * 100))
+        self.mute.setChecked(settings.muted)
+        self._label_mute(settings.muted)
         self.shuffle.setChecked(settings.shuffle)
         self.normalise.setChecked(settings.normalisation)
-        for control in (self.volume, self.shuffle, self.normalise):
+        for control in (self.volume, self.mute, self.shuffle, self.normalise):
             control.blockSignals(False)
         self.set_repeat(Repeat(settings.repeat))
         device = settings.output_device or "system default"
@@ -282,9 +286,13 @@ class NowPlayingBar(QWidget):
             self.volume_changed.emit(value / 100)
 
     def _on_mute_toggled(self, muted: bool) -> None:
+        self._label_mute(muted)
+        self.volume_changed.emit(0.0 if muted else self.volume.value() / 100)
+        self.mute_toggled.emit(muted, self.volume.value() / 100)
+
+    def _label_mute(self, muted: bool) -> None:
         self.mute.setAccessibleName("Unmute" if muted else "Mute")
         self.mute.setToolTip("Unmute (Ctrl+M)" if muted else "Mute (Ctrl+M)")
-        self.volume_changed.emit(0.0 if muted else self.volume.value() / 100)
 
     def _on_seek_slider_released(self) -> None:
         self.seek_requested.emit(self.seek.value() / 1000)

@@ -36,6 +36,7 @@ def new_playlist(qtbot, app: App, name: str) -> str:
 def test_settings_and_window_survive_a_restart(qtbot, live_server, secret_service, tmp_path: Path) -> None:
     app = started_app(qtbot, live_server, tmp_path)
     app.window.now_playing.volume.setValue(35)
+    app.window.now_playing.mute.click()
     app.window.now_playing.shuffle.setChecked(True)
     app.window.now_playing.repeat.click()
     app.window.resize(900, 640)
@@ -43,10 +44,13 @@ def test_settings_and_window_survive_a_restart(qtbot, live_server, secret_servic
 
     again = started_app(qtbot, live_server, tmp_path)
     bar = again.window.now_playing
-    assert bar.volume.value() == 35
+    assert bar.volume.value() == 35  # the level, not the muted engine's 0
+    assert bar.mute.isChecked() and bar.mute.accessibleName() == "Unmute"
+    assert again.session.playback.engine.volume == 0.0
     assert bar.shuffle.isChecked()
     assert bar.repeat_mode.value == "all"
     assert (again.window.width(), again.window.height()) == (900, 640)
+    bar.mute.click()
     assert again.session.playback.engine.volume == pytest.approx(0.35)
     again.window.close()
 

@@ -56,9 +56,10 @@ def test_icons_are_drawn_at_the_screens_density(bar: NowPlayingBar) -> None:
 
 def test_mute_silences_and_unmute_brings_back_the_level(qtbot, bar: NowPlayingBar) -> None:
     bar.volume.setValue(60)
-    with qtbot.waitSignal(bar.volume_changed) as muted:
+    with qtbot.waitSignal(bar.volume_changed) as muted, qtbot.waitSignal(bar.mute_toggled) as recorded:
         bar.mute.click()
     assert muted.args == [0.0] and bar.mute.accessibleName() == "Unmute" and bar.volume.value() == 60
+    assert recorded.args == [True, pytest.approx(0.6)]  # what the app keeps: muted, and the level to come back to
     with qtbot.waitSignal(bar.volume_changed) as unmuted:
         bar.mute.click()
     assert unmuted.args == [pytest.approx(0.6)]

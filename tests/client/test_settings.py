@@ -45,6 +45,7 @@ EDITED = Settings(
     welcomed=True,
     library_sort=(("albums", "title"), ("playlists", "artist")),
     volume=0.25,
+    muted=True,
     shuffle=True,
     repeat="one",
     window_geometry=bytes(range(256)),
