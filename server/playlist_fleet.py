@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from server import playlists
 from server.catalog import Catalog
-from server.database import catalog_engine, connect, database_url, is_postgresql
+from server.database import database_url, is_postgresql
 from server.exceptions import DatabaseError
 from server.playlist_feeds import AccessNews, Feeds, News, PlaylistNews
 
@@ -40,7 +40,7 @@ def fleet_news(data_dir: Path) -> FleetNews | None:
 
 
 class FleetNews:
-    """``announce`` tells the other instances; ``start`` listens for what they tell, handing it to ``feeds``.
+    """``announce_in`` tells the other instances; ``start`` listens for what they tell, handing it to ``feeds``.
 
     Each instance knows its own notifications by the random id they carry, so its streams never hear news twice.
     When the listening connection is lost (the database restarted) notifications sent meanwhile are gone: once
@@ -55,17 +55,13 @@ class FleetNews:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def announce(self, news: News) -> None:
-        """Notify the other instances of ``news``, published after its write committed; from any thread."""
-        try:
-            with connect(catalog_engine(self._url)) as connection:  # autocommit: sent at once
-                for payload in self._payloads(news):
-                    connection.execute(sa.text("SELECT pg_notify(:channel, :payload)"),
-                                       {"channel": CHANNEL, "payload": payload})
-        except _UNREACHABLE as exc:
-            # Committed, but the database went away just now: the other instances are losing their listening
-            # connections too, and end their streams when they listen again, so their clients catch up anyway.
-            _log.warning("could not tell the other instances of playlist %s's news: %s", news.playlist_id, exc)
+    def announce_in(self, catalog: Catalog, news: News) -> None:
+        """Notify the other instances of ``news`` inside ``catalog``'s open write transaction, the one that makes
+        it: PostgreSQL delivers a notification when (and only if) its transaction commits, so an instance cannot
+        commit a write and die before telling the others of it."""
+        assert catalog.in_transaction, "announce inside the write's transaction"
+        for payload in self._payloads(news):
+            catalog.execute("SELECT pg_notify(?, ?)", [CHANNEL, payload])
 
     def _payloads(self, news: News) -> Iterator[str]:
         head: dict[str, Any] = {"from": self.instance, "id": news.playlist_id}

@@ -8,11 +8,12 @@ news also reaches the other instances' streams (``server/playlist_fleet.py``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from server.playlist_feeds import AccessNews, Feeds, PlaylistNews
+from server.catalog import Catalog
+from server.playlist_feeds import AccessNews, Feeds, News, PlaylistNews
 from server.playlist_fleet import FleetNews
 
 __all__ = ["AccessNews", "PlaylistHub", "PlaylistNews"]
@@ -54,12 +55,28 @@ class PlaylistHub:
                 if not entry.holders:
                     del self._write_locks[playlist_id]
 
-    def publish(self, news: PlaylistNews | AccessNews) -> None:
-        """Queue ``news`` on every open stream it concerns, the fleet's too; safe from any thread, once the write
-        it tells of has committed."""
-        self.feeds.publish(news)
+    @contextmanager
+    def telling(self, catalog: Catalog) -> Iterator[Callable[[News], None]]:
+        """One write transaction and the news it makes: ``tell(news)`` inside, once the write is done. The other
+        instances hear it exactly when the transaction commits; this process's streams once it has."""
+        told: list[News] = []
+        with catalog.transaction():
+            yield told.append
+            for news in told:
+                self.announce_in(catalog, news)
+        for news in told:
+            self.publish(news)
+
+    def announce_in(self, catalog: Catalog, news: News) -> None:
+        """Tell the fleet's other instances of ``news`` inside the write transaction that makes it (nothing to
+        tell without a fleet); ``publish`` it once that has committed."""
         if self._fleet is not None:
-            self._fleet.announce(news)
+            self._fleet.announce_in(catalog, news)
+
+    def publish(self, news: News) -> None:
+        """Queue ``news`` on every open stream of this process it concerns; safe from any thread, once the write
+        it tells of has committed (and was announced in it)."""
+        self.feeds.publish(news)
 
     def close(self) -> None:
         """End every open stream, so a stopping server does not wait out its grace period for them, and stop

@@ -71,10 +71,11 @@ def workers_of(request: Request) -> UpdateWorkers:
     **errors(400, 401, 404, 409, 413, 422)})
 def create_playlist(body: NewPlaylist, request: Request, response: Response, catalog: CatalogDep,
                     user: UserDep) -> dict[str, Any]:
-    record, created = playlists.create(catalog, body.id, user.id, body.public)
+    with hub_of(request).telling(catalog) as tell:
+        record, created = playlists.create(catalog, body.id, user.id, body.public)
+        if created:
+            tell(AccessNews(body.id, frozenset({user.id})))
     response.status_code = 201 if created else 200
-    if created:
-        _access_changed(request, body.id, {user.id})
     return record.to_json(Role.OWNER)
 
 
@@ -93,8 +94,9 @@ def get_playlist(playlist_id: PlaylistId, catalog: CatalogDep, user: UserDep) ->
 def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, request: Request, catalog: CatalogDep,
                     user: UserDep) -> dict[str, Any]:
     record = playlists.owned(catalog, playlist_id, user.id)
-    playlists.set_public(catalog, record, body.public)
-    _access_changed(request, playlist_id, playlists.member_ids(catalog, playlist_id))
+    with hub_of(request).telling(catalog) as tell:
+        playlists.set_public(catalog, record, body.public)
+        tell(AccessNews(playlist_id, playlists.member_ids(catalog, playlist_id)))
     return get_playlist(playlist_id, catalog, user)
 
 
@@ -102,9 +104,10 @@ def change_playlist(playlist_id: PlaylistId, body: PlaylistChange, request: Requ
 def delete_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
     hub = hub_of(request)
     with hub.writing(playlist_id):
-        playlists.delete(catalog, playlists.owned(catalog, playlist_id, user.id))
+        with hub.telling(catalog) as tell:
+            playlists.delete(catalog, playlists.owned(catalog, playlist_id, user.id))
+            tell(PlaylistNews(playlist_id, None, deleted=True))
         workers_of(request).forget(playlist_id)
-    hub.publish(PlaylistNews(playlist_id, None, deleted=True))
     return Response(status_code=204)
 
 
@@ -115,8 +118,9 @@ def invite_collaborator(playlist_id: PlaylistId, body: Invitation, request: Requ
     invited = catalog.user_by_name(body.user)
     if invited is None:
         raise ApiError(404, "unknown_user", f"there is no user named {body.user!r}; check the spelling")
-    playlists.add_member(catalog, record, int(invited["id"]), Role.COLLABORATOR)
-    _access_changed(request, playlist_id, {int(invited["id"])})
+    with hub_of(request).telling(catalog) as tell:
+        playlists.add_member(catalog, record, int(invited["id"]), Role.COLLABORATOR)
+        tell(AccessNews(playlist_id, frozenset({int(invited["id"])})))
     return get_playlist(playlist_id, catalog, user)
 
 
@@ -125,16 +129,18 @@ def follow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogD
     record = playlists.find(catalog, playlist_id)
     if record is None or (not record.public and playlists.role_of(catalog, record, user.id) is None):
         raise playlists.not_found(playlist_id)
-    playlists.add_member(catalog, record, user.id, Role.FOLLOWER)
-    _access_changed(request, playlist_id, {user.id})
+    with hub_of(request).telling(catalog) as tell:
+        playlists.add_member(catalog, record, user.id, Role.FOLLOWER)
+        tell(AccessNews(playlist_id, frozenset({user.id})))
     return get_playlist(playlist_id, catalog, user)
 
 
 @router.delete("/playlists/{playlist_id}/followers", status_code=204, responses=errors(401, 404, 422))
 def unfollow_playlist(playlist_id: PlaylistId, request: Request, catalog: CatalogDep, user: UserDep) -> Response:
     record, _role = playlists.readable(catalog, playlist_id, user.id)
-    playlists.remove_follower(catalog, record, user.id)
-    _access_changed(request, playlist_id, {user.id})
+    with hub_of(request).telling(catalog) as tell:
+        playlists.remove_follower(catalog, record, user.id)
+        tell(AccessNews(playlist_id, frozenset({user.id})))
     return Response(status_code=204)
 
 
@@ -171,17 +177,15 @@ def _push(hub: PlaylistHub, workers: UpdateWorkers, data_dir: Path, playlist_id:
                                                       user.name)
                 except InvalidUpdate as exc:
                     raise _refusal(exc) from None
-            if logged:  # once committed: a listener told of it may read it back at once
-                hub.publish(PlaylistNews(playlist_id, PullResult(None, record.snapshot_seq, tuple(logged),
-                                                                 result.last_seq)))
+                news = PlaylistNews(playlist_id, PullResult(None, record.snapshot_seq, tuple(logged),
+                                                            result.last_seq)) if logged else None
+                if news is not None:
+                    hub.announce_in(catalog, news)  # heard by the other instances when the push commits
+            if news is not None:  # once committed: a listener told of it may read it back at once
+                hub.publish(news)
         return result.to_json()
     finally:
         catalog.close()
-
-
-def _access_changed(request: Request, playlist_id: str, user_ids: set[int] | frozenset[int]) -> None:
-    """Tell open streams that these users (and those watching the playlist) may see it differently now."""
-    hub_of(request).publish(AccessNews(playlist_id, frozenset(user_ids)))
 
 
 def _refusal(exc: InvalidUpdate) -> ApiError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -63,7 +63,7 @@ def create(catalog: Catalog, playlist_id: str, owner_id: int, public: bool) -> t
     Safe under concurrency: of many creations of one id, one inserts and the others find the playlist.
     Someone else's id answers 404 like a playlist the caller cannot see, or 409 when they can see it.
     """
-    with catalog.transaction():
+    with _joined(catalog):
         cursor = catalog.execute(
             "INSERT INTO playlists (id, owner_id, public, created, last_seq, snapshot_seq) VALUES (?, ?, ?, ?, 0, 0) "
             "ON CONFLICT (id) DO NOTHING", [playlist_id, owner_id, int(public), int(time.time())])
@@ -146,7 +146,7 @@ def member_ids(catalog: Catalog, playlist_id: str) -> frozenset[int]:
 
 
 def set_public(catalog: Catalog, record: PlaylistRecord, public: bool) -> None:
-    with catalog.transaction():
+    with _joined(catalog):
         catalog.execute("UPDATE playlists SET public = ? WHERE id = ?", [int(public), record.playlist_id])
 
 
@@ -154,7 +154,7 @@ def add_member(catalog: Catalog, record: PlaylistRecord, user_id: int, role: Rol
     """Make the user a collaborator or follower; a collaborator who follows stays a collaborator."""
     if user_id == record.owner_id:
         return
-    with catalog.transaction():
+    with _joined(catalog):
         current = catalog.query_one("SELECT role FROM playlist_members WHERE playlist_id = ? AND user_id = ?",
                                     [record.playlist_id, user_id])
         if current is None:
@@ -166,13 +166,13 @@ def add_member(catalog: Catalog, record: PlaylistRecord, user_id: int, role: Rol
 
 
 def remove_follower(catalog: Catalog, record: PlaylistRecord, user_id: int) -> None:
-    with catalog.transaction():
+    with _joined(catalog):
         catalog.execute("DELETE FROM playlist_members WHERE playlist_id = ? AND user_id = ? AND role = ?",
                         [record.playlist_id, user_id, Role.FOLLOWER.value])
 
 
 def delete(catalog: Catalog, record: PlaylistRecord) -> None:
-    with catalog.transaction():
+    with _joined(catalog):
         for table in ("playlist_updates", "playlist_members"):
             catalog.execute(f"DELETE FROM {table} WHERE playlist_id = ?", [record.playlist_id])
         catalog.execute("DELETE FROM playlists WHERE id = ?", [record.playlist_id])
@@ -294,6 +294,12 @@ def _logged_after(catalog: Catalog, record: PlaylistRecord, seq: int) -> list[Lo
     rows = catalog.query("SELECT seq, update_id, data FROM playlist_updates WHERE playlist_id = ? AND seq > ? "
                          "AND seq <= ? ORDER BY seq", [record.playlist_id, seq, record.last_seq])
     return [LoggedUpdate(int(row["seq"]), str(row["update_id"]), bytes(row["data"])) for row in rows]
+
+
+def _joined(catalog: Catalog) -> AbstractContextManager[None]:
+    """The caller's open write transaction (one whose news is told in it: ``PlaylistHub.telling``), else one of
+    the write's own."""
+    return nullcontext() if catalog.in_transaction else catalog.transaction()
 
 
 def _record(row: dict[str, Any]) -> PlaylistRecord:

@@ -2,11 +2,14 @@
 hears what was pushed, shared or deleted through another, each entry exactly once and in seq order, and after the
 database restarts the streams end, resume from their last seq, and hear the others again.
 
-Real processes throughout: ``legato-server serve`` instances on a private cluster, their SSE streams read over HTTP.
+Real processes throughout (``legato-server serve`` instances on a private cluster, their SSE streams read over
+HTTP), but for one in-process check that news is told in its write's transaction: heard at commit, never before,
+never for a write rolled back.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +18,10 @@ import httpx
 import psycopg
 import pytest
 
+from server.catalog import Catalog
 from server.database import DATABASE_ENV, dispose_engines
-from server.playlist_fleet import CHANNEL
+from server.playlist_fleet import CHANNEL, fleet_news
+from server.playlist_hub import AccessNews, PlaylistHub
 from server.playlists import COMPACT_AFTER_UPDATES
 from sync import PlaylistDoc, PullResult
 from tests.helpers.offline_harness import wait_until
@@ -73,6 +78,27 @@ def resume(peer: Peer, playlist_id: str, since: int) -> tuple[Listener, Event]:
             return listener, first
         listener.close()
         assert time.monotonic() < deadline, "the stream was refused for a minute after the restart"
+
+
+def test_news_is_heard_by_the_other_instances_exactly_when_its_write_commits(
+        tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATABASE_ENV, postgres_url)
+    hub = PlaylistHub(fleet_news(tmp_path))  # this process tells; the listener below is another instance's
+    news = AccessNews("told-playlist", frozenset({7}))
+    catalog = Catalog.open(tmp_path)
+    try:
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute(f"LISTEN {CHANNEL}")
+            with pytest.raises(RuntimeError), hub.telling(catalog) as tell:
+                tell(news)
+                raise RuntimeError("the write fails after telling its news")
+            with catalog.transaction():
+                hub.announce_in(catalog, news)
+                assert [n.payload for n in other.notifies(timeout=0.5)] == []  # a rolled-back write, or before commit
+            (heard,) = [json.loads(n.payload) for n in other.notifies(timeout=5, stop_after=1)]
+    finally:
+        catalog.close()
+    assert (heard["id"], heard["kind"], heard["users"]) == ("told-playlist", "access", [7])
 
 
 def test_edits_shares_and_deletes_through_one_instance_reach_streams_on_the_others(
