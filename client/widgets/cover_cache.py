@@ -16,16 +16,13 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 
 from client.api import ApiError
 from client.tasks import run_task
+from client.widgets.cover_decode import UndecodableCover, decode_cover
 from client.widgets.covers import placeholder_cover
 
 log = logging.getLogger(__name__)
 DEFAULT_CAPACITY_ALBUMS = 120
 LARGEST_VIEW_PX = 200  # the album page's cover, the biggest any view draws; kept no larger, in device pixels
 RETRY_AFTER_S = 60.0
-
-
-class UndecodableCover(ValueError):
-    """The server sent bytes for a cover that Qt cannot decode as an image."""
 
 
 @dataclass
@@ -112,20 +109,17 @@ def _device_pixel_ratio() -> float:
 
 def _load(fetch: Callable[[int], bytes], album_id: int, source_px: int) -> QImage | None:
     """Fetch and decode a cover on a worker thread (QImage, unlike QPixmap, may live there), kept no larger than
-    ``source_px``; None: it has none."""
+    ``source_px``; None: it has none. Raises UndecodableCover for bytes that are not a cover."""
     try:
         data = fetch(album_id)
     except ApiError as exc:
         if exc.status == 404:
             return None
         raise
-    image = QImage.fromData(data)
-    if image.isNull():
-        raise UndecodableCover(f"the cover of album {album_id} ({len(data)} bytes) is not an image Qt can decode")
-    if min(image.width(), image.height()) > source_px:
-        image = image.scaled(source_px, source_px, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-                             Qt.TransformationMode.SmoothTransformation)
-    return image
+    try:
+        return decode_cover(data, source_px)
+    except UndecodableCover as exc:
+        raise UndecodableCover(f"the cover of album {album_id} cannot be shown: {exc}") from None
 
 
 def _square(image: QImage, size: int) -> QImage:

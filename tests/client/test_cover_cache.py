@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
-from PySide6.QtCore import QBuffer, QIODevice, Qt
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
 from client import catalog
 from client.api import ApiClient
@@ -23,24 +22,9 @@ from client.widgets.cover_cache import LARGEST_VIEW_PX, CoverCache
 from client.widgets.covers import placeholder_cover
 from client.widgets.models import AlbumListModel
 from player import RenderSink
+from tests.helpers.pictures import encoded, looks_like, quartered_picture
 
 DECORATION = Qt.ItemDataRole.DecorationRole
-
-
-def quadrant_colours(image: QImage) -> np.ndarray:
-    """Mean RGB of each quadrant (4 x 3): survives smooth scaling, tells one picture from another."""
-    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    width, height = rgb.width(), rgb.height()
-    rows = np.frombuffer(rgb.constBits(), np.uint8).reshape(height, rgb.bytesPerLine())
-    pixels = rows[:, :width * 3].reshape(height, width, 3).astype(float)
-    half_h, half_w = height // 2, width // 2
-    return np.array([pixels[y:y + half_h, x:x + half_w].mean(axis=(0, 1))
-                     for y in (0, half_h) for x in (0, half_w)])
-
-
-def looks_like(pixmap: Any, image: QImage) -> bool:
-    return isinstance(pixmap, QPixmap) and bool(
-        np.abs(quadrant_colours(pixmap.toImage()) - quadrant_colours(image)).max() < 6)
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +85,11 @@ def test_a_fetch_that_fails_keeps_the_placeholder(qtbot: Any, live_server: Any) 
     assert covers.pixmap(1, "Lost", "Nobody", 56).toImage() == placeholder
 
 
-def test_a_large_cover_is_kept_at_the_largest_view_and_drawn_from_it(qtbot: Any) -> None:
-    picture = QImage(1500, 1200, QImage.Format.Format_RGB32)
-    picture.fill(Qt.GlobalColor.darkCyan)
-    painter = QPainter(picture)
-    painter.fillRect(0, 0, 750, 600, Qt.GlobalColor.yellow)  # one quadrant: the crop and scale must keep it there
-    painter.end()
-    served = QBuffer()
-    served.open(QIODevice.OpenModeFlag.WriteOnly)
-    picture.save(served, "PNG")
-    covers = CoverCache(lambda _album_id: bytes(served.data()))
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG"])
+def test_a_large_cover_is_kept_at_the_largest_view_and_drawn_from_it(qtbot: Any, image_format: str) -> None:
+    picture = quartered_picture(1500, 1200)  # the crop and scale must keep its yellow quadrant in place
+    served = encoded(picture, image_format)
+    covers = CoverCache(lambda _album_id: served)
     with qtbot.waitSignal(covers.cover_ready, timeout=10_000):
         covers.pixmap(9, "Wide", "Painter", 56)
     kept = covers._covers[9].source  # what the cache holds in memory for it
