@@ -12,7 +12,7 @@ Clock = Callable[[], float]
 """Seconds as a float; Unix time where licences are concerned, so tests can move it."""
 
 ItemState = Literal["queued", "downloading", "waiting", "paused", "done", "failed"]
-PinKind = Literal["album", "playlist", "liked"]  # "liked": the user's Liked Songs, as one pin
+PinKind = Literal["album", "playlist", "liked", "artist"]  # "liked": the Liked Songs; "artist": its released albums
 PinState = Literal["queued", "downloading", "paused", "done", "error"]
 
 
@@ -26,7 +26,7 @@ class TrackRef:
 
 @dataclass(frozen=True)
 class PinKey:
-    """Which album or playlist (or the Liked Songs) is pinned."""
+    """Which album, playlist or artist (or the Liked Songs) is pinned."""
 
     kind: PinKind
     ident: str
@@ -39,7 +39,7 @@ class PinKey:
         kind, _, ident = text.partition(":")
         known = next((name for name in get_args(PinKind) if name == kind), None)
         if known is None or not ident:
-            raise ValueError(f"{text!r} is not a pin key like 'album:12', 'playlist:<id>' or 'liked:songs'")
+            raise ValueError(f"{text!r} is not a pin key like 'album:12', 'artist:3', 'playlist:<id>' or 'liked:songs'")
         return cls(known, ident)
 
 

@@ -6,8 +6,9 @@ Widget-less; the downloader's worker threads reach Qt only through this object's
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -15,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from cache import ContentStore, FileManifest, ManifestError
 from client import catalog
 from client.api import ApiClient
+from client.release_jitter import release_instant, utc_now
 from client.tasks import run_task
 from offline import (
     Availability,
@@ -116,14 +118,36 @@ class DownloadsController(QObject):
 
     def pin_album(self, album_id: int, title: str) -> None:
         """Download an album: its tracks are looked up off the UI thread, then queued."""
-        if self._api is None:
+        api = self._api
+        if api is None:
             self.error_occurred.emit("cannot download an album without a server connection")
             return
+        self._pin_found(PinKey("album", str(album_id)), title, f"'{title}'", lambda: [
+            TrackRef(t.id, t.title) for t in catalog.album_with_tracks(api.album(album_id)).tracks])
+
+    def pin_artist(self, artist_id: int, name: str) -> None:
+        """Download every released album of an artist as one pin; call again to take in albums released since
+        (its tracks are looked up off the UI thread, then queued)."""
         api = self._api
-        key = PinKey("album", str(album_id))
-        run_task(lambda: [TrackRef(t.id, t.title) for t in catalog.album_with_tracks(api.album(album_id)).tracks],
-                 lambda tracks: self.pin_tracks(key, title, tracks),
-                 lambda message: self.error_occurred.emit(f"could not download '{title}': {message}"))
+        if api is None:
+            self.error_occurred.emit("cannot download an artist without a server connection")
+            return
+        self._pin_found(PinKey("artist", str(artist_id)), name, name,
+                        lambda: _released_tracks(api, artist_id, utc_now()))
+
+    def _pin_found(self, key: PinKey, title: str, named: str, look_up: Callable[[], list[TrackRef]]) -> None:
+        """Pin ``key`` to the tracks ``look_up`` finds off the UI thread, unless the app has closed meanwhile
+        (``named``: how an error names it)."""
+
+        def found(tracks: list[TrackRef]) -> None:
+            if not self._closed:
+                self.pin_tracks(key, title, tracks)
+
+        def failed(message: str) -> None:
+            if not self._closed:
+                self.error_occurred.emit(f"could not download {named}: {message}")
+
+        run_task(look_up, found, failed)
 
     def pin_tracks(self, key: PinKey, title: str, tracks: Sequence[TrackRef]) -> None:
         """Pin an album or playlist to exactly these tracks; call again whenever a pinned playlist changes."""
@@ -198,3 +222,13 @@ def open_downloads(api: ApiClient, store: ContentStore, queue_path: Path, disk_d
     downloader = Downloader(queue_path, store, ApiDownloadSource(api, quality), connectivity, disk_dir,
                             concurrency=concurrency)
     return DownloadsController(downloader, connectivity, Availability(downloader.queue, store, connectivity), api)
+
+
+def _released_tracks(api: ApiClient, artist_id: int, now: datetime) -> list[TrackRef]:
+    """The tracks of the artist's albums that are out by ``now`` (one still to come has nothing to download)."""
+    tracks: list[TrackRef] = []
+    for album in catalog.artist(api.artist(artist_id)).albums:
+        instant = release_instant(album.release_at)
+        if instant is None or instant <= now:
+            tracks.extend(TrackRef(t.id, t.title) for t in catalog.album_with_tracks(api.album(album.id)).tracks)
+    return tracks

@@ -162,9 +162,10 @@ def _side_by_side(owner: QWidget, *widgets: QWidget) -> None:
 
 
 class DownloadToggle(QWidget):
-    """The "Download" switch of one album or playlist, with its state: queued / n of m / done / error.
+    """The "Download" switch of one album, artist or playlist, with its state: queued / n of m / done / error.
 
-    Point it at an album with ``show_album`` or a playlist with ``show_playlist`` (again when its tracks change).
+    Point it at an album with ``show_album``, an artist with ``show_artist`` or a playlist with ``show_playlist``
+    (again when its tracks change).
     """
 
     def __init__(self, controller: DownloadsController, switch_name: str = "downloadToggle",
@@ -183,6 +184,13 @@ class DownloadToggle(QWidget):
 
     def show_album(self, album_id: int, title: str) -> None:
         self._show(PinKey("album", str(album_id)), title)
+
+    def show_artist(self, artist_id: int, name: str) -> None:
+        """Show an artist; if it is pinned, its downloads take in the albums released since it was pinned."""
+        key = PinKey("artist", str(artist_id))
+        if self._controller.pin_status(key) is not None:
+            self._controller.pin_artist(artist_id, name)
+        self._show(key, name)
 
     def show_playlist(self, playlist_id: str, title: str, tracks: Sequence[TrackRef]) -> None:
         """Show a playlist; if it is pinned, its downloads follow ``tracks`` (gained ones download, lost ones go)."""
@@ -206,6 +214,8 @@ class DownloadToggle(QWidget):
             self._controller.unpin(key)
         elif key.kind == "album":
             self._controller.pin_album(int(key.ident), self._title)
+        elif key.kind == "artist":
+            self._controller.pin_artist(int(key.ident), self._title)
         else:
             self._controller.pin_playlist(key.ident, self._title, self._playlist_tracks)
         self.state_label.setText("queued" if checked else "")

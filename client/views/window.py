@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.downloads = session.downloads
         self.download_toggle: DownloadToggle | None = None
         self.playlist_download_toggle: DownloadToggle | None = None
+        self.artist_download_toggle: DownloadToggle | None = None
         if session.downloads is not None:
             self._add_downloads(session.downloads)
         else:
@@ -169,11 +170,13 @@ class MainWindow(QMainWindow):
             self.sidebar.add_page(self.PAGES[self.pages.count() - 1])
 
     def _add_downloads(self, downloads: DownloadsController) -> None:
-        """The Downloads page, the album page's and the playlists page's Download toggles, the offline indicator."""
+        """The Downloads page, the album, artist and playlists pages' Download toggles, the offline indicator."""
         self.downloads_view = DownloadsView(downloads)
         self._add_pages(self.downloads_view)
         self.download_toggle = DownloadToggle(downloads)
         self.library.album_page.actions_row.insertWidget(1, self.download_toggle)
+        self.artist_download_toggle = DownloadToggle(downloads, "artistDownloadToggle", "artistDownloadState")
+        self.library.artist_page.actions_row.insertWidget(1, self.artist_download_toggle)
         # Pinned playlists follow their tracks: gained ones download, removed ones are released.
         self.playlist_download_toggle = DownloadToggle(downloads, "playlistDownloadToggle", "playlistDownloadState")
         self.playlists.status_row.addWidget(self.playlist_download_toggle)
@@ -353,6 +356,8 @@ class MainWindow(QMainWindow):
     def _on_artist_loaded(self, artist: Artist) -> None:
         self.library.show_artist(artist)
         self.follow_button.show_artist(artist)
+        if self.artist_download_toggle is not None:
+            self.artist_download_toggle.show_artist(artist.id, artist.name)
         self.go_to("Library")
 
     def _on_sidebar_item_clicked(self, item: QListWidgetItem) -> None:

@@ -210,14 +210,14 @@ class YourLibraryPage(QWidget):
     # -- downloads ------------------------------------------------------------------------------------
 
     def _download_key(self) -> PinKey | None:
-        """What the Download button acts on: the Liked Songs whole, or the chosen album or playlist."""
+        """What the Download button acts on: the Liked Songs whole, or the chosen album, artist or playlist."""
         section = self.section
         if section == "liked":
             return LIKED_PIN if self._rows["liked"] else None
         row = self._current_row()
-        if section == "artists" or row is None:
+        if row is None:
             return None
-        return PinKey("album" if section == "albums" else "playlist", row.key)
+        return PinKey("album" if section == "albums" else "artist" if section == "artists" else "playlist", row.key)
 
     def _current_row(self) -> Row | None:
         index = self.lists[self.section].currentRow()
@@ -227,8 +227,8 @@ class YourLibraryPage(QWidget):
     def _show_download_state(self) -> None:
         downloads, key = self._session.downloads, self._download_key()
         section = self.section
-        what = "the Liked Songs" if section == "liked" else "the chosen album" if section == "albums" \
-            else "the chosen playlist"
+        what = {"liked": "the Liked Songs", "albums": "the chosen album", "artists": "the chosen artist's albums"}.get(
+            section, "the chosen playlist")
         if downloads is None:
             self.download_button.setEnabled(False)
             problem = self._session.store_problem or "there is no disk cache"
@@ -239,22 +239,24 @@ class YourLibraryPage(QWidget):
         self.download_button.setEnabled(key is not None)
         self.download_button.setText("Remove download" if status is not None else "Download")
         self.download_button.setAccessibleName(("Remove the download of " if status else "Download ") + what)
-        if section == "artists":
-            self.download_state.setText("Open an artist and download their albums")
-        elif key is None:
-            self.download_state.setText("Choose an album or playlist to download" if section != "liked" else "")
+        if key is None:
+            self.download_state.setText("" if section == "liked" else
+                                        f"Choose {'an artist' if section == 'artists' else 'an album or playlist'} "
+                                        "to download")
         else:
             self.download_state.setText("" if status is None else f"Download: {status.label}")
             self.download_state.setToolTip(status.error if status is not None and status.error
                                            else self.download_state.accessibleName())
 
     def _download(self, key: PinKey, title: str) -> None:
-        """Start the download of an album, a playlist or the Liked Songs through the Downloads machinery."""
+        """Start the download of an album, an artist, a playlist or the Liked Songs through the Downloads machinery."""
         downloads, session = self._session.downloads, self._session
         if downloads is None:
             return
         if key.kind == "album":
             downloads.pin_album(int(key.ident), title)
+        elif key.kind == "artist":
+            downloads.pin_artist(int(key.ident), title)
         elif key.kind == "liked":
             downloads.pin_liked([TrackRef(track.id, track.title) for track in session.history.liked_tracks()])
         else:

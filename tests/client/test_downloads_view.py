@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,14 @@ from client.api import ApiClient
 from client.downloads.controller import ApiDownloadSource, DownloadsController
 from client.downloads.view import DownloadsView, DownloadToggle, OfflineIndicator
 from offline import Availability, Backoff, Connectivity, Downloader, PinKey, RangeBody, TrackRef
+from server.catalog import Catalog
+from server.ingest import ingest
+from server.releases import set_release
+from tests.helpers.own_server import own_server
+from tests.helpers.server_sources import stereo_tone, write_audio
 
 WAIT_MS = 20_000
+ARTIST = "Harbour Static"  # the demo catalog's first artist
 
 
 class GatedSource(ApiDownloadSource):
@@ -38,23 +45,52 @@ class GatedSource(ApiDownloadSource):
         return super().open_range(manifest, start, end)
 
 
-@pytest.fixture
-def parts(tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
-          secret_service: Any) -> Iterator[tuple[DownloadsController, GatedSource, ApiClient]]:
-    api = ApiClient(live_server.url)
-    api.login(*demo_login)
-    store = ContentStore(tmp_path / "cache", api, api, MasterKey.from_keystore(secret_service))
+@contextmanager
+def downloads_on(url: str, folder: Path, login: tuple[str, str],
+                 keystore: Any) -> Iterator[tuple[DownloadsController, GatedSource, ApiClient]]:
+    """A DownloadsController over the real download manager, fetching from ``url`` through a GatedSource."""
+    api = ApiClient(url)
+    api.login(*login)
+    store = ContentStore(folder / "cache", api, api, MasterKey.from_keystore(keystore))
     connectivity = Connectivity(api.health, Backoff(0.02, 0.2))
     source = GatedSource(api)
-    downloader = Downloader(tmp_path / "queue.db", store, source, connectivity, tmp_path / "cache",
+    downloader = Downloader(folder / "queue.db", store, source, connectivity, folder / "cache",
                             concurrency=1, request_bytes=64 * 1024, reserve_bytes=0, backoff=Backoff(0.02, 0.2))
     controller = DownloadsController(downloader, connectivity, Availability(downloader.queue, store, connectivity),
                                      api)
-    yield controller, source, api
-    source.allow(10_000)
-    controller.close()
-    store.close()
-    api.close()
+    try:
+        yield controller, source, api
+    finally:
+        source.allow(10_000)
+        controller.close()
+        store.close()
+        api.close()
+
+
+@pytest.fixture
+def parts(tmp_path: Path, live_server: Any, demo_login: tuple[str, str],
+          secret_service: Any) -> Iterator[tuple[DownloadsController, GatedSource, ApiClient]]:
+    with downloads_on(live_server.url, tmp_path, demo_login, secret_service) as made:
+        yield made
+
+
+@pytest.fixture
+def artist_server(demo_data: Path, tmp_path: Path) -> Iterator[str]:
+    """A server on a copy of the demo catalog where its first artist has two more albums, one still to come."""
+    with own_server(demo_data, tmp_path / "server") as server:
+        assert server.url is not None
+        for title in ("Second Light", "Not Yet"):
+            source = write_audio(tmp_path / f"{title}.flac", stereo_tone(1.0),
+                                 {"title": f"{title} opener", "artist": ARTIST, "album": title, "track": "1"})
+            assert ingest(server.data_dir, [source]).ok
+        catalog = Catalog.open(server.data_dir)
+        try:
+            coming = catalog.query_one("SELECT id FROM albums WHERE title = 'Not Yet'")
+            assert coming is not None
+            set_release(catalog, int(coming["id"]), datetime(2031, 1, 1, tzinfo=UTC))
+        finally:
+            catalog.close()
+        yield server.url
 
 
 def first_album(api: ApiClient) -> tuple[int, str, list[TrackRef]]:
@@ -124,6 +160,29 @@ def test_download_toggle_pins_an_album_shows_its_state_and_unpins_it(qtbot: Any,
     qtbot.mouseClick(toggle.switch, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: toggle.state_label.text() == "" and not controller.snapshot.pins, timeout=WAIT_MS)
     assert not toggle.switch.isChecked()
+
+
+def test_an_artists_download_toggle_pins_its_released_albums_as_one_download(
+        qtbot: Any, artist_server: str, tmp_path: Path, demo_login: tuple[str, str], secret_service: Any) -> None:
+    with downloads_on(artist_server, tmp_path / "client", demo_login, secret_service) as (controller, source, api):
+        artist = catalog.artist(api.artist(1))
+        assert artist.name == ARTIST and len(artist.albums) == 3
+        released = [album for album in artist.albums if album.title != "Not Yet"]
+        tracks = [t.id for album in released for t in catalog.album_with_tracks(api.album(album.id)).tracks]
+        toggle = DownloadToggle(controller, "artistDownloadToggle", "artistDownloadState")
+        qtbot.addWidget(toggle)
+        toggle.show()
+        toggle.show_artist(artist.id, artist.name)
+        assert artist.name in toggle.switch.accessibleName() and not toggle.switch.isChecked()
+        qtbot.mouseClick(toggle.switch, Qt.MouseButton.LeftButton)
+        key = PinKey("artist", str(artist.id))
+        qtbot.waitUntil(lambda: controller.pin_status(key) is not None, timeout=WAIT_MS)
+        assert [pin.key for pin in controller.snapshot.pins] == [key]  # one download, not one per album
+        assert sorted(item.track_id for item in controller.snapshot.items) == sorted(tracks)  # not "Not Yet"
+        source.allow(10_000)
+        qtbot.waitUntil(lambda: toggle.state_label.text() == "done", timeout=WAIT_MS * 3)
+        qtbot.mouseClick(toggle.switch, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not controller.snapshot.pins, timeout=WAIT_MS)
 
 
 def test_a_failed_download_reads_clearly_in_the_view_and_the_toggle(qtbot: Any, parts: Any) -> None:

@@ -110,6 +110,19 @@ def test_an_artist_followed_on_their_page_is_in_your_library(qtbot, app: App) ->
         page.lists["artists"].itemActivated.emit(page.lists["artists"].item(0))
     assert opened.args == [album.artist_id]
 
+    downloads = app.session.downloads
+    assert downloads is not None and window.artist_download_toggle is not None
+    page.show_section("artists")
+    page.lists["artists"].setCurrentRow(0)
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)  # the artist's albums, as one download
+    key = PinKey("artist", str(album.artist_id))
+    qtbot.waitUntil(lambda: downloads.pin_status(key) is not None, timeout=WAIT_MS)
+    status = downloads.pin_status(key)
+    assert status is not None and status.total == album.track_count  # the demo artist's one album
+    qtbot.waitUntil(lambda: page.download_button.text() == "Remove download", timeout=WAIT_MS)
+    window.open_artist(album.artist_id)
+    qtbot.waitUntil(lambda: window.artist_download_toggle.switch.isChecked(), timeout=WAIT_MS)  # the page's too
+
 
 def test_the_filter_narrows_and_the_sort_orders_and_is_remembered(qtbot, app: App, server: BundledServer,
                                                                   listener: tuple[str, str], tmp_path: Path) -> None:
