@@ -1,8 +1,5 @@
-"""A cover's bytes from the server decoded into a QImage on a worker thread, through FFmpeg (PyAV), which lets go
-of the GIL while it decodes and scales (Qt's decoders hold it: ~15 ms of a frozen UI thread per 1,200 px JPEG).
-
-The bytes are untrusted: only JPEG and PNG are read, and a header claiming more than MAX_COVER_PIXELS is refused
-before anything is decoded.
+"""A cover's untrusted bytes decoded on a worker by FFmpeg (PyAV), which lets go of the GIL where Qt's decoders hold
+it (~15 ms of a frozen UI thread per 1,200 px JPEG); only JPEG and PNG, never a header claiming > MAX_COVER_PIXELS.
 """
 
 from __future__ import annotations
