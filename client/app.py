@@ -20,7 +20,7 @@ from client.bundled import BundledServer
 from client.settings import LibrarySection, LibrarySort, Settings, SettingsStore, remember_password
 from client.startup import Connection, Startup
 from client.tasks import run_task
-from client.ui_thread_gc import hold_ui_thread_gc
+from client.ui_thread_gc import freeze_started_app, hold_ui_thread_gc
 from client.views.connecting import ConnectingWindow
 from client.widgets.theme import Theme
 from player import DeviceError, DeviceSink, RenderSink, Sink, list_output_devices
@@ -126,6 +126,7 @@ class App(QObject):
         self.session, self.window = session, window
         window.show()
         self.connecting.close()
+        freeze_started_app()  # what the start made stays: a full collection need not scan it again and again
         self.window_opened.emit(window)
         if self.settings.last_queue:
             session.playback.restore(list(self.settings.last_queue), self.settings.last_position_s)

@@ -7,9 +7,11 @@ UI thread holds the GIL and waits for that lock to connect a signal. The app han
 gdb in a loop of the app's tests). A Qt object must die on its own thread anyway.
 
 So while held, automatic collection is off and a timer on the UI thread collects what it would have: the oldest
-generation whose count has passed its threshold. pyqtgraph's GarbageCollector does the same; it is not used here
-because importing pyqtgraph would cost the app's start the time it keeps short (client/history/listening_page.py
-imports it when the page is first shown).
+generation whose count has passed its threshold, and the oldest one only by CPython's own rule, once the objects
+that survived into it since the last full collection are a quarter of those it held then (a full collection of a
+started app takes ~90 ms). pyqtgraph's GarbageCollector does the timer; it is not used here because importing
+pyqtgraph would cost the app's start the time it keeps short. ``freeze_started_app`` takes what the start made out
+of the collector's sight (``gc.freeze``) until the last hold ends.
 """
 
 from __future__ import annotations
@@ -27,11 +29,17 @@ class _Collector:
         self.holders = 0
         self.was_enabled = True
         self.timer: QTimer | None = None
+        self.frozen = False
+        self.long_lived = 0  # the oldest generation's size after the last full collection
+
+    def full_collection_due(self) -> bool:
+        return len(gc.get_objects(2)) - self.long_lived > self.long_lived // 4
 
     def hold(self) -> None:
         if self.holders == 0:
             self.was_enabled = gc.isenabled()
             gc.disable()
+            self.long_lived = len(gc.get_objects(2))  # as if just collected: what it holds now is the baseline
             self.timer = QTimer(QCoreApplication.instance())
             self.timer.timeout.connect(collect_due)
             self.timer.start(COLLECT_EVERY_MS)
@@ -43,6 +51,9 @@ class _Collector:
             self.timer.stop()
             self.timer.deleteLater()
             self.timer = None
+            if self.frozen:
+                gc.unfreeze()  # what the app's start made may be garbage now: the collector sees it again
+                self.frozen = False
             collect_due()
             if self.was_enabled:
                 gc.enable()
@@ -52,15 +63,29 @@ _collector = _Collector()
 
 
 def collect_due() -> None:
-    """The collection automatic GC would have made by now, if any: the oldest generation past its threshold."""
+    """The collection automatic GC would have made by now, if any: the oldest generation past its threshold (the
+    oldest of all only once a quarter more objects have survived into it since the last full collection)."""
     counts, thresholds = gc.get_count(), gc.get_threshold()
     due = -1
     for generation in range(3):
         if counts[generation] <= thresholds[generation]:
             break
         due = generation
+    if due == 2 and not _collector.full_collection_due():
+        due = 1
     if due >= 0:
         gc.collect(due)
+    if due == 2:
+        _collector.long_lived = len(gc.get_objects(2))
+
+
+def freeze_started_app() -> None:
+    """Take every object alive now (modules, classes, the window just built) out of the collector's sight, so a
+    full collection scans only what came after; undone by the last release. Only while held, on the UI thread."""
+    if _collector.holders and not _collector.frozen:
+        gc.freeze()
+        _collector.frozen = True
+        _collector.long_lived = 0
 
 
 def hold_ui_thread_gc() -> Callable[[], None]:

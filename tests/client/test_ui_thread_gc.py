@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from client.app import App
-from client.ui_thread_gc import hold_ui_thread_gc
+from client.ui_thread_gc import collect_due, freeze_started_app, hold_ui_thread_gc
 
 
 class _Cycle:
@@ -70,3 +72,53 @@ def test_an_app_collects_on_the_ui_thread_from_its_making_until_it_stops(qtbot, 
     assert not gc.isenabled()
     app.stop()
     assert gc.isenabled()
+
+
+@contextmanager
+def _thresholds(*low: int) -> Iterator[None]:
+    before = gc.get_threshold()
+    gc.set_threshold(*low)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _full_collections() -> int:
+    return int(gc.get_stats()[2]["collections"])
+
+
+def test_the_oldest_generation_is_collected_only_once_a_quarter_more_has_survived_into_it(qtbot) -> None:
+    release, kept = hold_ui_thread_gc(), []
+
+    def rounds(count: int, survivors: int) -> None:
+        for _ in range(count):
+            kept.extend([] for _ in range(survivors))
+            collect_due()
+
+    try:
+        with _thresholds(100, 1, 1):  # the oldest generation is due by count at every other collect_due
+            long_lived = len(gc.get_objects(2))
+            full = _full_collections()
+            rounds(20, long_lived // 400)  # 5 % more: CPython's automatic rule would not collect it all yet
+            assert _full_collections() == full
+            rounds(6, long_lived // 6)  # then a whole more: it is
+            assert _full_collections() > full
+    finally:
+        release()
+
+
+def test_what_the_start_made_is_out_of_a_full_collections_sight_until_the_last_release(qtbot) -> None:
+    release = hold_ui_thread_gc()
+    freed_on: list[int] = []
+    try:
+        _cycle_freed_on(freed_on)
+        freeze_started_app()
+        assert gc.get_freeze_count() > 0 and len(gc.get_objects(2)) < gc.get_freeze_count()
+        gc.collect()
+        assert freed_on == [], "a frozen cycle was collected"
+    finally:
+        release()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert freed_on == [threading.get_ident()]
