@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from client.app import App
-from client.ui_thread_gc import collect_due, freeze_started_app, hold_ui_thread_gc
+from client.ui_thread_gc import hold_ui_thread_gc
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Cycle:
@@ -74,51 +77,66 @@ def test_an_app_collects_on_the_ui_thread_from_its_making_until_it_stops(qtbot, 
     assert gc.isenabled()
 
 
-@contextmanager
-def _thresholds(*low: int) -> Iterator[None]:
-    before = gc.get_threshold()
-    gc.set_threshold(*low)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
+# In a fresh interpreter: what the collector remembers (a hold, a freeze, the last full collection's size) is
+# process-wide, and an earlier test's app may still hold it.
+_QUARTER_RULE = """
+import gc
+from PySide6.QtCore import QCoreApplication
+from client.ui_thread_gc import collect_due, hold_ui_thread_gc
+
+qt, release, kept = QCoreApplication([]), hold_ui_thread_gc(), []
+gc.set_threshold(100, 1, 1)  # the oldest generation is due by count at every other collect_due
 
 
-def _full_collections() -> int:
-    return int(gc.get_stats()[2]["collections"])
+def rounds(count, survivors):
+    for _ in range(count):
+        kept.extend([] for _ in range(survivors))
+        collect_due()
 
 
-def test_the_oldest_generation_is_collected_only_once_a_quarter_more_has_survived_into_it(qtbot) -> None:
-    release, kept = hold_ui_thread_gc(), []
+long_lived, full = len(gc.get_objects(2)), gc.get_stats()[2]["collections"]
+rounds(20, long_lived // 400)  # 5 % more: CPython's automatic rule would not collect it all yet
+after_few = gc.get_stats()[2]["collections"]
+rounds(6, long_lived // 6)  # then a whole more: it would
+print(full, after_few, gc.get_stats()[2]["collections"])
+"""
 
-    def rounds(count: int, survivors: int) -> None:
-        for _ in range(count):
-            kept.extend([] for _ in range(survivors))
-            collect_due()
-
-    try:
-        with _thresholds(100, 1, 1):  # the oldest generation is due by count at every other collect_due
-            long_lived = len(gc.get_objects(2))
-            full = _full_collections()
-            rounds(20, long_lived // 400)  # 5 % more: CPython's automatic rule would not collect it all yet
-            assert _full_collections() == full
-            rounds(6, long_lived // 6)  # then a whole more: it is
-            assert _full_collections() > full
-    finally:
-        release()
+_FREEZE = """
+import gc, weakref
+from PySide6.QtCore import QCoreApplication
+from client.ui_thread_gc import freeze_started_app, hold_ui_thread_gc
 
 
-def test_what_the_start_made_is_out_of_a_full_collections_sight_until_the_last_release(qtbot) -> None:
-    release = hold_ui_thread_gc()
-    freed_on: list[int] = []
-    try:
-        _cycle_freed_on(freed_on)
-        freeze_started_app()
-        assert gc.get_freeze_count() > 0 and len(gc.get_objects(2)) < gc.get_freeze_count()
-        gc.collect()
-        assert freed_on == [], "a frozen cycle was collected"
-    finally:
-        release()
-    assert gc.get_freeze_count() == 0
-    gc.collect()
-    assert freed_on == [threading.get_ident()]
+class Cycle:
+    def __init__(self):
+        self.me = self
+
+
+qt, release, freed = QCoreApplication([]), hold_ui_thread_gc(), []
+cycle = Cycle()
+weakref.finalize(cycle, lambda: freed.append("freed"))
+del cycle
+freeze_started_app()
+frozen = gc.get_freeze_count()
+gc.collect()
+print(frozen > 0, freed == [])  # frozen: a full collection does not see the cycle
+release()
+print(gc.get_freeze_count(), gc.collect() >= 0 and freed == ["freed"])  # the last release unfreezes it
+"""
+
+
+def _run(script: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120,
+                          cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_the_oldest_generation_is_collected_only_once_a_quarter_more_has_survived_into_it() -> None:
+    full, after_few, after_many = (int(n) for n in _run(_QUARTER_RULE))
+    assert after_few == full
+    assert after_many > full
+
+
+def test_what_the_start_made_is_out_of_a_full_collections_sight_until_the_last_release() -> None:
+    assert _run(_FREEZE) == ["True", "True", "0", "True"]
